@@ -1,0 +1,56 @@
+"""The case56 Flask application (application factory, one blueprint per user-facing area)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, session
+from flask_login import current_user
+
+from engine.runtime import Engine
+from web import config as config_module
+from web.extensions import babel, csrf, db, login_manager
+
+
+def select_locale() -> str:
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in {"vi", "en"}:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in {"vi", "en"}:
+        return chosen
+    return "vi"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"), instance_relative_config=False)
+    app.config.update(config_module.from_environment(Path(app.instance_path)))
+    app.config.update(overrides or {})
+    config_module.check_production(app.config)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    # Built once per process: parsing the BPMN, the deadline rules and the calendar is start-up work.
+    app.extensions["case56_engine"] = app.config.get("CASE56_ENGINE") or Engine()
+
+    from web import auth, cli, filters, security
+
+    auth.init_app(app)
+    filters.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    from web.views import register_blueprints
+
+    register_blueprints(app)
+
+
+    return app
+
+
+def engine() -> Engine:
+    from flask import current_app
+
+    return current_app.extensions["case56_engine"]

@@ -1,0 +1,100 @@
+"""Vietnamese working-day calendar and deadline arithmetic.
+
+Working days skip weekends and public holidays (`holidays`' Vietnam calendar, which knows Tết and the
+substituted days it has been told about), corrected by the yearly announced swaps in
+`processes/calendar/vn.toml` and by days an administrator records in the database. A working-day limit ends
+at office closing time of its last day; counting starts on the working day after the anchor moment.
+Hour limits run on the clock, through nights and holidays.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from pathlib import Path
+
+import holidays
+
+from engine.clock import LOCAL_TZ, local
+
+CALENDAR_FILE = Path(__file__).resolve().parent.parent / "processes" / "calendar" / "vn.toml"
+
+
+def load_calendar_file(path: Path = CALENDAR_FILE) -> tuple[set[date], set[date]]:
+    """(extra days off, extra working days) declared in a calendar data file."""
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    off: set[date] = set()
+    work: set[date] = set()
+    for year in data.values():
+        off.update(date.fromisoformat(d) for d in year.get("days_off", []))
+        work.update(date.fromisoformat(d) for d in year.get("working_days", []))
+    return off, work
+
+
+class WorkingCalendar:
+    """Decides working days and adds limits; immutable once built, so it can be shared by threads."""
+
+    def __init__(
+        self,
+        days_off: Iterable[date] = (),
+        working_days: Iterable[date] = (),
+        office_close: time = time(17, 0),
+    ) -> None:
+        self.days_off = frozenset(days_off)
+        self.working_days = frozenset(working_days)
+        if self.days_off & self.working_days:
+            raise ValueError(f"days both off and working: {sorted(self.days_off & self.working_days)}")
+        self.office_close = office_close
+
+    @classmethod
+    def from_file(cls, path: Path = CALENDAR_FILE, **extra: Iterable[date]) -> WorkingCalendar:
+        off, work = load_calendar_file(path)
+        extra_off = set(extra.get("days_off", ()))
+        extra_work = set(extra.get("working_days", ()))
+        # A day an administrator recorded wins over the file, which wins over the package.
+        off = (off - extra_work) | extra_off
+        work = (work - extra_off) | extra_work
+        return cls(off, work, **{k: v for k, v in extra.items() if k == "office_close"})
+
+    @cached_property
+    def _public(self) -> holidays.HolidayBase:
+        return holidays.country_holidays("VN")
+
+    def holiday_name(self, day: date) -> str | None:
+        if day in self.days_off:
+            return "Ngày nghỉ theo thông báo"
+        return self._public.get(day)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.working_days:
+            return True
+        if day in self.days_off:
+            return False
+        # `is_working_day` knows the package's weekend workdays (e.g. Sat 22/08/2026).
+        return self._public.is_working_day(day)
+
+    def add_working_days(self, anchor: datetime, days: int) -> datetime:
+        """Office closing time of the `days`-th working day after the anchor's local date (UTC-aware)."""
+        if days < 0:
+            raise ValueError("a working-day limit cannot be negative")
+        day = local(anchor).date()
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return datetime.combine(day, self.office_close, LOCAL_TZ).astimezone(anchor.tzinfo or LOCAL_TZ)
+
+    @staticmethod
+    def add_hours(anchor: datetime, hours: float) -> datetime:
+        return anchor + timedelta(hours=hours)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count

@@ -1,0 +1,271 @@
+"""SQL tables of case56.
+
+Reads (inboxes, overdue lists, statistics, timelines) are answered from `case_file`, `task` and `audit`;
+the SpiffWorkflow state lives apart in `case_workflow` and is loaded only to change a case.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as UTC and always reads them back aware (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, date: Date}
+
+
+class OrgUnit(Base):
+    """A province or a commune (two-level local government since 1/7/2025)."""
+
+    __tablename__ = "org_unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # province | commune
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    email: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    org_unit: Mapped[OrgUnit | None] = relationship()
+
+
+class ProcessVersion(Base):
+    """One distinct BPMN definition; running cases keep the version they started with."""
+
+    __tablename__ = "process_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(80))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[datetime]
+    bpmn: Mapped[str] = mapped_column(Text)
+
+
+class Case(Base):
+    __tablename__ = "case_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    province_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    category: Mapped[str] = mapped_column(String(40))
+    child_key: Mapped[str] = mapped_column(String(64))  # counts children, not cases (no name stored here)
+    child_sex: Mapped[str | None] = mapped_column(String(16))
+    child_age: Mapped[int | None] = mapped_column(Integer)  # age in years at receipt, exact or estimated
+    abuse_forms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    environment: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed | no_basis
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
+    commune: Mapped[OrgUnit] = relationship(foreign_keys=[commune_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("number", name="uq_case_number"),
+        Index("ix_case_scope", "province_id", "commune_id", "status", "received_at"),
+        Index("ix_case_child", "child_key"),
+    )
+
+
+class CaseCounter(Base):
+    """The last case number given per commune and year (numbers are human-readable and never reused)."""
+
+    __tablename__ = "case_counter"
+    commune_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class CaseWorkflow(Base):
+    """The serialized SpiffWorkflow state, with the serializer version it was written by."""
+
+    __tablename__ = "case_workflow"
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(Text)
+
+
+class Task(Base):
+    """One user-task instance, denormalised so that inboxes never deserialise a workflow."""
+
+    __tablename__ = "task"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    spiff_id: Mapped[str] = mapped_column(String(36))
+    step: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    province_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(12))  # ready | completed | cancelled
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    rule: Mapped[str | None] = mapped_column(String(40))  # deadline rule name (processes/deadlines.toml)
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]  # the deadline passed and a supervisor task was opened
+    escalates_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+    form: Mapped[str | None] = mapped_column(String(40))
+    form_version: Mapped[int | None] = mapped_column(Integer)
+    form_data: Mapped[dict[str, Any] | None]
+    draft_data: Mapped[dict[str, Any] | None]
+    draft_saved_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_task_inbox", "role", "commune_id", "state", "due_at"),
+        Index("ix_task_province", "role", "province_id", "state", "due_at"),
+        Index("ix_task_assignee", "assignee", "state", "due_at"),
+        Index("ix_task_overdue", "state", "due_at"),
+        Index("ix_task_case", "case_id", "state"),
+        UniqueConstraint("case_id", "spiff_id", name="uq_task_spiff"),
+    )
+
+
+class Timer(Base):
+    """A moment the engine must act on; `tick` fires each exactly once."""
+
+    __tablename__ = "timer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    spiff_id: Mapped[str] = mapped_column(String(36))  # the boundary timer event's task
+    kind: Mapped[str] = mapped_column(String(12))  # deadline | reminder
+    fire_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    incident: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "spiff_id", "kind", name="uq_timer"),
+        Index("ix_timer_due", "fired_at", "cancelled_at", "incident", "fire_at"),
+    )
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained log: each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_case", "case_id", "id"),)
+
+
+class AuditHead(Base):
+    """The last hash of the chain: one row, locked while appending so the chain never forks."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarDay(Base):
+    """A day an administrator declared off or working, overriding the package and the data file."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[date] = mapped_column(primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """SQLite: WAL so readers never wait for the writer, foreign keys on, wait for locks rather than fail."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.close()
+
+
+def database_url(url: str) -> str:
+    """Accept the usual `postgresql://` URL and use psycopg 3 for it."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"check_same_thread": False})
+    return create_engine(url, pool_pre_ping=True)
+
+
+def make_session_factory(url: str) -> sessionmaker:
+    return sessionmaker(bind=make_engine(url), expire_on_commit=False)

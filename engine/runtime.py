@@ -1,0 +1,384 @@
+"""Running cases: open a case from a report, complete a step, transfer, reopen.
+
+Each public function is one database transaction that changes the workflow state, the task rows, the
+timers and the audit trail together or not at all (see `_commit`). The case row carries a version
+number (SQLAlchemy's version counter): a change computed from a stale case fails with `Conflict` and
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+import forms
+from engine import access, audit, clock
+from engine.calendar import WorkingCalendar
+from engine.deadlines import Rules
+from engine.errors import Conflict, Forbidden, InvalidState, NotFound
+from engine.models import CalendarDay, Case, CaseCounter, CaseWorkflow, OrgUnit, Task, Timer
+from engine.registry import Definition, ProcessRegistry, Step
+from engine.sandbox import RestrictedEnvironment
+
+END_STATUS = {"End_no_basis": "no_basis", "End_closed": "closed"}
+
+
+def _child_key(mau_01: dict[str, Any], commune_code: str) -> str:
+    """A stable key for the child so statistics count children, not cases; no name is stored with it."""
+    child = mau_01.get("child") or {}
+    name = unicodedata.normalize("NFC", (child.get("full_name") or "").strip().lower())
+    if not name:
+        return uuid.uuid4().hex  # an unnamed child cannot be matched: counts once per case
+    born = child.get("date_of_birth") or f"~{child.get('estimated_age')}"
+    return hashlib.sha256(f"{name}|{born}|{commune_code}".encode()).hexdigest()
+
+
+def _age(mau_01: dict[str, Any], received: datetime) -> int | None:
+    child = mau_01.get("child") or {}
+    if child.get("date_of_birth"):
+        born = datetime.fromisoformat(child["date_of_birth"]).date()
+        day = clock.local(received).date()
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return child.get("estimated_age")
+
+
+class Engine:
+    """Everything needed to run cases, built once per process and shared by requests and workers."""
+
+    def __init__(self, rules: Rules | None = None, calendar: WorkingCalendar | None = None,
+                 registry: ProcessRegistry | None = None) -> None:
+        self.rules = rules or Rules.load()
+        self.calendar = calendar or WorkingCalendar.from_file(office_close=self.rules.office_close)
+        self.registry = registry or ProcessRegistry(self.rules)
+        self.script_engine = PythonScriptEngine(environment=RestrictedEnvironment(self._bind))
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+    # -- the sandbox's per-task functions -------------------------------------------------------------
+    def _bind(self, context: dict[str, Any]) -> dict[str, Any]:
+        return {"deadline": lambda name: self.rules.due(name, context, self.calendar).isoformat()}
+
+    def load_calendar(self, session: Session) -> None:
+        """Rebuild the calendar from the data file plus the days administrators recorded."""
+        rows = session.scalars(select(CalendarDay)).all()
+        self.calendar = WorkingCalendar.from_file(
+            days_off=[r.day for r in rows if not r.working],
+            working_days=[r.day for r in rows if r.working],
+            office_close=self.rules.office_close,
+        )
+
+    # -- workflow state ------------------------------------------------------------------------------
+    def load_workflow(self, session: Session, case: Case) -> BpmnWorkflow:
+        row = session.get(CaseWorkflow, case.id)
+        if row is None:
+            raise NotFound("Không tìm thấy trạng thái quy trình của hồ sơ.", "Workflow state missing.")
+        workflow = self.serializer.deserialize_json(row.state)
+        workflow.script_engine = self.script_engine  # re-attach the sandbox after every load
+        return workflow
+
+    def _store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
+        state = self.serializer.serialize_json(workflow)
+        row = session.get(CaseWorkflow, case.id)
+        if row is None:
+            session.add(CaseWorkflow(case_id=case.id, serializer_version=self.serializer.VERSION, state=state))
+        else:
+            row.state, row.serializer_version = state, self.serializer.VERSION
+
+    @contextmanager
+    def _transaction(self, session: Session) -> Iterator[None]:
+        """Commit on success; on any failure roll everything back, reporting lost races as Conflict."""
+        try:
+            yield
+            session.commit()
+        except StaleDataError:
+            session.rollback()
+            raise Conflict("Hồ sơ vừa được người khác cập nhật; không có thay đổi nào được lưu. "
+                           "Hãy tải lại trang để xem dữ liệu mới nhất.",
+                           "The case was changed by someone else; nothing was saved. Reload to see it.") from None
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():
+                raise Conflict("Hồ sơ đang được cập nhật; hãy thử lại sau giây lát.",
+                               "The case is being updated; try again in a moment.") from None
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+    # -- opening -------------------------------------------------------------------------------------
+    def open_case(self, session: Session, actor: access.Actor, commune_code: str, report: dict[str, Any], *,
+                  linked_case: Case | None = None, reopen: dict[str, Any] | None = None) -> Case:
+        """Record a report on Mẫu 01 (Art. 25) and start its case; the report's receipt time is the anchor."""
+        mau_01 = forms.validate("mau_01", report)
+        commune = session.scalar(select(OrgUnit).where(OrgUnit.code == commune_code, OrgUnit.kind == "commune"))
+        if commune is None:
+            raise NotFound(f"Không có xã/phường mã {commune_code!r}.", f"No commune with code {commune_code!r}.")
+        if not access.can_open_case(actor, commune):
+            raise Forbidden("Bạn không được ghi nhận báo cáo cho xã/phường này.",
+                            "You may not record reports for this commune.")
+        for _attempt in range(5):
+            try:
+                with self._transaction(session):
+                    return self._open(session, actor, commune, mau_01, linked_case, reopen)
+            except IntegrityError:  # two reports numbered at once in one commune: number again
+                continue
+        raise Conflict("Không cấp được số hồ sơ; hãy thử lại.", "Could not number the case; try again.")
+
+    def _next_number(self, session: Session, commune: OrgUnit, year: int) -> tuple[int, str]:
+        bumped = session.execute(
+            update(CaseCounter).where(CaseCounter.commune_id == commune.id, CaseCounter.year == year)
+            .values(last=CaseCounter.last + 1).returning(CaseCounter.last)
+        ).scalar_one_or_none()
+        if bumped is None:
+            session.add(CaseCounter(commune_id=commune.id, year=year, last=1))
+            session.flush()
+            bumped = 1
+        return bumped, f"{commune.code}-{year}-{bumped:04d}"
+
+    def _open(self, session: Session, actor: access.Actor, commune: OrgUnit, mau_01: dict[str, Any],
+              linked_case: Case | None, reopen: dict[str, Any] | None) -> Case:
+        now = clock.now()
+        received = clock.parse_moment(mau_01["received_at"])
+        definition = self.registry.current
+        version_id = self.registry.ensure_version(session)
+        year = clock.local(received).year
+        seq, number = self._next_number(session, commune, year)
+        case = Case(
+            number=number, year=year, seq=seq, commune_id=commune.id, province_id=commune.parent_id,
+            category=mau_01["category"],
+            child_key=linked_case.child_key if linked_case else _child_key(mau_01, commune.code),
+            child_sex=(mau_01.get("child") or {}).get("sex"), child_age=_age(mau_01, received),
+            abuse_forms=mau_01.get("abuse_forms") or [], environment=mau_01.get("environment"),
+            status="open", stage="", received_at=received, opened_at=now, process_version_id=version_id,
+            linked_case_id=linked_case.id if linked_case else None, created_by=actor.username, updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=self.script_engine)
+        workflow.task_tree.data.update({
+            "mau_01": mau_01,
+            "anchors": {"received_at": received.isoformat()},
+            "case": {"number": number, "commune": commune.code},
+        })
+        start = next(s for s in definition.steps.values() if s.step == "receive")
+        self._record(session, case, start, f"open-{case.id}", actor, mau_01, now, definition)
+        if reopen is not None:
+            reopen_step = Step("reopen", "reopen", "Mở lại hồ sơ (liên kết)", "Reopening (linked case)",
+                               "reopen", actor.role, "Điều 25 NĐ 56/2017/NĐ-CP", "")
+            self._record(session, case, reopen_step, f"reopen-{case.id}", actor, reopen, now, definition)
+        audit.append(session, actor.username, "case_opened", case.id,
+                     {"number": number, "commune": commune.code, "linked_case": case.linked_case_id}, now)
+        self._advance(session, case, workflow, definition, actor, now)
+        return case
+
+    def _record(self, session: Session, case: Case, step: Step, spiff_id: str, actor: access.Actor,
+                data: dict[str, Any], now: datetime, definition: Definition) -> Task:
+        """A completed row for a form filled outside a user task (the report, a transfer, a reopening)."""
+        row = Task(case_id=case.id, spiff_id=spiff_id, step=step.step, title=step.title_vi, role=step.role,
+                   commune_id=case.commune_id, province_id=case.province_id, state="completed",
+                   created_at=now, completed_at=now, completed_by=actor.username, form=step.form,
+                   form_version=forms.get(step.form).version, form_data=data)
+        session.add(row)
+        session.flush()
+        audit.append(session, actor.username, "form_recorded", case.id,
+                     {"task": row.id, "step": step.step, "form": step.form, "data": data}, now)
+        return row
+
+    # -- completing ----------------------------------------------------------------------------------
+    def complete_task(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any],
+                      expected_version: int | None = None, locale: str = "vi") -> Task:
+        """Validate the step's form, advance the workflow and record it all, or change nothing."""
+        with self._transaction(session):
+            task, case = self._task_for_change(session, actor, task_id, expected_version)
+            workflow = self.load_workflow(session, case)
+            spiff_task = workflow.get_task_from_id(uuid.UUID(task.spiff_id))
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                raise Conflict("Bước này không còn chờ xử lý.", "This step is no longer waiting.")
+            if task.step == "separation_review" and spiff_task.data.get("separation"):
+                # Art. 32: the 15-day bound counts from the separation's start, which the form cannot see.
+                data = {**data, "current_start": spiff_task.data["separation"]["start"]}
+            clean = forms.validate(task.form, data, locale=locale)
+            now = clock.now()
+            spiff_task.data[task.form] = clean
+            anchors = dict(spiff_task.data.get("anchors") or {})
+            anchors[task.step] = now.isoformat()
+            spiff_task.data["anchors"] = anchors
+            spiff_task.run()
+            task.state, task.completed_at, task.completed_by = "completed", now, actor.username
+            task.form_data, task.form_version = clean, forms.get(task.form).version
+            task.draft_data = None
+            audit.append(session, actor.username, "task_completed", case.id,
+                         {"task": task.id, "step": task.step, "form": task.form, "data": clean}, now)
+            definition = self.registry.for_version(session, case.process_version_id)
+            self._advance(session, case, workflow, definition, actor, now)
+            return task
+
+    def save_draft(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any]) -> Task:
+        """Keep the user's unfinished input (unvalidated) without touching the workflow."""
+        with self._transaction(session):
+            task, case = self._task_for_change(session, actor, task_id, None)
+            task.draft_data, task.draft_saved_at = data, clock.now()
+            audit.append(session, actor.username, "draft_saved", case.id, {"task": task.id, "step": task.step})
+            return task
+
+    def _task_for_change(self, session: Session, actor: access.Actor, task_id: int,
+                         expected_version: int | None) -> tuple[Task, Case]:
+        task = session.get(Task, task_id)
+        if task is None:
+            raise NotFound("Không tìm thấy bước này.", "No such step.")
+        if not access.can_act(actor, task):
+            raise Forbidden("Bạn không có quyền thực hiện bước này.", "You may not perform this step.")
+        if task.state != "ready":
+            raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
+                           "This step was already completed or cancelled; nothing was saved.")
+        case = session.get(Case, task.case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise Conflict("Hồ sơ đã thay đổi kể từ khi bạn mở trang; không có thay đổi nào được lưu. "
+                           "Hãy tải lại trang.",
+                           "The case changed since you opened the page; nothing was saved. Reload the page.")
+        return task, case
+
+    # -- advancing and syncing -----------------------------------------------------------------------
+    def _advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
+                 actor: access.Actor, now: datetime) -> None:
+        """Run engine steps and timers, then make the task and timer rows and the case row agree."""
+        workflow.do_engine_steps()
+        workflow.refresh_timers()  # a limit already past fires now (non-interrupting escalation)
+        workflow.do_engine_steps()
+        self._sync_tasks(session, case, workflow, definition, now)
+        self._sync_timers(session, case, workflow, now)
+        open_titles = session.scalars(
+            select(Task.title).where(Task.case_id == case.id, Task.state == "ready",
+                                     Task.escalates_task_id.is_(None)).order_by(Task.id)
+        ).all()
+        case.stage = "; ".join(dict.fromkeys(open_titles))[:200]
+        case.updated_at = now
+        if workflow.is_completed():
+            ended = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)} & set(END_STATUS)
+            case.status = END_STATUS["End_no_basis"] if "End_no_basis" in ended else "closed"
+            case.closed_at = now
+            audit.append(session, actor.username, "case_closed", case.id, {"status": case.status}, now)
+        self._store_workflow(session, case, workflow)
+        session.flush()  # the case row's version check happens here: a stale case raises StaleDataError
+
+    def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
+                    now: datetime) -> None:
+        open_rows = {r.spiff_id: r for r in session.scalars(
+            select(Task).where(Task.case_id == case.id, Task.state == "ready"))}
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        for spiff_id, row in open_rows.items():
+            if spiff_id not in ready:
+                row.state, row.completed_at = "cancelled", now
+                audit.append(session, "system", "task_cancelled", case.id, {"task": row.id, "step": row.step}, now)
+        for spiff_id, spiff_task in ready.items():
+            if spiff_id in open_rows:
+                continue
+            step = definition.step(spiff_task.task_spec.name)
+            if step is None:
+                raise InvalidState(f"Bước {spiff_task.task_spec.name} không có trong định nghĩa quy trình.")
+            row = Task(
+                case_id=case.id, spiff_id=spiff_id, step=step.step, title=step.title_vi, role=step.role,
+                commune_id=case.commune_id, province_id=case.province_id, state="ready", created_at=now,
+                due_at=self._due(spiff_task), rule=step.rule, form=step.form,
+                assignee=self._assignee(spiff_task, step),
+            )
+            session.add(row)
+            session.flush()
+            if step.escalates:
+                self._mark_escalated(session, case, spiff_task, row, now)
+            audit.append(session, "system", "task_opened", case.id,
+                         {"task": row.id, "step": row.step, "role": row.role, "assignee": row.assignee,
+                          "due_at": row.due_at}, now)
+
+    @staticmethod
+    def _boundary_timer(spiff_task: SpiffTask) -> SpiffTask | None:
+        parent = spiff_task.parent
+        for sibling in parent.children if parent else ():
+            if sibling is not spiff_task and isinstance(
+                    getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition):
+                return sibling
+        return None
+
+    def _due(self, spiff_task: SpiffTask) -> datetime | None:
+        timer = self._boundary_timer(spiff_task)
+        value = timer._get_internal_data("event_value") if timer else None
+        return clock.parse_moment(value) if value else None
+
+    def _assignee(self, spiff_task: SpiffTask, step: Step) -> str | None:
+        if not step.assignee_expr:
+            return None
+        value = self.script_engine.evaluate(spiff_task, step.assignee_expr)
+        return str(value).strip() or None if value is not None else None
+
+    def _mark_escalated(self, session: Session, case: Case, escalation: SpiffTask, row: Task,
+                        now: datetime) -> None:
+        """Link a supervisor's escalation task to the overdue step it was opened for."""
+        timer = escalation.parent
+        split = timer.parent if timer else None
+        for sibling in split.children if split else ():
+            if sibling is not timer and not isinstance(
+                    getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition):
+                step_row = session.scalar(select(Task).where(Task.case_id == case.id,
+                                                             Task.spiff_id == str(sibling.id)))
+                if step_row is not None:
+                    row.escalates_task_id = step_row.id
+                    row.due_at = None
+                    step_row.escalated_at = now
+                    audit.append(session, "system", "deadline_passed", case.id,
+                                 {"task": step_row.id, "step": step_row.step, "due_at": step_row.due_at,
+                                  "escalation_task": row.id}, now)
+
+    def _sync_timers(self, session: Session, case: Case, workflow: BpmnWorkflow, now: datetime) -> None:
+        pending = {(t.spiff_id, t.kind): t for t in session.scalars(
+            select(Timer).where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)))}
+        waiting: dict[str, SpiffTask] = {}
+        for spiff_task in workflow.get_tasks(state=TaskState.WAITING):
+            if isinstance(getattr(spiff_task.task_spec, "event_definition", None), TimerEventDefinition):
+                waiting[str(spiff_task.id)] = spiff_task
+        for (spiff_id, kind), timer in pending.items():
+            if spiff_id in waiting:
+                continue
+            fired = workflow.get_task_from_id(uuid.UUID(spiff_id))
+            if kind == "deadline" and fired is not None and fired.state == TaskState.COMPLETED:
+                timer.fired_at = now
+            else:
+                timer.cancelled_at = now
+        for spiff_id, timer_task in waiting.items():
+            if (spiff_id, "deadline") in pending:
+                continue
+            value = timer_task._get_internal_data("event_value")
+            if not value:
+                continue
+            fire_at = clock.parse_moment(value)
+            step_row = self._step_row_of_timer(session, case, timer_task)
+            session.add(Timer(case_id=case.id, task_id=step_row.id if step_row else None, spiff_id=spiff_id,
+                              kind="deadline", fire_at=fire_at))
+            rule = step_row.rule if step_row else None
+            remind = self.rules.reminder_at(rule, step_row.created_at, fire_at) if rule and step_row else None
+            if remind is not None:
+                session.add(Timer(case_id=case.id, task_id=step_row.id, spiff_id=spiff_id, kind="reminder",
+                                  fire_at=remind))
+
+    @staticmethod
+    def _step_row_of_timer(session: Session, case: Case, timer_task: SpiffTask) -> Task | None:
+        for sibling in timer_task.parent.children if timer_task.parent else ():
+            if sibling is not timer_task and sibling.task_spec.manual:
+                return session.scalar(select(Task).where(Task.case_id == case.id, Task.spiff_id == str(sibling.id)))
+        return None

@@ -1,0 +1,135 @@
+"""The timer service: `tick` fires every due timer exactly once, with any number of workers.
+
+A worker first *claims* a batch of due rows in a short transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+workers never take the same rows; SQLite: one writer at a time) and then handles each claimed row in its
+own transaction that marks it fired. A deadline is fired by SpiffWorkflow itself (`refresh_timers`), in
+the same transaction as the case version bump, so a row whose case was changed meanwhile is simply retried;
+a row that keeps failing becomes an incident after `max_attempts` and stops blocking the others.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from engine import access, audit, clock
+from engine.errors import Conflict
+from engine.models import Case, Task, Timer
+from engine.runtime import Engine
+
+SYSTEM = access.Actor("system", "system")
+RETRY_AFTER = timedelta(seconds=10)
+
+
+@dataclass
+class TickResult:
+    fired: int = 0
+    retried: int = 0
+    incidents: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(session: Session, worker: str, batch: int = 100, lease: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Claim up to `batch` due timers for `worker` and commit; returns their ids."""
+    now = clock.now()
+    query = (
+        select(Timer.id)
+        .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.incident.is_(False),
+               Timer.fire_at <= now, or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
+        .order_by(Timer.fire_at)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if ids:
+        session.execute(update(Timer).where(Timer.id.in_(ids))
+                        .values(claimed_by=worker, claimed_until=now + lease))
+    session.commit()
+    return ids
+
+
+def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
+    """Handle one claimed timer in its own transaction; False when it was not (or no longer) ours to fire."""
+    with engine._transaction(session):
+        timer = session.get(Timer, timer_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+        if timer is None or timer.fired_at or timer.cancelled_at or timer.claimed_by != worker:
+            return False
+        now = clock.now()
+        if timer.kind == "reminder":
+            task = session.get(Task, timer.task_id) if timer.task_id else None
+            if task is not None and task.state == "ready":
+                task.reminded_at = now
+                audit.append(session, "system", "reminder", timer.case_id,
+                             {"task": task.id, "step": task.step, "due_at": task.due_at}, now)
+            timer.fired_at = now
+            return True
+        case = session.get(Case, timer.case_id)
+        workflow = engine.load_workflow(session, case)
+        definition = engine.registry.for_version(session, case.process_version_id)
+        case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
+        engine._advance(session, case, workflow, definition, SYSTEM, now)
+        if timer.fired_at is None and timer.cancelled_at is None:
+            # SpiffWorkflow did not consider it due (clock skew between workers): try again later.
+            timer.claimed_by, timer.claimed_until = None, now + RETRY_AFTER
+            return False
+        return True
+
+
+def _release(engine: Engine, session: Session, timer_id: int, error: str | None, max_attempts: int) -> bool:
+    """Record a failed attempt; returns True when the timer became an incident."""
+    with engine._transaction(session):
+        timer = session.get(Timer, timer_id)
+        if timer is None:
+            return False
+        # Not claimable again before RETRY_AFTER, so one tick never spins on the same row.
+        timer.claimed_by, timer.claimed_until = None, clock.now() + RETRY_AFTER
+        if error is None:
+            return False
+        timer.attempts += 1
+        timer.last_error = error[:2000]
+        timer.incident = timer.attempts >= max_attempts
+        if timer.incident:
+            audit.append(session, "system", "timer_incident", timer.case_id,
+                         {"timer": timer.id, "kind": timer.kind, "error": error[:500]})
+        return timer.incident
+
+
+def tick(engine: Engine, session: Session, worker: str | None = None, batch: int = 100,
+         max_attempts: int = 5) -> TickResult:
+    """Fire everything due now; returns what happened."""
+    worker = worker or worker_name()
+    result = TickResult()
+    while ids := claim(session, worker, batch):
+        for timer_id in ids:
+            try:
+                if fire(engine, session, timer_id, worker):
+                    result.fired += 1
+            except Conflict:
+                _release(engine, session, timer_id, None, max_attempts)
+                result.retried += 1
+            except Exception as exc:  # noqa: BLE001 - one bad timer must not block the others
+                result.errors.append(f"timer {timer_id}: {exc}")
+                if _release(engine, session, timer_id, f"{type(exc).__name__}: {exc}", max_attempts):
+                    result.incidents += 1
+        if len(ids) < batch:
+            break
+    return result
+
+
+def run_forever(engine: Engine, session_factory, interval: float = 30.0) -> None:  # pragma: no cover
+    """The periodic runner (`case56 tick --loop`)."""
+    while True:
+        with session_factory() as session:
+            tick(engine, session)
+        time.sleep(interval)

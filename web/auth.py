@@ -1,0 +1,128 @@
+"""Log-in, log-out and the signed-in user (Flask-Login), with a lock-out after repeated failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine import access, audit, clock
+from engine.models import User
+from web.extensions import db, login_manager
+
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+# Compared against when the user name is unknown, so both paths cost the same time.
+_DUMMY_HASH = generate_password_hash("case56-no-such-user")
+
+bp = Blueprint("auth", __name__)
+
+
+@dataclass
+class SignedIn(UserMixin):
+    """The signed-in person as the web layer sees them; `actor` is what the engine checks."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    locale: str
+    unit_name: str
+    actor: access.Actor
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_label(self) -> str:
+        vi, en = access.ROLE_LABELS.get(self.role, (self.role, self.role))
+        return en if self.locale == "en" else vi
+
+
+def signed_in(user: User) -> SignedIn:
+    return SignedIn(user.id, user.username, user.full_name, user.role, user.locale,
+                    user.org_unit.name if user.org_unit else "",
+                    access.Actor.of(user.username, user.role, user.org_unit, user.id))
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> SignedIn | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    return signed_in(user) if user is not None and user.active else None
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("inbox.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.index"))
+    error = None
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        now = clock.now()
+        if user is not None and user.locked_until and user.locked_until > now:
+            check_password_hash(_DUMMY_HASH, password)
+            error = _("Tài khoản tạm khoá do đăng nhập sai nhiều lần. Hãy thử lại sau %(m)s phút.",
+                      m=int((user.locked_until - now).total_seconds() // 60) + 1)
+        elif user is None or not user.active or not check_password_hash(user.password_hash, password):
+            if user is None:
+                check_password_hash(_DUMMY_HASH, password)
+            else:
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILURES:
+                    user.locked_until, user.failed_logins = now + LOCK_FOR, 0
+                    audit.append(db.session, user.username, "login_locked", None, {"ip": request.remote_addr})
+                db.session.commit()
+            error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+        else:
+            user.failed_logins, user.locked_until = 0, None
+            audit.append(db.session, user.username, "login", None, {"ip": request.remote_addr})
+            db.session.commit()
+            session.clear()
+            session.permanent = True
+            login_user(signed_in(user))
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    locale = request.form.get("locale")
+    if locale in {"vi", "en"}:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            user = db.session.get(User, current_user.id)
+            user.locale = locale
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "info"
+    app.register_blueprint(bp)

@@ -1,0 +1,74 @@
+"""The `case56` command: Flask's CLI plus the commands operators need."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from engine import audit, schema
+from engine import timers as timer_service
+
+
+def main() -> None:
+    from web import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), help="case56 — hồ sơ bảo vệ trẻ em theo NĐ 56/2017/NĐ-CP")
+    cli.main()
+
+
+def init_app(app: Flask) -> None:
+    from web import engine
+    from web.extensions import db
+
+    @app.cli.group("db", help="Cơ sở dữ liệu / database schema (Alembic).")
+    def db_group() -> None:
+        pass
+
+    @db_group.command("upgrade", help="Apply every migration.")
+    def db_upgrade() -> None:
+        schema.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        click.echo("schema up to date")
+
+    @app.cli.command("tick", help="Fire due timers (deadlines, reminders) exactly once.")
+    @click.option("--loop", is_flag=True, help="Keep running, every --interval seconds.")
+    @click.option("--interval", default=30.0, show_default=True)
+    def tick(loop: bool, interval: float) -> None:
+        while True:
+            engine().load_calendar(db.session)
+            result = timer_service.tick(engine(), db.session)
+            click.echo(f"fired={result.fired} retried={result.retried} incidents={result.incidents}")
+            for error in result.errors:
+                click.echo(f"  {error}", err=True)
+            if not loop:
+                break
+            time.sleep(interval)
+
+    @app.cli.group("audit", help="Nhật ký kiểm tra / audit trail.")
+    def audit_group() -> None:
+        pass
+
+    @audit_group.command("verify", help="Check the hash chain of the audit trail.")
+    def audit_verify() -> None:
+        problems = audit.verify(db.session)
+        if problems:
+            for p in problems:
+                click.echo(f"row {p.entry_id}: {p.message}", err=True)
+            sys.exit(1)
+        click.echo("audit chain intact")
+
+    @app.cli.command("demo", help="Set up the schema, seed demo data and serve the app.")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True)
+    @click.option("--no-serve", is_flag=True, help="Only set up and seed.")
+    def demo(host: str, port: int, no_serve: bool) -> None:
+        from web import demo as demo_data
+
+        schema.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        created = demo_data.seed(db.session, engine())
+        click.echo(demo_data.banner(created, f"http://{host}:{port}/"))
+        if not no_serve:
+            current_app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -1,0 +1,59 @@
+"""Configuration from the environment. SQLite file by default; PostgreSQL by DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from engine.models import database_url
+
+DEFAULT_SECRET = "dev-only-change-me"
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so a development app keeps its sessions across restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance: Path) -> dict[str, Any]:
+    env = os.environ
+    production = env.get("CASE56_ENV", "development") == "production"
+    url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'case56.sqlite3'}"
+    secret = env.get("SECRET_KEY") or ("" if production else _instance_secret(instance))
+    return {
+        "CASE56_ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": database_url(url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": secret,
+        "CASE56_TIMEZONE": env.get("CASE56_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": env.get("CASE56_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or env.get("SESSION_COOKIE_SECURE") == "1",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": int(env.get("CASE56_SESSION_SECONDS", 8 * 3600)),
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which expires on its own
+        "MAX_CONTENT_LENGTH": int(env.get("CASE56_MAX_UPLOAD_MB", 20)) * 1024 * 1024,
+        "CASE56_ATTACHMENTS": env.get("CASE56_ATTACHMENTS", str(instance / "attachments")),
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
+        "MAIL_FROM": env.get("MAIL_FROM", "case56@localhost"),
+    }
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse to start in production with a default secret or debug mode."""
+    if config.get("CASE56_ENV") != "production":
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET or len(config["SECRET_KEY"]) < 32:
+        raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+    if config.get("DEBUG"):
+        raise RuntimeError("debug mode is not allowed in production")

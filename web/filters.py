@@ -1,0 +1,57 @@
+"""Template filters: Vietnamese dates (dd/mm/yyyy), Vietnam time, time left or overdue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, g
+from flask_babel import gettext as _
+
+from engine import clock
+
+
+def vn_date(value: date | datetime | str | None) -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = clock.local(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def vn_datetime(value: datetime | str | None) -> str:
+    if value in (None, ""):
+        return ""
+    moment = clock.local(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return moment.strftime("%H:%M %d/%m/%Y")
+
+
+def duration(seconds: float) -> str:
+    """A short human duration: '2 ngày 3 giờ', '45 phút'."""
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return _("%(d)s ngày %(h)s giờ", d=days, h=hours)
+    if hours:
+        return _("%(h)s giờ %(m)s phút", h=hours, m=minutes)
+    return _("%(m)s phút", m=minutes)
+
+
+def time_left(due: datetime | None, now: datetime | None = None) -> dict[str, object]:
+    """{'text', 'state'}: state is overdue | soon (within 24 h) | ok | none."""
+    if due is None:
+        return {"text": _("Không có thời hạn"), "state": "none"}
+    delta = (due - (now or clock.now())).total_seconds()
+    if delta < 0:
+        return {"text": _("Quá hạn %(t)s", t=duration(delta)), "state": "overdue"}
+    return {"text": _("Còn %(t)s", t=duration(delta)), "state": "soon" if delta < 86400 else "ok"}
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(vn_date, "vn_date")
+    app.add_template_filter(vn_datetime, "vn_datetime")
+    app.add_template_global(time_left, "time_left")
+    app.add_template_global(lambda: getattr(g, "locale", "vi"), "current_locale")
