@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -35,10 +36,16 @@ def append(session: Session, actor: str, action: str, case_id: int | None = None
            details: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEntry:
     """Add one audit row to the current transaction (the caller commits)."""
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_id=0, hash=GENESIS)
-        session.add(head)
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is None:  # first entry ever: create the head; a concurrent creator makes ours a no-op
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, last_id=0, hash=GENESIS))
+        except IntegrityError:
+            pass
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     entry_id = head.last_id + 1
     at = at or clock.now()
     details = json.loads(json.dumps(details or {}, default=str))  # JSON-native, as it will be read back

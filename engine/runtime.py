@@ -103,6 +103,7 @@ class Engine:
     @contextmanager
     def _transaction(self, session: Session) -> Iterator[None]:
         """Commit on success; on any failure roll everything back, reporting lost races as Conflict."""
+        session.expire_all()  # decide on the database's state, never on objects cached by an earlier call
         try:
             yield
             session.commit()
