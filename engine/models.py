@@ -7,7 +7,6 @@ the SpiffWorkflow state lives apart in `case_workflow` and is loaded only to cha
 from __future__ import annotations
 
 import sqlite3
-
 from datetime import UTC, date, datetime
 from typing import Any
 

@@ -271,11 +271,14 @@ class Engine:
         ).all()
         case.stage = "; ".join(dict.fromkeys(open_titles))[:200]
         case.updated_at = now
-        if workflow.is_completed():
+        if case.status == "open":
+            # The social track's end decides the case (Art. 30.1); a police track or a supervisor's
+            # acknowledgement of a late step may still be open and stays workable.
             ended = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)} & set(END_STATUS)
-            case.status = END_STATUS["End_no_basis"] if "End_no_basis" in ended else "closed"
-            case.closed_at = now
-            audit.append(session, actor.username, "case_closed", case.id, {"status": case.status}, now)
+            if ended:
+                case.status = END_STATUS[sorted(ended)[0]]
+                case.closed_at = now
+                audit.append(session, actor.username, "case_closed", case.id, {"status": case.status}, now)
         self._store_workflow(session, case, workflow)
         session.flush()  # the case row's version check happens here: a stale case raises StaleDataError
 

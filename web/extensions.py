@@ -7,7 +7,8 @@ from flask_wtf import CSRFProtect
 
 from engine.models import Base
 
-db = SQLAlchemy(model_class=Base)
+# The tables are engine.models (plain SQLAlchemy); Flask-SQLAlchemy provides the per-request session.
+db = SQLAlchemy(metadata=Base.metadata)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -1,0 +1,185 @@
+"""Enumerations with stable codes and Vietnamese/English labels.
+
+The codes are stored in case data and counted by the statistics (Thông tư 13/2021/TT-BLĐTBXH,
+indicator 0101): never rename a code; add a new one and stop offering the old one instead.
+Each member is a ``str`` equal to its code, so ``Sex.female == "female"``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Choices(StrEnum):
+    """Base: members are declared as ``code = ("code", "Vietnamese label", "English label")``."""
+
+    vi: str
+    en: str
+
+    def __new__(cls, value: str, vi: str, en: str) -> Choices:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.vi = vi
+        member.en = en
+        return member
+
+    def label(self, locale: str = "vi") -> str:
+        return self.en if locale.lower().startswith("en") else self.vi
+
+    @classmethod
+    def codes(cls) -> list[str]:
+        return [member.value for member in cls]
+
+    @classmethod
+    def labels(cls) -> dict[str, tuple[str, str]]:
+        """code -> (vi, en)"""
+        return {member.value: (member.vi, member.en) for member in cls}
+
+    @classmethod
+    def items(cls, locale: str = "vi") -> list[tuple[str, str]]:
+        """[(code, label)] in declaration order, for select boxes."""
+        return [(member.value, member.label(locale)) for member in cls]
+
+
+def label(enum: type[Choices], code: str | None, locale: str = "vi") -> str:
+    """The label of ``code`` in ``enum``; an unknown code (e.g. from old data) is shown as is."""
+    if code is None:
+        return ""
+    try:
+        return enum(code).label(locale)
+    except ValueError:
+        return str(code)
+
+
+class ReportCategory(Choices):
+    """Loại thông tin báo cáo on Mẫu số 01."""
+
+    xam_hai = ("xam_hai", "Trẻ em bị xâm hại", "Child abused")
+    nguy_co_bao_luc = ("nguy_co_bao_luc", "Trẻ em có nguy cơ bị bạo lực", "Child at risk of violence")
+    nguy_co_boc_lot = ("nguy_co_boc_lot", "Trẻ em có nguy cơ bị bóc lột", "Child at risk of exploitation")
+    nguy_co_bo_roi = ("nguy_co_bo_roi", "Trẻ em có nguy cơ bị bỏ rơi", "Child at risk of abandonment")
+    hoan_canh_dac_biet = (
+        "hoan_canh_dac_biet",
+        "Trẻ em có hoàn cảnh đặc biệt",
+        "Child in special circumstances",
+    )
+
+
+class Channel(Choices):
+    """Hình thức tiếp nhận thông tin (Mẫu số 01, A.1)."""
+
+    phone = ("phone", "Qua điện thoại", "By phone")
+    in_person = ("in_person", "Trực tiếp", "In person")
+    reported_by_other = ("reported_by_other", "Do người khác báo tin", "Reported by another person")
+    hotline_111 = ("hotline_111", "Tổng đài điện thoại quốc gia bảo vệ trẻ em 111", "Child helpline 111")
+    written = ("written", "Bằng văn bản", "In writing")
+    online = ("online", "Qua mạng (thư điện tử, cổng trực tuyến)", "Online (e-mail, web portal)")
+    police = ("police", "Do cơ quan công an chuyển đến", "Forwarded by the police")
+    other = ("other", "Khác", "Other")
+
+
+class Sex(Choices):
+    male = ("male", "Nam", "Male")
+    female = ("female", "Nữ", "Female")
+    unknown = ("unknown", "Chưa xác định", "Unknown")
+
+
+class AbuseForm(Choices):
+    """Hình thức xâm hại (Luật Trẻ em 2016, Điều 4.8)."""
+
+    bao_luc = ("bao_luc", "Bạo lực", "Violence")
+    xam_hai_tinh_duc = ("xam_hai_tinh_duc", "Xâm hại tình dục", "Sexual abuse")
+    boc_lot = ("boc_lot", "Bóc lột", "Exploitation")
+    mua_ban = ("mua_ban", "Mua bán", "Trafficking")
+    bo_roi = ("bo_roi", "Bỏ rơi", "Abandonment")
+    bo_mac = ("bo_mac", "Bỏ mặc", "Neglect")
+    other = ("other", "Hình thức gây tổn hại khác", "Other harm")
+
+
+class Environment(Choices):
+    """Môi trường xảy ra xâm hại (statistics breakdown)."""
+
+    gia_dinh = ("gia_dinh", "Gia đình", "Family")
+    truong_hoc = ("truong_hoc", "Trường học", "School")
+    cong_dong = ("cong_dong", "Cộng đồng", "Community")
+    moi_truong_mang = ("moi_truong_mang", "Môi trường mạng", "Online")
+    other = ("other", "Khác", "Other")
+
+
+class RiskRating(Choices):
+    """Mức độ in the risk grids. In a danger section "cao" means high danger; in Mẫu 06's
+    self-protection section it means strength: forms label it per section."""
+
+    cao = ("cao", "Cao", "High")
+    trung_binh = ("trung_binh", "Trung bình", "Medium")
+    thap = ("thap", "Thấp", "Low")
+
+
+class MeasureLevel(Choices):
+    support = ("support", "Hỗ trợ (Điều 49 Luật Trẻ em)", "Support (Law on Children Art. 49)")
+    intervention = ("intervention", "Can thiệp (Điều 50 Luật Trẻ em)", "Intervention (Law on Children Art. 50)")
+
+
+class EmergencyMeasure(Choices):
+    """Biện pháp bảo vệ khẩn cấp (Điều 31 NĐ 56/2017; Điều 50 Luật Trẻ em) — list to confirm."""
+
+    safe_residence = ("safe_residence", "Bố trí nơi tạm trú an toàn", "Safe temporary residence")
+    medical_care = ("medical_care", "Chăm sóc y tế", "Medical care")
+    alternative_care = ("alternative_care", "Chăm sóc thay thế tạm thời", "Temporary alternative care")
+    police_intervention = (
+        "police_intervention",
+        "Đề nghị công an ngăn chặn hành vi xâm hại",
+        "Police asked to stop the harm",
+    )
+    first_aid = ("first_aid", "Sơ cứu, cấp cứu", "First aid")
+    preserve_evidence = (
+        "preserve_evidence",
+        "Giữ lại đồ vật, tài liệu liên quan làm chứng cứ",
+        "Preserve objects and documents as evidence",
+    )
+    psychological_support = ("psychological_support", "Hỗ trợ tâm lý khẩn cấp", "Emergency psychological support")
+    basic_needs = ("basic_needs", "Hỗ trợ nhu cầu thiết yếu (ăn, mặc, ở)", "Basic needs (food, clothing)")
+    other = ("other", "Biện pháp khác", "Other measure")
+
+
+class SeparationAction(Choices):
+    extend = ("extend", "Gia hạn cách ly", "Extend the separation")
+    cancel = ("cancel", "Hủy bỏ cách ly", "Cancel the separation")
+
+
+class ApprovalDecision(Choices):
+    approve = ("approve", "Phê duyệt", "Approve")
+    return_ = ("return", "Trả lại để sửa", "Return for revision")
+
+
+class ActivityStatus(Choices):
+    done = ("done", "Đã hoàn thành", "Done")
+    partly_done = ("partly_done", "Hoàn thành một phần", "Partly done")
+    not_done = ("not_done", "Chưa thực hiện được", "Not done")
+
+
+class ReviewConclusion(Choices):
+    close = ("close", "Kết thúc kế hoạch, đóng hồ sơ", "End the plan and close the case")
+    replan = ("replan", "Xây dựng kế hoạch mới", "Draw up a new plan")
+
+
+class PlanEndDecision(Choices):
+    end = ("end", "Kết thúc kế hoạch", "End the plan")
+    replan = ("replan", "Xây dựng kế hoạch mới", "Draw up a new plan")
+
+
+class PoliceOutcome(Choices):
+    prosecuted = ("prosecuted", "Khởi tố vụ án", "Criminal case opened")
+    not_prosecuted = ("not_prosecuted", "Không khởi tố vụ án", "No criminal case")
+    investigating_closed = (
+        "investigating_closed",
+        "Đình chỉ điều tra",
+        "Investigation closed",
+    )
+    administrative_sanction = (
+        "administrative_sanction",
+        "Xử phạt vi phạm hành chính",
+        "Administrative penalty",
+    )
+    transferred = ("transferred", "Chuyển cơ quan có thẩm quyền khác", "Passed to another authority")
+    other = ("other", "Khác", "Other")

@@ -1,0 +1,140 @@
+"""JSON Schema (draft 2020-12) of a form's clean data, for the API.
+
+It describes what ``validate`` returns and accepts back unchanged (dates ISO, datetimes with an
+offset, optional fields null). ``validate`` is more lenient on input (dd/mm/yyyy dates, "14h30",
+grouped amounts) and enforces rules JSON Schema cannot express (no date in the future, the child
+under 16, 15-day separations); those are named in ``description``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
+
+from forms.description import _pick, field_choices, nested_schema
+from forms.messages import normalize_locale
+
+if TYPE_CHECKING:
+    from forms.registry import FormSpec
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return {**schema, "type": [*types, "null"]}
+    if "oneOf" in schema:
+        return {**schema, "oneOf": [*schema["oneOf"], {"type": "null"}]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def field_schema(field: ma_fields.Field, locale: str) -> dict[str, Any]:
+    meta = field.metadata
+    kind = meta.get("type", "string")
+    out: dict[str, Any]
+    if kind in ("string", "text"):
+        out = {"type": "string", "maxLength": meta.get("max_length", 255)}
+        if field.required:
+            out["minLength"] = 1
+    elif kind == "integer":
+        out = {"type": "integer"}
+        if "min" in meta:
+            out["minimum"] = meta["min"]
+        if "max" in meta:
+            out["maximum"] = meta["max"]
+    elif kind == "boolean":
+        out = {"type": "boolean"}
+    elif kind == "date":
+        out = {"type": "string", "format": "date"}
+    elif kind == "datetime":
+        out = {"type": "string", "format": "date-time"}
+    elif kind == "choice":
+        out = {"oneOf": [{"const": code, "title": label} for code, label in field_choices(field, locale) or []]}
+    elif kind == "multichoice":
+        out = {
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"oneOf": [{"const": code, "title": label}
+                                for code, label in field_choices(field, locale) or []]},
+        }
+        if field.required:
+            out["minItems"] = 1
+    elif kind == "object":
+        out = object_schema(nested_schema(field), locale)  # type: ignore[arg-type]
+    elif kind == "list":
+        out = {
+            "type": "array",
+            "items": object_schema(nested_schema(field), locale),  # type: ignore[arg-type]
+            "minItems": max(meta.get("min_items", 0), 1 if field.required else 0),
+            "maxItems": meta.get("max_items", 100),
+        }
+    else:
+        out = {}
+    out["title"] = _pick(meta, "label", locale)
+    help_text = _pick(meta, "help", locale)
+    if help_text:
+        out["description"] = help_text
+    if meta.get("computed"):
+        out["readOnly"] = True
+    if "default" in meta:
+        out["default"] = meta["default"]
+    # Optional values come back as null; lists come back as [] and stay arrays.
+    if not field.required and kind not in ("multichoice", "list"):
+        out = _nullable(out)
+    return out
+
+
+def _condition(condition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "properties": {key: {"const": value} for key, value in condition.items()},
+        "required": list(condition),
+    }
+
+
+def object_schema(schema: type[Schema], locale: str) -> dict[str, Any]:
+    instance = schema()
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    rules: list[dict[str, Any]] = []
+    for name, field in instance.fields.items():
+        properties[name] = field_schema(field, locale)
+        if field.required:
+            required.append(name)
+        meta = field.metadata
+        if meta.get("required_if"):
+            rules.append({
+                "if": _condition(meta["required_if"]),
+                "then": {"required": [name], "properties": {name: {"not": {"type": "null"}}}},
+            })
+        if meta.get("only_if"):
+            rules.append({
+                "if": {"not": _condition(meta["only_if"])},
+                "then": {"properties": {name: {"type": "null"}}},
+            })
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+    if rules:
+        out["allOf"] = rules
+    return out
+
+
+def schema_to_json_schema(spec: FormSpec, locale: str = "vi") -> dict[str, Any]:
+    locale = normalize_locale(locale)
+    out = {
+        "$schema": DRAFT,
+        "$id": f"urn:case56:form:{spec.name}:v{spec.version}",
+        "title": spec.title(locale),
+        "description": spec.article,
+        "x-form": spec.name,
+        "x-version": spec.version,
+        "x-provisional": spec.provisional,
+        **object_schema(spec.schema, locale),
+    }
+    return out

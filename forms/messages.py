@@ -1,0 +1,192 @@
+"""Validation messages, Vietnamese and English.
+
+Fields and rules never put human text into a ``ValidationError``: they put a message *code*
+(``"required"`` or ``"too_long|max=255"``) made with :func:`code`. The registry translates the codes
+into the caller's language only when it raises ``FormError``. This keeps one schema instance valid
+for every language, and gives API clients stable codes (``FormError.codes``).
+
+Messages never repeat the submitted value: a child's data must not end up in logs through an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCALES = ("vi", "en")
+
+# code -> (Vietnamese, English); ``{name}`` placeholders are filled from the code's parameters.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "invalid": ("Giá trị không hợp lệ.", "Invalid value."),
+    "required": ("Trường này là bắt buộc.", "This field is required."),
+    "unknown_field": (
+        "Trường này không có trong biểu mẫu.",
+        "This field is not part of the form.",
+    ),
+    "not_object": ("Phải là một nhóm trường (đối tượng).", "Must be a group of fields (an object)."),
+    "not_list": ("Phải là một danh sách.", "Must be a list."),
+    "not_string": ("Phải là văn bản.", "Must be text."),
+    "too_long": ("Tối đa {max} ký tự.", "At most {max} characters."),
+    "bad_characters": (
+        "Có ký tự không được phép (ký tự điều khiển).",
+        "Contains characters that are not allowed (control characters).",
+    ),
+    "no_newline": ("Trường này không được xuống dòng.", "Line breaks are not allowed in this field."),
+    "not_integer": ("Phải là số nguyên.", "Must be a whole number."),
+    "min_value": ("Giá trị nhỏ nhất là {min}.", "Must be at least {min}."),
+    "max_value": ("Giá trị lớn nhất là {max}.", "Must be at most {max}."),
+    "not_boolean": ("Phải là Có hoặc Không.", "Must be yes or no."),
+    "invalid_date": ("Ngày không hợp lệ (dd/mm/yyyy).", "Invalid date (dd/mm/yyyy)."),
+    "invalid_datetime": (
+        "Ngày giờ không hợp lệ (dd/mm/yyyy HH:MM).",
+        "Invalid date and time (dd/mm/yyyy HH:MM).",
+    ),
+    "year_range": ("Năm phải trong khoảng {min}–{max}.", "The year must be between {min} and {max}."),
+    "future_date": ("Ngày không được ở tương lai.", "The date cannot be in the future."),
+    "future_datetime": (
+        "Ngày giờ không được ở tương lai.",
+        "The date and time cannot be in the future.",
+    ),
+    "invalid_choice": (
+        "Lựa chọn không hợp lệ. Các giá trị được phép: {choices}.",
+        "Invalid choice. Allowed values: {choices}.",
+    ),
+    "too_few_items": ("Cần ít nhất {min} mục.", "At least {min} item(s) required."),
+    "too_many_items": ("Tối đa {max} mục.", "At most {max} items."),
+    "invalid_phone": ("Số điện thoại không hợp lệ.", "Invalid phone number."),
+    "end_before_start": (
+        "Ngày kết thúc phải bằng hoặc sau ngày bắt đầu.",
+        "The end date must be on or after the start date.",
+    ),
+    # Mẫu 01
+    "not_a_child": (
+        "Trẻ em là người dưới 16 tuổi (Điều 1 Luật Trẻ em 2016): theo ngày sinh, trẻ đã {age} tuổi "
+        "khi tiếp nhận thông tin.",
+        "A child is a person under 16 (Law on Children 2016, Art. 1): by this date of birth the child "
+        "was {age} when the information was received.",
+    ),
+    "born_after_received": (
+        "Ngày sinh sau thời điểm tiếp nhận thông tin.",
+        "The date of birth is after the time the information was received.",
+    ),
+    "age_mismatch": (
+        "Tuổi ước tính không khớp với ngày sinh (theo ngày sinh: {age} tuổi). Chỉ cần ghi một trong hai.",
+        "The estimated age does not match the date of birth ({age} by the date of birth). "
+        "Recording one of them is enough.",
+    ),
+    "informant_without_consent": (
+        "Chỉ ghi thông tin người báo tin khi họ đồng ý (Mẫu số 01, Điều 25 NĐ 56/2017).",
+        "Record the informant's details only with their consent (Form 01, Decree 56/2017 Art. 25).",
+    ),
+    # verification / sign-off
+    "reason_no_basis_required": (
+        "Phải ghi lý do khi thông tin không có căn cứ (Điều 26.1 NĐ 56/2017).",
+        "Give the reason when the report has no basis (Decree 56/2017 Art. 26.1).",
+    ),
+    "note_required_return": (
+        "Phải ghi lý do khi trả lại để xác minh tiếp.",
+        "Give the reason when sending the report back for verification.",
+    ),
+    # Mẫu 02
+    "danger_required": (
+        "Phải mô tả nguy hiểm nghiêm trọng khi kết luận cần biện pháp khẩn cấp (Điều 26.3 NĐ 56/2017).",
+        "Describe the serious danger when concluding that emergency measures are needed "
+        "(Decree 56/2017 Art. 26.3).",
+    ),
+    # emergency decision / separation
+    "measure_or_separation": (
+        "Chọn ít nhất một biện pháp khẩn cấp hoặc quyết định tạm thời cách ly (Điều 31, 32 NĐ 56/2017).",
+        "Choose at least one emergency measure or decide a temporary separation "
+        "(Decree 56/2017 Art. 31, 32).",
+    ),
+    "separation_required": (
+        "Bắt buộc khi quyết định tạm thời cách ly trẻ (Điều 32 NĐ 56/2017).",
+        "Required when the child is temporarily separated (Decree 56/2017 Art. 32).",
+    ),
+    "separation_only": (
+        "Chỉ điền khi quyết định tạm thời cách ly trẻ.",
+        "Fill this in only when the child is temporarily separated.",
+    ),
+    "separation_too_long": (
+        "Thời hạn cách ly tối đa {max} ngày (Điều 32 NĐ 56/2017), ở đây là {days} ngày: "
+        "phải ghi văn bản yêu cầu của cơ quan có thẩm quyền.",
+        "Temporary separation lasts at most {max} days (Decree 56/2017 Art. 32), here {days} days: "
+        "reference the competent authority's request.",
+    ),
+    "extend_required": ("Bắt buộc khi gia hạn cách ly.", "Required when extending the separation."),
+    "extend_only": ("Chỉ điền khi gia hạn cách ly.", "Fill this in only when extending the separation."),
+    "new_end_not_later": (
+        "Ngày kết thúc mới phải sau ngày kết thúc hiện tại.",
+        "The new end date must be after the current end date.",
+    ),
+    # plan / approval
+    "comments_required_return": (
+        "Phải ghi ý kiến khi trả lại dự thảo để sửa.",
+        "Give comments when returning the draft for revision.",
+    ),
+    "approve_required": (
+        "Bắt buộc khi phê duyệt kế hoạch (Điều 52 Luật Trẻ em).",
+        "Required when approving the plan (Law on Children Art. 52).",
+    ),
+    # Mẫu 06
+    "close_requires_no_risk": (
+        "Chỉ kết thúc kế hoạch khi trẻ không còn nguy cơ (Điều 30.1 NĐ 56/2017).",
+        "The plan can end only when the child is no longer at risk (Decree 56/2017 Art. 30.1).",
+    ),
+    "close_requires_stable": (
+        "Chỉ kết thúc kế hoạch khi tình trạng này của trẻ đã ổn định (Điều 30.1 NĐ 56/2017).",
+        "The plan can end only when this aspect of the child's state is stable "
+        "(Decree 56/2017 Art. 30.1).",
+    ),
+}
+
+
+def code(name: str, **params: Any) -> str:
+    """A message code with parameters, as carried inside ``ValidationError``.
+
+    Parameter values must be plain words or numbers (no ``|``, ``;`` or ``=``)."""
+    if not params:
+        return name
+    return name + "|" + ";".join(f"{key}={value}" for key, value in params.items())
+
+
+def parse(raw: str) -> tuple[str, dict[str, str]]:
+    name, _, rest = raw.partition("|")
+    params = dict(part.split("=", 1) for part in rest.split(";") if "=" in part) if rest else {}
+    return name, params
+
+
+def known(raw: str) -> bool:
+    return parse(raw)[0] in MESSAGES
+
+
+def normalize_locale(locale: str | None) -> str:
+    """'en', 'en_US', 'EN-gb' -> 'en'; anything not English -> 'vi' (the users' language)."""
+    return "en" if (locale or "").lower().startswith("en") else "vi"
+
+
+def translate(raw: str, locale: str = "vi") -> str:
+    name, params = parse(raw)
+    vi, en = MESSAGES.get(name, MESSAGES["invalid"])
+    template = en if normalize_locale(locale) == "en" else vi
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def translate_tree(errors: Any, locale: str = "vi") -> Any:
+    """Translate a marshmallow error tree; keys become strings (list indexes too) so it is JSON."""
+    if isinstance(errors, dict):
+        return {str(key): translate_tree(value, locale) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [translate_tree(item, locale) for item in errors]
+    return translate(str(errors), locale)
+
+
+def codes_tree(errors: Any) -> Any:
+    """The same tree with the raw codes, keys as strings."""
+    if isinstance(errors, dict):
+        return {str(key): codes_tree(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [codes_tree(item) for item in errors]
+    return str(errors)

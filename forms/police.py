@@ -1,0 +1,39 @@
+"""The parallel police track when a report concerns a crime (Điều 25.3 NĐ 56/2017/NĐ-CP)."""
+
+from __future__ import annotations
+
+from forms import fields as f
+from forms.choices import PoliceOutcome
+from forms.registry import register
+from forms.schema import FormSchema
+
+
+@register
+class PoliceReferral(FormSchema):
+    class Meta:
+        name = "police_referral"
+        version = 1
+        title_vi = "Chuyển thông tin đến cơ quan công an"
+        title_en = "Referral to the police"
+        article = "Điều 25.3 NĐ 56/2017/NĐ-CP"
+        provisional = False
+
+    referred_at = f.datetime("Thời điểm chuyển", "Referred at", required=True, past=True)
+    police_unit = f.string("Cơ quan công an nhận", "Police unit", max_length=500)
+    reference = f.string("Số văn bản, số tiếp nhận", "Reference", max_length=200)
+    content = f.text("Nội dung chuyển", "Content of the referral")
+
+
+@register
+class PoliceOutcomeForm(FormSchema):
+    class Meta:
+        name = "police_outcome"
+        version = 1
+        title_vi = "Kết quả xử lý của cơ quan công an"
+        title_en = "Outcome of the police track"
+        article = "Điều 25.3 NĐ 56/2017/NĐ-CP"
+        provisional = False
+
+    outcome = f.choice(PoliceOutcome, "Kết quả", "Outcome", required=True)
+    outcome_date = f.date("Ngày có kết quả", "Date of the outcome", past=True)
+    note = f.text("Ghi chú", "Note")

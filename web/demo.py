@@ -1,0 +1,231 @@
+"""Demo data: units, one user per role, and cases in every state — also the sample data tests and
+benchmarks drive cases with (`sample`, `drive`).
+
+Sample form data is valid for the current forms and written relative to a moment, so no date lies in the
+future of the case's own clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from engine import access, clock
+from engine.models import Case, OrgUnit, Task, User
+from engine.runtime import Engine
+
+PROVINCE = ("T01", "Tỉnh Thái Nguyên (demo)")
+COMMUNES = [("T01-X01", "Phường Phan Đình Phùng (demo)"), ("T01-X02", "Xã Đại Từ (demo)")]
+USERS = [
+    # username, full name, role, unit code
+    ("tiepnhan", "Nguyễn Thị Tiếp Nhận", "intake", "T01"),
+    ("canbo", "Trần Văn Cán Bộ", "officer", "T01-X01"),
+    ("chutich", "Lê Văn Chủ Tịch", "chairman", "T01-X01"),
+    ("truonghoc", "Trường THCS Phan Đình Phùng", "partner", "T01-X01"),
+    ("yte", "Trạm Y tế phường", "partner", "T01-X01"),
+    ("canbo2", "Phạm Thị Cán Bộ Hai", "officer", "T01-X02"),
+    ("chutich2", "Hoàng Văn Chủ Tịch Hai", "chairman", "T01-X02"),
+    ("giamsat", "Đỗ Thị Giám Sát", "supervisor", "T01"),
+    ("thanhtra", "Vũ Văn Thanh Tra", "inspector", "T01"),
+    ("quantri", "Quản Trị Hệ Thống", "admin", None),
+]
+DEMO_PASSWORD = "demo12345"
+
+
+def _iso(moment: datetime) -> str:
+    return clock.local(moment).isoformat(timespec="minutes")
+
+
+def _day(moment: datetime, days: int = 0) -> str:
+    return (clock.local(moment) + timedelta(days=days)).date().isoformat()
+
+
+def sample(form: str, at: datetime, **override: Any) -> dict[str, Any]:
+    """Valid data for `form` as filled at moment `at`; `override` replaces top-level fields."""
+    rating = {"rating": "trung_binh", "note": "Đã trao đổi với gia đình và nhà trường."}
+    data: dict[str, Any] = {
+        "mau_01": {
+            "issuing_body": "UBND phường Phan Đình Phùng", "place": "Phan Đình Phùng",
+            "category": "xam_hai", "channel": "hotline_111", "received_at": _iso(at - timedelta(minutes=30)),
+            "child": {"full_name": "Nguyễn Văn An", "date_of_birth": "2016-05-04", "sex": "male",
+                      "address": "Tổ 5, phường Phan Đình Phùng", "incident_place": "Tại nhà",
+                      "current_condition": "Có vết bầm ở tay, sợ hãi, không muốn về nhà.",
+                      "current_caregiver": "Bà ngoại"},
+            "informant": {"consent": True, "name": "Trần Thị Bình", "phone": "0912345678",
+                          "notes": "Hàng xóm, gọi Tổng đài 111."},
+            "abuse_forms": ["bao_luc"], "environment": "gia_dinh", "crime_suspected": False,
+            "receiving_officer": "Nguyễn Thị Tiếp Nhận",
+        },
+        "verification": {"has_basis": True, "findings": "Đã xác minh tại nhà và trường: thông tin có cơ sở.",
+                         "sources": "Giáo viên chủ nhiệm, tổ trưởng tổ dân phố", "child_unsafe": True,
+                         "verified_at": _iso(at)},
+        "no_basis_signoff": {"confirm": True, "note": "Đồng ý kết thúc.", "signed_at": _iso(at)},
+        "mau_02": {"assessed_at": _iso(at), "harm_life": rating, "harm_health": rating, "harm_dignity": rating,
+                   "abuser_access": rating, "recurrence": rating, "caregiver_incapacity": rating,
+                   "child_vulnerability": rating, "harm_by_caregiver": False, "emergency": False,
+                   "proposal": "Tiếp tục thu thập thông tin, đánh giá cụ thể."},
+        "emergency_decision": {"decided_at": _iso(at), "decision_number": "12/QĐ-UBND",
+                               "measures": ["safe_residence", "medical_care"],
+                               "measures_detail": "Đưa trẻ đến nhà bà ngoại; khám tại trạm y tế.",
+                               "separate": True, "separation_start": _day(at),
+                               "separation_end": _day(at, 14), "separation_place": "Nhà bà ngoại"},
+        "separation_review": {"action": "cancel", "reason": "Cha mẹ đã cam kết và đủ khả năng bảo vệ trẻ.",
+                              "decided_at": _iso(at)},
+        "mau_03": {"assessed_at": _iso(at),
+                   "physical_state": {"description": "Vết bầm đã mờ.", "rating": "thap"},
+                   "psychological_state": {"description": "Còn lo âu.", "rating": "trung_binh"},
+                   "family_situation": {"description": "Cha nghiện rượu.", "rating": "cao"},
+                   "summary": "Cần hỗ trợ tâm lý và can thiệp với người cha."},
+        "needs_meeting": {"held_at": _iso(at), "place": "UBND phường",
+                          "participants": [{"name": "Trần Văn Cán Bộ", "role": "Cán bộ bảo vệ trẻ em"},
+                                           {"name": "Nguyễn Thị Mẹ", "role": "Mẹ của trẻ"}],
+                          "parents_present": True, "needs": "Tư vấn tâm lý; giám sát gia đình.",
+                          "conclusions": "Xây dựng kế hoạch hỗ trợ, can thiệp."},
+        "mau_04": {"objectives": "Bảo đảm an toàn và phục hồi cho trẻ.", "drafted_at": _iso(at),
+                   "activities": [
+                       {"measure": "Tư vấn tâm lý hằng tuần", "level": "support", "assignee": "truonghoc",
+                        "assignee_name": "Trường THCS Phan Đình Phùng", "start": _day(at), "end": _day(at, 30),
+                        "expected_result": "Trẻ ổn định tâm lý"},
+                       {"measure": "Khám sức khoẻ định kỳ", "level": "intervention", "assignee": "yte",
+                        "assignee_name": "Trạm Y tế phường", "start": _day(at), "end": _day(at, 20),
+                        "cost": 500000, "expected_result": "Theo dõi sức khoẻ"},
+                   ]},
+        "mau_05": {"decision_number": "15/QĐ-UBND", "decision_date": _day(at),
+                   "issuing_body": "UBND phường Phan Đình Phùng", "signer_name": "Lê Văn Chủ Tịch"},
+        "plan_approval": {"decision": "approve", "decision_number": "15/QĐ-UBND", "signed_at": _iso(at)},
+        "activity_report": {"status": "done", "result": "Đã thực hiện đầy đủ.", "completed_on": _day(at)},
+        "mau_06": {"reviewed_at": _iso(at), "participants": [{"name": "Trần Văn Cán Bộ", "role": "Chủ trì"}],
+                   "harm_still_serious": {"rating": "thap"}, "abuser_can_reach_child": {"rating": "thap"},
+                   "care_environment_obstacles": {"rating": "thap"}, "self_protection": {"rating": "cao"},
+                   "recovery": {"rating": "cao"}, "physical_stable": True, "psychological_stable": True,
+                   "cognitive_stable": True, "emotional_stable": True, "no_longer_at_risk": True,
+                   "conclusion": "close"},
+        "plan_end": {"decision": "end", "note": "Trẻ đã an toàn, ổn định.", "signed_at": _iso(at)},
+        "police_referral": {"referred_at": _iso(at), "police_unit": "Công an phường", "reference": "CV 01"},
+        "police_outcome": {"outcome": "prosecuted", "outcome_date": _day(at)},
+        "escalation_ack": {"note": "Đã nhắc cán bộ xã hoàn thành.", "action_taken": "Gọi điện đôn đốc."},
+        "transfer": {"to_commune": "T01-X02", "reason": "Gia đình chuyển đến xã Đại Từ."},
+        "reopen": {"reason": "Có báo cáo mới về trẻ.", "new_report_summary": "Trẻ lại bị bạo lực."},
+    }[form]
+    return {**data, **override}
+
+
+@dataclass
+class Cast:
+    """The demo's actors by role (partners by username), as the engine sees them."""
+
+    actors: dict[str, access.Actor]
+
+    def for_task(self, task: Task) -> access.Actor:
+        if task.role == "partner":
+            return self.actors[task.assignee]
+        return next(a for a in self.actors.values()
+                    if a.role == task.role and (a.commune_id in (None, task.commune_id))
+                    and (a.province_id in (None, task.province_id)))
+
+
+def cast(session: Session) -> Cast:
+    users = session.scalars(select(User)).all()
+    return Cast({u.username: access.Actor.of(u.username, u.role, u.org_unit, u.id) for u in users})
+
+
+def open_tasks(session: Session, case_id: int) -> list[Task]:
+    return list(session.scalars(select(Task).where(Task.case_id == case_id, Task.state == "ready").order_by(Task.id)))
+
+
+def drive(engine: Engine, session: Session, case: Case, people: Cast, *, at: datetime | None = None,
+          choices: dict[str, dict[str, Any]] | None = None, stop_at: str | None = None,
+          skip: Callable[[Task], bool] = lambda t: t.escalates_task_id is not None, max_steps: int = 60) -> list[str]:
+    """Complete the case's open steps in order with sample data until `stop_at` is open or nothing is left.
+
+    `choices[form]` overrides the sample's fields (e.g. {"verification": {"has_basis": False}}); a list of
+    dicts is used one per completion of that form. Returns the steps completed, in order.
+    """
+    choices = choices or {}
+    used: dict[str, int] = {}
+    done: list[str] = []
+    for _ in range(max_steps):
+        tasks = [t for t in open_tasks(session, case.id) if not skip(t)]
+        if not tasks or (stop_at and any(t.step == stop_at for t in tasks)):
+            break
+        task = tasks[0]
+        override = choices.get(task.form, {})
+        if isinstance(override, list):
+            override = override[min(used.get(task.form, 0), len(override) - 1)]
+        used[task.form] = used.get(task.form, 0) + 1
+        engine.complete_task(session, people.for_task(task), task.id,
+                             sample(task.form, at or clock.now(), **override))
+        done.append(task.step)
+    return done
+
+
+def seed(session: Session, engine: Engine) -> bool:
+    """Create the demo units, users and cases once; returns False when the database already has users."""
+    if session.scalar(select(func.count()).select_from(User)):
+        return False
+    now = clock.now()
+    province = OrgUnit(code=PROVINCE[0], name=PROVINCE[1], kind="province")
+    session.add(province)
+    session.flush()
+    units = {province.code: province}
+    for code, name in COMMUNES:
+        units[code] = OrgUnit(code=code, name=name, kind="commune", parent_id=province.id)
+        session.add(units[code])
+    session.flush()
+    for username, full_name, role, unit in USERS:
+        session.add(User(username=username, full_name=full_name, role=role,
+                         org_unit_id=units[unit].id if unit else None, created_at=now,
+                         password_hash=generate_password_hash(DEMO_PASSWORD), locale="vi"))
+    session.commit()
+    people = cast(session)
+    intake = people.actors["tiepnhan"]
+
+    def new_case(hours_ago: float, commune: str = "T01-X01", **mau01: Any) -> Case:
+        at = now - timedelta(hours=hours_ago)
+        report = sample("mau_01", at + timedelta(minutes=30), **mau01)
+        return engine.open_case(session, intake, commune, report)
+
+    # Fresh report, waiting for verification.
+    new_case(1)
+    # Overdue: received 3 days ago, never verified (the 12-hour limit has passed: escalated).
+    new_case(72, child={"full_name": "Lê Thị Hoa", "estimated_age": 9, "sex": "female"})
+    # Overdue in the second commune: plan not drafted 9 days after receipt.
+    c = new_case(9 * 24, commune="T01-X02", child={"full_name": "Bùi Văn Tâm", "estimated_age": 14, "sex": "male"},
+                 category="nguy_co_boc_lot", abuse_forms=["boc_lot"], environment="cong_dong")
+    drive(engine, session, c, people, stop_at="draft_plan")
+    # Emergency with temporary separation, then in detailed assessment.
+    c = new_case(5, abuse_forms=["bao_luc", "xam_hai_tinh_duc"], crime_suspected=True,
+                 child={"full_name": "Phạm Minh Khang", "date_of_birth": "2013-02-10", "sex": "male"})
+    drive(engine, session, c, people, choices={"mau_02": {"emergency": True,
+          "danger_description": "Trẻ bị cha đánh nhiều lần, có thương tích; nguy cơ bị đánh tiếp."}},
+          stop_at="detailed_assessment")
+    # Plan waiting for the chairman's approval.
+    c = new_case(2, commune="T01-X02", child={"full_name": "Đỗ Thu Trang", "estimated_age": 12, "sex": "female"},
+                 category="nguy_co_bo_roi", abuse_forms=["bo_mac"])
+    drive(engine, session, c, people, stop_at="approve_plan")
+    # Intervention under way: partners have activities.
+    c = new_case(6, child={"full_name": "Vũ Đức Bảo", "estimated_age": 7, "sex": "male"})
+    drive(engine, session, c, people, stop_at="carry_out_activity")
+    # A report without basis, ended with the chairman's sign-off.
+    c = new_case(3, child={"full_name": "Hoàng An Nhiên", "estimated_age": 5, "sex": "female"})
+    drive(engine, session, c, people, choices={"verification": {
+        "has_basis": False, "reason_no_basis": "Gia đình và nhà trường xác nhận không có sự việc."}})
+    # A closed case, plan done and ended.
+    c = new_case(4, child={"full_name": "Ngô Gia Huy", "estimated_age": 11, "sex": "male"})
+    drive(engine, session, c, people)
+    return True
+
+
+def banner(created: bool, url: str) -> str:
+    lines = ["", "case56 — demo", f"  Mở / open: {url}",
+             "  Dữ liệu mẫu đã tạo / demo data created" if created else "  Dữ liệu đã có / data already present",
+             f"  Mật khẩu chung / password for every demo user: {DEMO_PASSWORD}", "  Người dùng / users:"]
+    for username, full_name, role, _unit in USERS:
+        lines.append(f"    {username:<10} {role:<10} {full_name}")
+    return "\n".join(lines) + "\n"
