@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,13 @@ from marshmallow import fields as ma_fields
 from forms.choices import Choices
 from forms.fields import VN_TZ, Object, ObjectList, parse_date, parse_datetime
 from forms.messages import normalize_locale
+
+
+@functools.cache
+def instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class: loading and dumping keep no state on the instance, and
+    building one (copying every field) costs more than a validation."""
+    return schema()
 
 
 def _pick(meta: Mapping[str, Any], key: str, locale: str) -> str | None:
@@ -61,7 +69,7 @@ def describe_field(name: str, field: ma_fields.Field, locale: str) -> dict[str, 
 
 def describe_schema(schema: type[Schema], locale: str = "vi") -> list[dict[str, Any]]:
     locale = normalize_locale(locale)
-    return [describe_field(name, field, locale) for name, field in schema().fields.items()]
+    return [describe_field(name, field, locale) for name, field in instance(schema).fields.items()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,8 +107,8 @@ def render_data(schema: type[Schema], data: Any, locale: str = "vi") -> tuple[li
     locale = normalize_locale(locale)
     stored = data if isinstance(data, Mapping) else {}
     fields_out: list[dict[str, Any]] = []
-    instance = schema()
-    for name, field in instance.fields.items():
+    fields = instance(schema).fields
+    for name, field in fields.items():
         entry = describe_field(name, field, locale)
         value = stored.get(name)
         entry["value"] = value
@@ -117,5 +125,5 @@ def render_data(schema: type[Schema], data: Any, locale: str = "vi") -> tuple[li
         else:
             entry["display"] = display_value(field, value, locale)
         fields_out.append(entry)
-    extra = {str(key): value for key, value in stored.items() if key not in instance.fields}
+    extra = {str(key): value for key, value in stored.items() if key not in fields}
     return fields_out, extra

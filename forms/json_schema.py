@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
 
-from forms.description import _pick, field_choices, nested_schema
+from forms.description import _pick, field_choices, instance, nested_schema
 from forms.messages import normalize_locale
 
 if TYPE_CHECKING:
@@ -95,11 +95,10 @@ def _condition(condition: dict[str, Any]) -> dict[str, Any]:
 
 
 def object_schema(schema: type[Schema], locale: str) -> dict[str, Any]:
-    instance = schema()
     properties: dict[str, Any] = {}
     required: list[str] = []
     rules: list[dict[str, Any]] = []
-    for name, field in instance.fields.items():
+    for name, field in instance(schema).fields.items():
         properties[name] = field_schema(field, locale)
         if field.required:
             required.append(name)

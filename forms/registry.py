@@ -14,7 +14,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from forms import messages
-from forms.description import describe_schema, render_data
+from forms.description import describe_schema, instance, render_data
 from forms.fields import VN_TZ, validating_at
 from forms.json_schema import schema_to_json_schema
 from forms.schema import FormSchema
@@ -129,7 +129,7 @@ def validate(name: str, data: dict[str, Any], *, version: int | None = None, loc
 
     ``now`` (aware) is the moment "no date in the future" compares with; default: the real now."""
     spec = get(name, version)
-    schema = spec.schema()
+    schema = instance(spec.schema)
     with validating_at(now if now is not None else dt.datetime.now(VN_TZ)):
         try:
             loaded = schema.load(data)

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine import access, audit, clock
+from engine import access, audit, clock, worklists
 from engine.models import User
 from web.extensions import db, login_manager
 
@@ -122,7 +122,40 @@ def language():
 
 
 def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _navigation() -> dict[str, object]:
+        def nav_items() -> list[tuple[str, str]]:
+            if not current_user.is_authenticated:
+                return []
+            english = g.get("locale") == "en"
+            return [(endpoint, en if english else vi) for endpoint, vi, en in NAV.get(current_user.role, [])
+                    if endpoint in app.view_functions]
+
+        def attention() -> tuple[int, int]:
+            """The header badge: (overdue, due within 24 h) among the user's own tasks; one indexed query."""
+            if not current_user.is_authenticated:
+                return 0, 0
+            if "attention" not in g:
+                g.attention = worklists.attention_counts(db.session, current_user.actor)
+            return g.attention
+
+        return {"nav_items": nav_items, "attention": attention}
+
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.login_message_category = "info"
     app.register_blueprint(bp)
+
+
+NAV = {
+    # role: [(endpoint, vi, en)]; pages a role cannot open are not offered.
+    "intake": [("inbox.index", "Việc cần làm", "My tasks"), ("reports.new", "Báo cáo mới (Mẫu 01)", "New report")],
+    "officer": [("inbox.index", "Việc cần làm", "My tasks"), ("reports.new", "Báo cáo mới (Mẫu 01)", "New report"),
+                ("cases.index", "Hồ sơ", "Cases")],
+    "chairman": [("inbox.index", "Việc cần làm", "My tasks"), ("cases.index", "Hồ sơ", "Cases")],
+    "partner": [("inbox.index", "Việc cần làm", "My tasks")],
+    "supervisor": [("inbox.index", "Việc cần làm", "My tasks"), ("supervisor.dashboard", "Giám sát", "Oversight"),
+                   ("cases.index", "Hồ sơ", "Cases")],
+    "inspector": [("inspector.search", "Thanh tra hồ sơ", "Case review")],
+    "admin": [("admin.index", "Quản trị", "Administration")],
+}

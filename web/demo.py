@@ -165,10 +165,17 @@ def drive(engine: Engine, session: Session, case: Case, people: Cast, *, at: dat
     return done
 
 
-def seed(session: Session, engine: Engine) -> bool:
+def seed(session: Session, engine: Engine, password_method: str = "scrypt") -> bool:
     """Create the demo units, users and cases once; returns False when the database already has users."""
     if session.scalar(select(func.count()).select_from(User)):
         return False
+    seed_people(session, password_method)
+    seed_cases(session, engine)
+    return True
+
+
+def seed_people(session: Session, password_method: str = "scrypt") -> None:
+    """The demo province, its two communes and one user per role (password DEMO_PASSWORD)."""
     now = clock.now()
     province = OrgUnit(code=PROVINCE[0], name=PROVINCE[1], kind="province")
     session.add(province)
@@ -181,8 +188,15 @@ def seed(session: Session, engine: Engine) -> bool:
     for username, full_name, role, unit in USERS:
         session.add(User(username=username, full_name=full_name, role=role,
                          org_unit_id=units[unit].id if unit else None, created_at=now,
-                         password_hash=generate_password_hash(DEMO_PASSWORD), locale="vi"))
+                         password_hash=generate_password_hash(DEMO_PASSWORD, method=password_method),
+                         locale="vi"))
     session.commit()
+
+
+def seed_cases(session: Session, engine: Engine) -> None:
+    """Cases in every state: fresh, overdue, emergency with separation, awaiting approval, in intervention,
+    ended without basis, closed."""
+    now = clock.now()
     people = cast(session)
     intake = people.actors["tiepnhan"]
 
@@ -219,7 +233,6 @@ def seed(session: Session, engine: Engine) -> bool:
     # A closed case, plan done and ended.
     c = new_case(4, child={"full_name": "Ngô Gia Huy", "estimated_age": 11, "sex": "male"})
     drive(engine, session, c, people)
-    return True
 
 
 def banner(created: bool, url: str) -> str:

@@ -273,7 +273,7 @@ def _mi_marker(cx: float, bottom: float, kind: str, stroke: str) -> str:
 
 
 def _task_icon(s: _Shape, stroke: str) -> str:
-    x, y = s.x + 8, s.y + 8
+    x, y = s.x + 6, s.y + 6
     if s.tag == "userTask":  # a head and shoulders
         return (f'<circle cx="{_n(x + 6)}" cy="{_n(y + 4)}" r="3.5" fill="none" stroke="{stroke}" '
                 f'stroke-width="1.2"/><path d="M{_n(x)} {_n(y + 14)} q6 -9 12 0" fill="none" '
@@ -288,12 +288,12 @@ def _task_icon(s: _Shape, stroke: str) -> str:
 
 def _task(s: _Shape, label: str, state: str) -> str:
     fill, stroke, width = _colours(state, "#ffffff")
-    lines = _wrap(label, s.w - 10, max(1, int((s.h - 10) // 14)))
+    lines = _wrap(label, s.w - 14, max(1, int((s.h - 24) // 14.4)))
     body = (
         f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="10" ry="10" '
         f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'
         + _task_icon(s, stroke)
-        + _text_block(lines, s.x + s.w / 2, s.y + s.h / 2 + 3)
+        + _text_block(lines, s.x + s.w / 2, s.y + s.h / 2 + 5)
     )
     if s.multi:
         body += _mi_marker(s.x + s.w / 2, s.y + s.h, s.multi, stroke)

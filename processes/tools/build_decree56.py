@@ -44,19 +44,19 @@ NS = {
 PART_X, PART_Y = 100, 60  # participant origin; its header is 30 px wide, lanes start at PART_X + 30
 LANE_HEADER = 30
 COL0 = PART_X + 30 + LANE_HEADER + 30  # left edge of column 0
-COLW = 160  # column pitch
-TASK_W, TASK_H = 120, 80
+COLW = 170  # column pitch
+TASK_W, TASK_H = 130, 90
 GW = 50  # gateway size
 EV = 36  # event size
-TIMER_DX = 100  # boundary timer centre, measured from the task's left edge
+TIMER_DX = 108  # boundary timer centre, measured from the task's left edge
 
 # lane key -> (row heights, bottom padding); lanes are stacked top to bottom in this order
 LANES: list[tuple[str, list[int], int]] = [
     ("intake", [120], 10),
-    ("officer", [120, 140], 10),
-    ("chairman", [150, 150], 30),
-    ("partner", [300], 10),
-    ("supervisor", [110, 90], 10),
+    ("officer", [130, 150], 10),
+    ("chairman", [160, 160], 30),
+    ("partner", [330], 10),
+    ("supervisor", [120, 90], 10),
 ]
 LANE_PAD_TOP = 10
 
@@ -241,22 +241,22 @@ NODES: dict[str, tuple[str, str, str, int, float]] = {
     "Gateway_separation_action": ("xor", "Gia hạn cách ly?", "chairman", 1, 14),
     "End_separation": ("end", "Chấm dứt cách ly tạm thời", "chairman", 0, 14),
     "Script_extend_separation": ("script", "Cập nhật thời hạn cách ly", "chairman", 1, 15),
-    "Gateway_merge_detailed": ("xor", "", "officer", 1, 13),
-    "Task_detailed_assessment": ("task:detailed_assessment", "", "officer", 1, 14),
-    "Task_needs_meeting": ("task:needs_meeting", "", "officer", 1, 16),
-    "Gateway_merge_replan": ("xor", "", "officer", 0, 17),
-    "Gateway_merge_plan": ("xor", "", "officer", 1, 17),
-    "Task_draft_plan": ("task:draft_plan", "", "officer", 1, 18),
-    "Task_draft_decision": ("task:draft_decision", "", "officer", 1, 19),
-    "Task_approve_plan": ("task:approve_plan", "", "chairman", 0, 20),
-    "Gateway_approval": ("xor", "Phê duyệt?", "chairman", 0, 21),
-    "Script_assign": ("script", "Giao hoạt động", "chairman", 0, 22),
-    "Sub_intervention": ("sub", "Tổ chức thực hiện kế hoạch (mỗi hoạt động một nhánh)", "partner", 0, 23),
-    "Task_review": ("task:review", "", "officer", 1, 26),
-    "Gateway_review": ("xor", "Đề xuất kết thúc kế hoạch?", "officer", 1, 27),
-    "Task_end_plan": ("task:end_plan", "", "chairman", 0, 28),
-    "Gateway_plan_end": ("xor", "Kết thúc kế hoạch?", "chairman", 0, 29),
-    "End_closed": ("end", "Kết thúc kế hoạch, đóng hồ sơ", "chairman", 0, 30),
+    "Gateway_merge_detailed": ("xor", "", "officer", 1, 15),
+    "Task_detailed_assessment": ("task:detailed_assessment", "", "officer", 1, 16),
+    "Task_needs_meeting": ("task:needs_meeting", "", "officer", 1, 17),
+    "Gateway_merge_replan": ("xor", "", "officer", 0, 18),
+    "Gateway_merge_plan": ("xor", "", "officer", 1, 18),
+    "Task_draft_plan": ("task:draft_plan", "", "officer", 1, 19),
+    "Task_draft_decision": ("task:draft_decision", "", "officer", 1, 20),
+    "Task_approve_plan": ("task:approve_plan", "", "chairman", 0, 21),
+    "Gateway_approval": ("xor", "Phê duyệt?", "chairman", 0, 22),
+    "Script_assign": ("script", "Giao hoạt động", "chairman", 0, 23),
+    "Sub_intervention": ("sub", "Tổ chức thực hiện kế hoạch (mỗi hoạt động một nhánh)", "partner", 0, 24),
+    "Task_review": ("task:review", "", "officer", 1, 27),
+    "Gateway_review": ("xor", "Đề xuất kết thúc kế hoạch?", "officer", 1, 28),
+    "Task_end_plan": ("task:end_plan", "", "chairman", 0, 29),
+    "Gateway_plan_end": ("xor", "Kết thúc kế hoạch?", "chairman", 0, 30),
+    "End_closed": ("end", "Kết thúc kế hoạch, đóng hồ sơ", "chairman", 0, 31),
 }
 SUB_COLS = 3  # Sub_intervention spans this many columns
 
@@ -272,17 +272,18 @@ SCRIPTS = {
 
 # Inside Sub_intervention (coordinates relative to the subprocess's top-left corner)
 SUB_NODES: dict[str, tuple[str, str, float, float]] = {
-    "Sub_start": ("start", "Bắt đầu hoạt động", 40, 90),
-    "Task_carry_out_activity": ("task:carry_out_activity", "", 140, 90),
-    "Script_record_activity": ("script", "Ghi nhận kết quả hoạt động", 300, 90),
-    "Sub_end": ("end", "Hoàn thành hoạt động", 420, 90),
+    "Sub_start": ("start", "", 45, 100),
+    "Task_carry_out_activity": ("task:carry_out_activity", "", 150, 100),
+    "Script_record_activity": ("script", "Ghi nhận kết quả hoạt động", 310, 100),
+    "Sub_end": ("end", "", 425, 100),
 }
-SUB_W, SUB_H = 3 * COLW - (COLW - TASK_W), 260
+SUB_ESC_Y = 225  # centre of the escalation row inside the subprocess
+SUB_W, SUB_H = 3 * COLW - (COLW - TASK_W), 300
 
 # Sequence flows: (source, target, name, condition, default?, route)
 #   routes: "auto" (straight or Z through the gutter right of the source), "vh" (leave by the top/bottom,
 #   enter from the side), "hv" (leave by the side, enter top/bottom), "v" (straight vertical),
-#   ("above"|"below", channel): leave and enter by top/bottom, run horizontally along the channel,
+#   ("via", channel): leave and enter by top/bottom, run horizontally along a channel (see Layout.channel),
 #   "up_left": leave by the top, enter the target's right side.
 C = "auto"
 FLOWS: list[tuple[str, str, str, str | None, bool, object]] = [
@@ -299,22 +300,22 @@ FLOWS: list[tuple[str, str, str, str | None, bool, object]] = [
     ("Gateway_has_basis", "Task_no_basis_signoff", "Không", None, True, "vh"),
     ("Task_no_basis_signoff", "Gateway_no_basis_confirm", "", None, False, C),
     ("Gateway_no_basis_confirm", "End_no_basis", "Đồng ý", 'no_basis_signoff["confirm"] == True', False, C),
-    ("Gateway_no_basis_confirm", "Gateway_merge_verify", "Xác minh lại", None, True, ("below", "chairman.0")),
+    ("Gateway_no_basis_confirm", "Gateway_merge_verify", "Xác minh lại", None, True, ("via", "chairman.0")),
     ("Task_initial_assessment", "Gateway_emergency", "", None, False, C),
     ("Gateway_emergency", "Task_emergency_decision", "Có", 'mau_02["emergency"] == True', False, "vh"),
     ("Gateway_emergency", "Gateway_merge_detailed", "Không", None, True, C),
     ("Task_emergency_decision", "Gateway_separate", "", None, False, C),
     ("Gateway_separate", "Script_separation", "Có", 'emergency_decision["separate"] == True', False, C),
-    ("Gateway_separate", "Gateway_merge_detailed", "Không", None, True, ("above", "officer.1")),
+    ("Gateway_separate", "Gateway_merge_detailed", "Không", None, True, ("via", "officer.1")),
     ("Script_separation", "Gateway_separation_fork", "", None, False, C),
     ("Gateway_separation_fork", "Gateway_merge_separation_review", "", None, False, "v"),
-    ("Gateway_separation_fork", "Gateway_merge_detailed", "", None, False, "hv"),
+    ("Gateway_separation_fork", "Gateway_merge_detailed", "", None, False, ("via", "chairman.top")),
     ("Gateway_merge_separation_review", "Task_separation_review", "", None, True, C),
     ("Task_separation_review", "Gateway_separation_action", "", None, False, C),
     ("Gateway_separation_action", "Script_extend_separation", "Gia hạn",
      'separation_review["action"] == "extend"', False, C),
     ("Gateway_separation_action", "End_separation", "Chấm dứt", None, True, "v"),
-    ("Script_extend_separation", "Gateway_merge_separation_review", "", None, False, ("below", "chairman.1")),
+    ("Script_extend_separation", "Gateway_merge_separation_review", "", None, False, ("via", "chairman.1")),
     ("Gateway_merge_detailed", "Task_detailed_assessment", "", None, True, C),
     ("Task_detailed_assessment", "Task_needs_meeting", "", None, False, C),
     ("Task_needs_meeting", "Gateway_merge_plan", "", None, False, C),
@@ -324,7 +325,7 @@ FLOWS: list[tuple[str, str, str, str | None, bool, object]] = [
     ("Task_draft_decision", "Task_approve_plan", "", None, False, C),
     ("Task_approve_plan", "Gateway_approval", "", None, False, C),
     ("Gateway_approval", "Script_assign", "Phê duyệt", 'plan_approval["decision"] == "approve"', False, C),
-    ("Gateway_approval", "Gateway_merge_plan", "Trả lại", None, True, ("below", "chairman.0")),
+    ("Gateway_approval", "Gateway_merge_plan", "Trả lại", None, True, ("via", "chairman.0")),
     ("Script_assign", "Sub_intervention", "", None, False, C),
     ("Sub_intervention", "Task_review", "", None, False, C),
     ("Task_review", "Gateway_review", "", None, False, C),
@@ -332,7 +333,7 @@ FLOWS: list[tuple[str, str, str, str | None, bool, object]] = [
     ("Gateway_review", "Gateway_merge_replan", "Kế hoạch mới", None, True, "up_left"),
     ("Task_end_plan", "Gateway_plan_end", "", None, False, C),
     ("Gateway_plan_end", "End_closed", "Kết thúc", 'plan_end["decision"] == "end"', False, C),
-    ("Gateway_plan_end", "Gateway_merge_replan", "Kế hoạch mới", None, True, ("above", "intake.0")),
+    ("Gateway_plan_end", "Gateway_merge_replan", "Kế hoạch mới", None, True, ("via", "intake.0")),
 ]
 SUB_FLOWS: list[tuple[str, str]] = [
     ("Sub_start", "Task_carry_out_activity"),
@@ -404,6 +405,7 @@ class Layout:
             y += height
         self.participant = Box(PART_X, PART_Y, width, y - PART_Y)
         # horizontal channels used by loop-back flows
+        self.channel["chairman.top"] = self.lanes["chairman"].y + 22
         for lane, rows, _ in LANES:
             for i in range(len(rows)):
                 cy = self.row_cy[(lane, i)]
@@ -446,8 +448,8 @@ class Layout:
             self.boxes[f"Timer_{step.key}"] = Box(tx - EV / 2, host.bottom - EV / 2, EV, EV)
             self.kinds[f"Timer_{step.key}"] = "timer"
             if nid in SUB_NODES:
-                ecx, ecy = tx, sub.y + 200
-                end_c = (ecx + TASK_W / 2 + 60, ecy)
+                ecx, ecy = tx, sub.y + SUB_ESC_Y
+                end_c = (ecx + TASK_W / 2 + 55, ecy)
                 self.escalations.append((step.key, "Sub_intervention"))
             else:
                 ecx, ecy = tx, self.row_cy[("supervisor", 0)]
@@ -479,11 +481,11 @@ class Layout:
         if how == "up_left":
             return [s.side("top"), (s.cx, t.cy), t.side("right")]
         if isinstance(how, tuple):
-            where, channel = how
+            _via, channel = how
             y = self.channel[channel]
-            if where == "below":
-                return [s.side("bottom"), (s.cx, y), (t.cx, y), t.side("bottom")]
-            return [s.side("top"), (s.cx, y), (t.cx, y), t.side("top")]
+            leave = s.side("top") if y < s.cy else s.side("bottom")
+            enter = t.side("top") if y < t.cy else t.side("bottom")
+            return [leave, (s.cx, y), (t.cx, y), enter]
         raise ValueError(how)
 
 

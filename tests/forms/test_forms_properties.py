@@ -3,6 +3,7 @@ valid data is JSON-native, conforms to the published JSON Schema and round-trips
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -24,6 +25,22 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
                     derandomize=False)
 
 
+@functools.cache
+def field_names(name: str) -> list[str]:
+    return [field["name"] for field in forms.describe(name)["fields"]]
+
+
+@functools.cache
+def published_schema(name: str) -> dict[str, Any]:
+    return forms.json_schema(name)
+
+
+@functools.cache
+def strategy(name: str) -> st.SearchStrategy[Any]:
+    fields = forms.describe(name)["fields"]
+    return object_values(fields) | mutations_of(FULL[name], fields) | mutations_of(MINIMAL[name], fields)
+
+
 def check(name: str, data: Any, locale: str = "vi") -> dict[str, Any] | None:
     """The invariant: FormError (well-formed, translated) or clean data that round-trips."""
     try:
@@ -33,8 +50,8 @@ def check(name: str, data: Any, locale: str = "vi") -> dict[str, Any] | None:
         assert error.form == name
         return None
     assert_json_native(clean)
-    assert list(clean) == [field["name"] for field in forms.describe(name)["fields"]]
-    assert json_schema_errors(forms.json_schema(name), clean) == []
+    assert list(clean) == field_names(name)
+    assert json_schema_errors(published_schema(name), clean) == []
     assert forms.validate(name, clean, now=NOW) == clean
     return clean
 
@@ -50,8 +67,7 @@ def test_arbitrary_input_never_crashes(name: str, data: Any) -> None:
 @SETTINGS
 @given(data=st.data())
 def test_fuzzed_fields_give_error_or_clean_data(name: str, data: st.DataObject) -> None:
-    fields = forms.describe(name)["fields"]
-    value = data.draw(object_values(fields) | mutations_of(FULL[name], fields) | mutations_of(MINIMAL[name], fields))
+    value = data.draw(strategy(name))
     check(name, value, locale=data.draw(st.sampled_from(["vi", "en"])))
 
 
