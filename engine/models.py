@@ -230,6 +230,25 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class Attachment(Base):
+    """Evidence attached to a case (optionally to one of its steps). The file itself lives outside the
+    database, named by its SHA-256, which is also the checksum verified on every download."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))  # from the content's magic bytes, never the name
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(500))
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_attachment_case", "case_id", "id"),)
+
+
 class CalendarDay(Base):
     """A day an administrator declared off or working, overriding the package and the data file."""
 
@@ -238,6 +257,42 @@ class CalendarDay(Base):
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(80))
+
+
+class ApiToken(Base):
+    """A personal API token. Only its SHA-256 is kept (the token is shown once); the prefix names it in lists."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_api_token_user", "user_id", "revoked_at"),)
+
+
+class IdempotencyKey(Base):
+    """A client's key for one report: a retry with the same key returns the case the first request opened.
+
+    The row is reserved (case_id empty) before the case is opened and gets its case_id in the very
+    transaction that opens the case, so a key never points at nothing once a case exists."""
+
+    __tablename__ = "idempotency_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the canonical request body
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_key"),)
 
 
 @event.listens_for(Engine, "connect")

@@ -183,19 +183,22 @@ class ProcessRegistry:
 
     def ensure_version(self, session: Session) -> int:
         """Record the current definition as a version (once per content) and return its id."""
-        if self.current.version_id is None:
-            row = session.execute(
-                select(ProcessVersion).where(ProcessVersion.content_hash == self.current.content_hash)
-            ).scalar_one_or_none()
-            if row is None:
-                row = ProcessVersion(process_id=self.current.process_id, content_hash=self.current.content_hash,
-                                     file_name=self.current.file_name, loaded_at=clock.now(),
-                                     bpmn=self.current.xml)
-                session.add(row)
-                session.flush()
-            self.current.version_id = row.id
-            self._by_version[row.id] = self.current
-        return self.current.version_id
+        cached = self.current.version_id
+        if cached is not None:
+            row = session.get(ProcessVersion, cached)
+            if row is not None and row.content_hash == self.current.content_hash:
+                return cached
+        row = session.execute(
+            select(ProcessVersion).where(ProcessVersion.content_hash == self.current.content_hash)
+        ).scalar_one_or_none()
+        if row is None:
+            row = ProcessVersion(process_id=self.current.process_id, content_hash=self.current.content_hash,
+                                 file_name=self.current.file_name, loaded_at=clock.now(), bpmn=self.current.xml)
+            session.add(row)
+            session.flush()
+        self.current.version_id = row.id
+        self._by_version[row.id] = self.current
+        return row.id
 
     def for_version(self, session: Session, version_id: int) -> Definition:
         """The definition a case runs on (its steps and diagram), loaded from the database once."""

@@ -137,7 +137,9 @@ class Engine:
             try:
                 with self._transaction(session):
                     return self._open(session, actor, commune, mau_01, linked_case, reopen)
-            except IntegrityError:  # two reports numbered at once in one commune: number again
+            except IntegrityError as exc:  # two reports numbered at once in one commune: number again
+                if "case_counter" not in str(exc) and "uq_case_number" not in str(exc):
+                    raise
                 continue
         raise Conflict("Không cấp được số hồ sơ; hãy thử lại.", "Could not number the case; try again.")
 

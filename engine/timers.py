@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import socket
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -42,47 +44,87 @@ def worker_name() -> str:
 def claim(session: Session, worker: str, batch: int = 100, lease: timedelta = timedelta(minutes=2)) -> list[int]:
     """Claim up to `batch` due timers for `worker` and commit; returns their ids."""
     now = clock.now()
-    query = (
+    due = (
         select(Timer.id)
-        .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.incident.is_(False),
-               Timer.fire_at <= now, or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
+        .where(
+            Timer.fired_at.is_(None),
+            Timer.cancelled_at.is_(None),
+            Timer.incident.is_(False),
+            Timer.fire_at <= now,
+            or_(Timer.claimed_until.is_(None), Timer.claimed_until < now),
+        )
         .order_by(Timer.fire_at)
         .limit(batch)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if ids:
-        session.execute(update(Timer).where(Timer.id.in_(ids))
-                        .values(claimed_by=worker, claimed_until=now + lease))
+        # Workers skip each other's locked rows instead of waiting for them.
+        ids = list(session.scalars(due.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(Timer).where(Timer.id.in_(ids)).values(claimed_by=worker, claimed_until=now + lease))
+    else:
+        # SQLite has one writer: a single UPDATE … WHERE id IN (due) is atomic among workers.
+        token = f"{worker}#{now.timestamp()}"
+        session.execute(
+            update(Timer)
+            .where(Timer.id.in_(due.scalar_subquery()))
+            .values(claimed_by=token, claimed_until=now + lease),
+            execution_options={"synchronize_session": False},
+        )
+        ids = list(session.scalars(select(Timer.id).where(Timer.claimed_by == token)))
+        if ids:
+            session.execute(
+                update(Timer).where(Timer.id.in_(ids)).values(claimed_by=worker),
+                execution_options={"synchronize_session": False},
+            )
     session.commit()
     return ids
 
 
+class _NotDue(Exception):
+    """SpiffWorkflow did not find the timer due (clocks of workers disagree): retry later."""
+
+
 def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
-    """Handle one claimed timer in its own transaction; False when it was not (or no longer) ours to fire."""
+    """Handle one claimed timer in its own transaction; False when it was not (or no longer) ours to fire.
+
+    The row is marked fired first, by a conditional UPDATE, so of two workers that somehow hold the same
+    row only one proceeds; a deadline's firing then commits with the case version bump, or not at all.
+    """
     with engine._transaction(session):
-        timer = session.get(Timer, timer_id, with_for_update=session.get_bind().dialect.name == "postgresql")
-        if timer is None or timer.fired_at or timer.cancelled_at or timer.claimed_by != worker:
-            return False
         now = clock.now()
+        marked = session.execute(
+            update(Timer)
+            .where(
+                Timer.id == timer_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.claimed_by == worker
+            )
+            .values(fired_at=now),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        if not marked:
+            return False
+        timer = session.get(Timer, timer_id)
+        session.refresh(timer)
         if timer.kind == "reminder":
             task = session.get(Task, timer.task_id) if timer.task_id else None
             if task is not None and task.state == "ready":
                 task.reminded_at = now
-                audit.append(session, "system", "reminder", timer.case_id,
-                             {"task": task.id, "step": task.step, "due_at": task.due_at}, now)
-            timer.fired_at = now
+                audit.append(
+                    session,
+                    "system",
+                    "reminder",
+                    timer.case_id,
+                    {"task": task.id, "step": task.step, "due_at": task.due_at},
+                    now,
+                )
             return True
         case = session.get(Case, timer.case_id)
         workflow = engine.load_workflow(session, case)
         definition = engine.registry.for_version(session, case.process_version_id)
         case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
         engine._advance(session, case, workflow, definition, SYSTEM, now)
-        if timer.fired_at is None and timer.cancelled_at is None:
-            # SpiffWorkflow did not consider it due (clock skew between workers): try again later.
-            timer.claimed_by, timer.claimed_until = None, now + RETRY_AFTER
-            return False
+        boundary = workflow.get_task_from_id(uuid.UUID(timer.spiff_id))
+        if boundary is not None and boundary.state == TaskState.WAITING:
+            raise _NotDue(timer_id)
         return True
 
 
@@ -100,13 +142,19 @@ def _release(engine: Engine, session: Session, timer_id: int, error: str | None,
         timer.last_error = error[:2000]
         timer.incident = timer.attempts >= max_attempts
         if timer.incident:
-            audit.append(session, "system", "timer_incident", timer.case_id,
-                         {"timer": timer.id, "kind": timer.kind, "error": error[:500]})
+            audit.append(
+                session,
+                "system",
+                "timer_incident",
+                timer.case_id,
+                {"timer": timer.id, "kind": timer.kind, "error": error[:500]},
+            )
         return timer.incident
 
 
-def tick(engine: Engine, session: Session, worker: str | None = None, batch: int = 100,
-         max_attempts: int = 5) -> TickResult:
+def tick(
+    engine: Engine, session: Session, worker: str | None = None, batch: int = 100, max_attempts: int = 5
+) -> TickResult:
     """Fire everything due now; returns what happened."""
     worker = worker or worker_name()
     result = TickResult()
@@ -115,7 +163,7 @@ def tick(engine: Engine, session: Session, worker: str | None = None, batch: int
             try:
                 if fire(engine, session, timer_id, worker):
                     result.fired += 1
-            except Conflict:
+            except (Conflict, _NotDue):
                 _release(engine, session, timer_id, None, max_attempts)
                 result.retried += 1
             except Exception as exc:  # noqa: BLE001 - one bad timer must not block the others

@@ -1,0 +1,303 @@
+"""A case runs from report to closure through every branch of the procedure, on both databases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+import forms
+from engine import audit, clock
+from engine.clock import LOCAL_TZ
+from engine.errors import Conflict, Forbidden
+from engine.models import AuditEntry, Task, Timer
+from web import demo
+
+FAST_HASH = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture
+def people(session):
+    demo.seed_people(session, FAST_HASH)
+    return demo.cast(session)
+
+
+def open_case(engine, session, people, **mau01):
+    report = demo.sample("mau_01", clock.now(), **mau01)
+    return engine.open_case(session, people.actors["tiepnhan"], "T01-X01", report)
+
+
+def steps(session, case, state=None):
+    query = select(Task.step).where(Task.case_id == case.id).order_by(Task.id)
+    if state:
+        query = query.where(Task.state == state)
+    return list(session.scalars(query))
+
+
+def ready(session, case):
+    return demo.open_tasks(session, case.id)
+
+
+def test_straight_path_to_closure(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    assert case.number == f"T01-X01-{clock.local(case.received_at).year}-0001"
+    assert steps(session, case, "ready") == ["verify"]
+    done = demo.drive(case_engine, session, case, people)
+    assert done == [
+        "verify",
+        "initial_assessment",
+        "detailed_assessment",
+        "needs_meeting",
+        "draft_plan",
+        "draft_decision",
+        "approve_plan",
+        "carry_out_activity",
+        "carry_out_activity",
+        "review",
+        "end_plan",
+    ]
+    session.refresh(case)
+    assert (case.status, case.closed_at is not None) == ("closed", True)
+    assert ready(session, case) == []
+    rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "completed")).all()
+    assert all(r.form_data and r.completed_by for r in rows)
+    assert {r.completed_by for r in rows if r.step == "carry_out_activity"} == {"truonghoc", "yte"}
+    # No timer is left pending once the case is closed and every step was on time.
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+        )
+        == 0
+    )
+    assert audit.verify(session) == []
+
+
+def test_report_without_basis_ends_with_chairman_signoff(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    demo.drive(
+        case_engine,
+        session,
+        case,
+        people,
+        choices={"verification": {"has_basis": False, "reason_no_basis": "Không có sự việc."}},
+    )
+    session.refresh(case)
+    assert case.status == "no_basis"
+    assert steps(session, case) == ["receive", "verify", "no_basis_signoff"]
+
+
+def test_chairman_sends_a_no_basis_report_back_for_verification(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    done = demo.drive(
+        case_engine,
+        session,
+        case,
+        people,
+        stop_at="initial_assessment",
+        choices={
+            "verification": [{"has_basis": False, "reason_no_basis": "Chưa rõ."}, {"has_basis": True}],
+            "no_basis_signoff": {"confirm": False, "note": "Cần xác minh lại tại trường học."},
+        },
+    )
+    assert done == ["verify", "no_basis_signoff", "verify"]
+    assert steps(session, case, "ready") == ["initial_assessment"]
+
+
+def test_emergency_with_separation_extended_then_cancelled(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    demo.drive(
+        case_engine,
+        session,
+        case,
+        people,
+        stop_at="detailed_assessment",
+        choices={"mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh, có thương tích."}},
+    )
+    assert sorted(steps(session, case, "ready")) == ["detailed_assessment", "separation_review"]
+    review = next(t for t in ready(session, case) if t.step == "separation_review")
+    decision = session.scalars(select(Task).where(Task.case_id == case.id, Task.step == "emergency_decision")).one()
+    end = datetime.fromisoformat(decision.form_data["separation_end"]).date()
+    assert clock.local(review.due_at) == datetime(end.year, end.month, end.day, 17, 0, tzinfo=LOCAL_TZ)
+    chairman = people.actors["chutich"]
+    start = datetime.fromisoformat(decision.form_data["separation_start"]).date()
+    # Beyond 15 days from the start needs a competent authority's request (Art. 32).
+    with pytest.raises(forms.FormError) as err:
+        case_engine.complete_task(
+            session,
+            chairman,
+            review.id,
+            demo.sample("separation_review", clock.now(), action="extend", new_end=str(start + timedelta(days=20))),
+        )
+    assert "authority_reference" in err.value.errors
+    case_engine.complete_task(
+        session,
+        chairman,
+        review.id,
+        demo.sample(
+            "separation_review",
+            clock.now(),
+            action="extend",
+            new_end=str(start + timedelta(days=20)),
+            authority_reference="Văn bản số 5/CA của Công an huyện",
+        ),
+    )
+    again = next(t for t in ready(session, case) if t.step == "separation_review")
+    assert clock.local(again.due_at).date() == start + timedelta(days=20)
+    case_engine.complete_task(session, chairman, again.id, demo.sample("separation_review", clock.now()))
+    assert steps(session, case, "ready") == ["detailed_assessment"]
+    demo.drive(case_engine, session, case, people)
+    session.refresh(case)
+    assert case.status == "closed"
+
+
+def test_plan_returned_for_revision_then_approved(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    done = demo.drive(
+        case_engine,
+        session,
+        case,
+        people,
+        stop_at="carry_out_activity",
+        choices={"plan_approval": [{"decision": "return", "comments": "Bổ sung kinh phí."}, {"decision": "approve"}]},
+    )
+    assert done[-4:] == ["approve_plan", "draft_plan", "draft_decision", "approve_plan"]
+    assert sorted(steps(session, case, "ready")) == ["carry_out_activity", "carry_out_activity"]
+
+
+def test_review_replans_then_a_second_cycle_closes(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    done = demo.drive(
+        case_engine,
+        session,
+        case,
+        people,
+        choices={
+            "mau_06": [{"conclusion": "replan", "no_longer_at_risk": False}, {"conclusion": "close"}],
+            "plan_end": [{"decision": "replan", "note": "Cần thêm hỗ trợ học tập."}, {"decision": "end"}],
+        },
+    )
+    assert done.count("review") == 3 and done.count("draft_plan") == 3 and done.count("end_plan") == 2
+    session.refresh(case)
+    assert case.status == "closed"
+
+
+def test_crime_opens_a_police_track_that_does_not_block(case_engine, session, people):
+    case = open_case(case_engine, session, people, crime_suspected=True)
+    assert sorted(steps(session, case, "ready")) == ["police_referral", "verify"]
+    demo.drive(
+        case_engine,
+        session,
+        case,
+        people,
+        skip=lambda t: t.escalates_task_id is not None or t.step.startswith("police"),
+    )
+    session.refresh(case)
+    assert case.status == "closed"
+    assert sorted(steps(session, case, "ready")) == ["police_referral"]
+    demo.drive(case_engine, session, case, people)
+    assert steps(session, case, "ready") == []
+    assert {"police_referral", "police_outcome"} <= set(steps(session, case, "completed"))
+
+
+def test_each_plan_activity_is_a_task_for_whoever_the_plan_names(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    at = clock.now()
+    acts = [
+        {
+            "measure": f"Hoạt động {i}",
+            "level": "support",
+            "assignee": a,
+            "start": demo._day(at),
+            "end": demo._day(at, 10 + i),
+        }
+        for i, a in enumerate(["truonghoc", "yte", "truonghoc"])
+    ]
+    demo.drive(
+        case_engine, session, case, people, stop_at="carry_out_activity", choices={"mau_04": {"activities": acts}}
+    )
+    tasks = [t for t in ready(session, case) if t.step == "carry_out_activity"]
+    assert sorted((t.assignee, clock.local(t.due_at).date().isoformat()) for t in tasks) == sorted(
+        (a["assignee"], a["end"]) for a in acts
+    )
+    assert all(t.role == "partner" for t in tasks)
+
+
+def test_invalid_data_changes_nothing(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    task = ready(session, case)[0]
+    audits = session.scalar(select(func.count()).select_from(AuditEntry))
+    with pytest.raises(forms.FormError) as err:
+        case_engine.complete_task(session, people.actors["canbo"], task.id, {"has_basis": "perhaps"})
+    assert "findings" in err.value.errors and "has_basis" in err.value.errors
+    session.refresh(case)
+    assert case.version == 2 and steps(session, case, "ready") == ["verify"]
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == audits
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    task = ready(session, case)[0]
+    with pytest.raises(Conflict):
+        case_engine.complete_task(
+            session,
+            people.actors["canbo"],
+            task.id,
+            demo.sample("verification", clock.now()),
+            expected_version=case.version - 1,
+        )
+    assert steps(session, case, "ready") == ["verify"]
+
+
+def test_other_commune_and_wrong_role_are_refused(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    task = ready(session, case)[0]
+    for who in ("canbo2", "chutich", "giamsat", "thanhtra", "truonghoc"):
+        with pytest.raises(Forbidden):
+            case_engine.complete_task(session, people.actors[who], task.id, demo.sample("verification", clock.now()))
+
+
+def test_concurrent_completions_one_wins_one_conflicts(case_engine, session_factory, session, people):
+    import threading
+
+    case = open_case(case_engine, session, people)
+    task = ready(session, case)[0]
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def complete():
+        with session_factory() as s:
+            barrier.wait()
+            try:
+                case_engine.complete_task(
+                    s,
+                    people.actors["canbo"],
+                    task.id,
+                    demo.sample("verification", clock.now()),
+                    expected_version=case.version,
+                )
+                results.append("ok")
+            except Conflict:
+                results.append("conflict")
+
+    threads = [threading.Thread(target=complete) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["conflict", "ok"]
+    assert steps(session, case, "completed").count("verify") == 1
+    assert steps(session, case, "ready") == ["initial_assessment"]
+    session.refresh(case)
+    assert case.version == 3
+    assert audit.verify(session) == []
+
+
+def test_an_older_process_version_keeps_running(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    definition = case_engine.registry.for_version(session, case.process_version_id)
+    assert definition.content_hash == case_engine.registry.current.content_hash
+    workflow = case_engine.load_workflow(session, case)
+    assert workflow.script_engine is case_engine.script_engine
