@@ -11,6 +11,7 @@ from flask_login import current_user
 from engine.runtime import Engine
 from web import config as config_module
 from web.extensions import babel, csrf, db, login_manager
+from web.i18n import compile_catalogs
 
 
 def select_locale() -> str:
@@ -28,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     config_module.check_production(app.config)
 
+    compile_catalogs()
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -1,0 +1,47 @@
+# case56 — the two commands a newcomer needs:
+#   make demo   set everything up and run the app on SQLite with demo data (http://127.0.0.1:5000/)
+#   make test   set everything up and pass the tests (SQLite and PostgreSQL, browser tests included)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+APT_PACKAGES := chromium fonts-dejavu-core poppler-utils
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test setup system venv lint bench clean
+
+demo: venv
+	$(BIN)/case56 demo
+
+test: system venv
+	$(BIN)/ruff check engine forms web tests bench
+	CASE56_TEST_PG=$(PG_URL) $(BIN)/pytest -q
+
+setup: system venv
+
+# Debian packages: a browser for the end-to-end tests, a font that covers Vietnamese for PDFs,
+# poppler for reading PDFs back as pictures. Skipped when already installed.
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(BIN)/case56
+
+$(BIN)/case56: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(BIN)/case56
+
+lint: venv
+	$(BIN)/ruff check engine forms web tests bench
+
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance test-artifacts
