@@ -18,9 +18,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
@@ -36,6 +34,7 @@ from engine.errors import Conflict, Forbidden, InvalidState, NotFound
 from engine.models import CalendarDay, Case, CaseCounter, CaseWorkflow, OrgUnit, Task, Timer
 from engine.registry import Definition, ProcessRegistry, Step
 from engine.sandbox import RestrictedEnvironment
+from engine.state import StateSerializer
 
 END_STATUS = {"End_no_basis": "no_basis", "End_closed": "closed"}
 
@@ -68,7 +67,7 @@ class Engine:
         self.calendar = calendar or WorkingCalendar.from_file(office_close=self.rules.office_close)
         self.registry = registry or ProcessRegistry(self.rules)
         self.script_engine = PythonScriptEngine(environment=RestrictedEnvironment(self._bind))
-        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self.state = StateSerializer()
 
     # -- the sandbox's per-task functions -------------------------------------------------------------
     def _bind(self, context: dict[str, Any]) -> dict[str, Any]:
@@ -88,17 +87,18 @@ class Engine:
         row = session.get(CaseWorkflow, case.id)
         if row is None:
             raise NotFound("Không tìm thấy trạng thái quy trình của hồ sơ.", "Workflow state missing.")
-        workflow = self.serializer.deserialize_json(row.state)
+        definition = self.registry.for_version(session, case.process_version_id)
+        workflow = self.state.loads(row.state, definition, row.serializer_version)
         workflow.script_engine = self.script_engine  # re-attach the sandbox after every load
         return workflow
 
     def _store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
-        state = self.serializer.serialize_json(workflow)
+        state = self.state.dumps(workflow)
         row = session.get(CaseWorkflow, case.id)
         if row is None:
-            session.add(CaseWorkflow(case_id=case.id, serializer_version=self.serializer.VERSION, state=state))
+            session.add(CaseWorkflow(case_id=case.id, serializer_version=self.state.version, state=state))
         else:
-            row.state, row.serializer_version = state, self.serializer.VERSION
+            row.state, row.serializer_version = state, self.state.version
 
     @contextmanager
     def _transaction(self, session: Session) -> Iterator[None]:

@@ -6,6 +6,7 @@ CASE56_TEST_PG to another URL if needed. A test that needs it never skips: an un
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,14 +29,23 @@ def _prepare(kind: str, tmp_root: Path):
     if kind == "sqlite":
         url = f"sqlite:///{tmp_root / 'case56-test.sqlite3'}"
     else:
-        url = PG_URL
-        with make_engine(url).begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        # A schema of its own per test run, so runs in parallel (developers, CI) never collide.
+        name = f"case56_test_{os.getpid()}"
+        with make_engine(PG_URL).begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {name}"))
+        sep = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{sep}options=-csearch_path%3D{name}"
+        atexit.register(_drop_schema, name)
     schema.upgrade(url)
     engine = make_engine(url)
     _prepared[kind] = (url, engine)
     return _prepared[kind]
+
+
+def _drop_schema(name: str) -> None:
+    with make_engine(PG_URL).begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
 
 
 def _truncate(engine, kind: str) -> None:

@@ -301,3 +301,23 @@ def test_an_older_process_version_keeps_running(case_engine, session, people):
     assert definition.content_hash == case_engine.registry.current.content_hash
     workflow = case_engine.load_workflow(session, case)
     assert workflow.script_engine is case_engine.script_engine
+
+
+def test_new_definition_is_a_new_version_and_running_cases_keep_theirs(case_engine, session, people, tmp_path):
+    from engine.registry import PROCESS_DIR, ProcessRegistry
+    from engine.runtime import Engine
+
+    old_case = open_case(case_engine, session, people)
+    changed = (PROCESS_DIR / "decree56.bpmn").read_text(encoding="utf-8").replace(
+        'name="Xác minh thông tin"', 'name="Xác minh thông tin (bản mới)"', 1
+    )
+    assert "bản mới" in changed
+    (tmp_path / "decree56.bpmn").write_text(changed, encoding="utf-8")
+    newer = Engine(registry=ProcessRegistry(case_engine.rules, directory=tmp_path))
+    new_case = newer.open_case(session, people.actors["tiepnhan"], "T01-X01", demo.sample("mau_01", clock.now()))
+    assert new_case.process_version_id != old_case.process_version_id
+    assert ready(session, new_case)[0].title == "Xác minh thông tin (bản mới)"
+    # The running case, driven by the newer engine, still follows the definition it started with.
+    demo.drive(newer, session, old_case, people, stop_at="initial_assessment")
+    titles = set(session.scalars(select(Task.title).where(Task.case_id == old_case.id)))
+    assert "Xác minh thông tin" in titles and "Xác minh thông tin (bản mới)" not in titles
