@@ -26,6 +26,13 @@ _AUTHORITY_HELP_EN = ("The competent authority's request to continue the separat
                       f"{MAX_SEPARATION_DAYS} days (Decree 56/2017 Art. 32).")
 
 
+def _check_period(errors: Errors, data: dict[str, Any], days: int) -> None:
+    """Beyond the 15 days the competent authority's request must be referenced (Art. 32). Skipped
+    when that field itself failed (it is then absent from ``data`` and already reported)."""
+    if days > MAX_SEPARATION_DAYS and "authority_reference" in data and not data["authority_reference"]:
+        errors.add("authority_reference", code("separation_too_long", max=MAX_SEPARATION_DAYS, days=days))
+
+
 @register
 class NoBasisSignoff(FormSchema):
     class Meta:
@@ -97,10 +104,8 @@ class EmergencyDecision(FormSchema):
         if data.get("separate") and start is not None and end is not None:
             if end < start:
                 errors.add("separation_end", code("end_before_start"))
-            elif (end - start).days > MAX_SEPARATION_DAYS and not data.get("authority_reference") \
-                    and "authority_reference" in data:
-                errors.add("authority_reference", code("separation_too_long", max=MAX_SEPARATION_DAYS,
-                                                       days=(end - start).days))
+            else:
+                _check_period(errors, data, (end - start).days)
         errors.raise_if_any()
 
 
@@ -143,10 +148,8 @@ class SeparationReview(FormSchema):
             if start is not None:
                 if new_end < start:
                     errors.add("new_end", code("end_before_start"))
-                elif (new_end - start).days > MAX_SEPARATION_DAYS and not data.get("authority_reference") \
-                        and "authority_reference" in data:
-                    errors.add("authority_reference", code(
-                        "separation_too_long", max=MAX_SEPARATION_DAYS, days=(new_end - start).days))
+                else:
+                    _check_period(errors, data, (new_end - start).days)
         errors.raise_if_any()
 
 

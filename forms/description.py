@@ -60,7 +60,9 @@ def describe_field(name: str, field: ma_fields.Field, locale: str) -> dict[str, 
     nested = nested_schema(field)
     if nested is not None:
         entry["fields"] = describe_schema(nested, locale)
-    for key in ("default", "required_if", "only_if", "max_length", "min", "max", "min_items",
+    if "default" in meta:
+        entry["default"] = meta["default"]
+    for key in ("required_if", "only_if", "max_length", "min", "max", "min_items",
                 "max_items", "past", "computed", "format"):
         if meta.get(key) not in (None, False, {}):
             entry[key] = meta[key]

@@ -121,9 +121,10 @@ class String(FormField):
         return value
 
 
-_INT = re.compile(r"[+-]?\d{1,18}")
+# Digits are ASCII only: Python's \d would also take other scripts' digits.
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
 # "1.500.000" or "1,500,000" or "1 500 000": how amounts in đồng are usually typed.
-_GROUPED_INT = re.compile(r"\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*")
+_GROUPED_INT = re.compile(r"[0-9]{1,3}(?:([.,\s])[0-9]{3})(?:\1[0-9]{3})*")
 
 
 class Integer(FormField):
@@ -151,7 +152,7 @@ class Integer(FormField):
             if _INT.fullmatch(text):
                 number = int(text)
             elif self.grouping and _GROUPED_INT.fullmatch(text):
-                number = int(re.sub(r"\D", "", text))
+                number = int(re.sub(r"[^0-9]", "", text))
             else:
                 raise ValidationError(code("not_integer"))
         else:
@@ -190,14 +191,14 @@ class Boolean(FormField):
         return value
 
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_VN_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO_DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?"
 )
 # "14:30", "14h30" (common in Vietnamese) and optional seconds.
-_VN_DATETIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T]+(\d{1,2})[:hH](\d{2})(?::(\d{2}))?")
+_VN_DATETIME = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})[ T]+([0-9]{1,2})[:hH]([0-9]{2})(?::([0-9]{2}))?")
 
 
 def _check_year(year: int) -> None:

@@ -30,7 +30,7 @@ _NS = {
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "di": "http://www.omg.org/spec/DD/20100524/DI",
 }
-_B = "{%s}" % _NS["bpmn"]
+_B = f"{{{_NS['bpmn']}}}"
 
 _TASKS = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
           "businessRuleTask", "callActivity"}

@@ -277,7 +277,7 @@ SUB_NODES: dict[str, tuple[str, str, float, float]] = {
     "Script_record_activity": ("script", "Ghi nhận kết quả hoạt động", 310, 100),
     "Sub_end": ("end", "", 425, 100),
 }
-SUB_ESC_Y = 225  # centre of the escalation row inside the subprocess
+SUB_ESC_Y = 230  # centre of the escalation row inside the subprocess
 SUB_W, SUB_H = 3 * COLW - (COLW - TASK_W), 300
 
 # Sequence flows: (source, target, name, condition, default?, route)
@@ -732,7 +732,8 @@ class Builder:
             for f in self.flows
         )
         if uses_bottom and not uses_top:
-            return Box(b.cx - w / 2, b.y - h - 6, w, h)
+            # above, shifted left: clear of the escalation drop of a timed task higher up in the column
+            return Box(b.cx - w + 25, b.y - h - 6, w, h)
         if uses_bottom and uses_top:  # both taken: to the left, above the incoming side
             return Box(b.x - w - 4, b.y - h - 2, w, h)
         return Box(b.cx - w / 2, b.bottom + 6, w, h)

@@ -127,7 +127,8 @@ def test_amounts_in_dong(typed: Any, value: int) -> None:
     assert forms.validate("mau_04", _activity(cost=typed), now=NOW)["activities"][0]["cost"] == value
 
 
-@pytest.mark.parametrize("typed", [True, 1.5, "1.5", "1.50.000", "mười", float("nan"), float("inf"), [1]])
+@pytest.mark.parametrize("typed", [True, 1.5, "1.5", "1.50.000", "mười", float("nan"), float("inf"), [1],
+                                   "\u0661\u0662"])  # Arabic-Indic digits are not taken for ASCII ones
 def test_not_an_amount(typed: Any) -> None:
     assert errors_of("mau_04", _activity(cost=typed)) == {"activities": {"0": {"cost": ["Phải là số nguyên."]}}}
 
@@ -173,7 +174,7 @@ def test_dates_iso_and_vietnamese(typed: str) -> None:
 
 
 @pytest.mark.parametrize("typed", ["31/02/2015", "2015-2-1", "02/01/15", "2015/02/01", "20150201", 20150201,
-                                   "2015-W05-7", "01-02-2015"])
+                                   "2015-W05-7", "01-02-2015", "\u0660\u0661/02/2015"])
 def test_invalid_dates(typed: Any) -> None:
     assert errors_of("mau_01", report(child={"date_of_birth": typed})) == {
         "child": {"date_of_birth": ["Ngày không hợp lệ (dd/mm/yyyy)."]}}
