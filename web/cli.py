@@ -60,6 +60,25 @@ def init_app(app: Flask) -> None:
             sys.exit(1)
         click.echo("audit chain intact")
 
+    @app.cli.command("digest", help="Send the daily e-mail digest of overdue and due-soon tasks.")
+    def digest() -> None:
+        from web import notifications
+
+        notifications.digest_command()
+
+    @app.cli.command("check", help="Verify the whole database: workflows, task rows, timers, audit chain.")
+    def check_command() -> None:
+        from engine.check import check
+
+        problems = 0
+        for line in check(engine(), db.session):
+            problems += 1
+            click.echo(line, err=True)
+        if problems:
+            click.echo(f"{problems} problem(s) found", err=True)
+            sys.exit(1)
+        click.echo("database consistent")
+
     @app.cli.command("demo", help="Set up the schema, seed demo data and serve the app.")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True)

@@ -321,3 +321,19 @@ def test_new_definition_is_a_new_version_and_running_cases_keep_theirs(case_engi
     demo.drive(newer, session, old_case, people, stop_at="initial_assessment")
     titles = set(session.scalars(select(Task.title).where(Task.case_id == old_case.id)))
     assert "Xác minh thông tin" in titles and "Xác minh thông tin (bản mới)" not in titles
+
+
+def test_check_finds_nothing_on_a_healthy_database_and_names_damage(case_engine, session, people):
+    from sqlalchemy import text
+
+    from engine.check import check
+
+    case = open_case(case_engine, session, people)
+    demo.drive(case_engine, session, case, people, stop_at="draft_plan")
+    assert list(check(case_engine, session)) == []
+    session.execute(text("UPDATE task SET state = 'completed' WHERE step = 'draft_plan'"))
+    session.execute(text("DELETE FROM timer WHERE kind = 'deadline'"))
+    session.commit()
+    problems = list(check(case_engine, session))
+    assert any("has no open task row" in p for p in problems)
+    assert any("is not recorded in the timer table" in p for p in problems)
