@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -140,7 +141,7 @@ class CaseWorkflow(Base):
     __tablename__ = "case_workflow"
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON (engine.state)
 
 
 class Task(Base):

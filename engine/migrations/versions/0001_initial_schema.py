@@ -126,7 +126,7 @@ def upgrade() -> None:
     op.create_table('case_workflow',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('serializer_version', sa.String(length=16), nullable=False),
-    sa.Column('state', sa.Text(), nullable=False),
+    sa.Column('state', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], ),
     sa.PrimaryKeyConstraint('case_id')
     )
