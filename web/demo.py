@@ -139,6 +139,11 @@ def open_tasks(session: Session, case_id: int) -> list[Task]:
     return list(session.scalars(select(Task).where(Task.case_id == case_id, Task.state == "ready").order_by(Task.id)))
 
 
+def open_tasks_all(session: Session) -> list[Task]:
+    """Every open task, oldest first (crash tests and benchmarks work through them)."""
+    return list(session.scalars(select(Task).where(Task.state == "ready").order_by(Task.id)))
+
+
 def drive(engine: Engine, session: Session, case: Case, people: Cast, *, at: datetime | None = None,
           choices: dict[str, dict[str, Any]] | None = None, stop_at: str | None = None,
           skip: Callable[[Task], bool] = lambda t: t.escalates_task_id is not None, max_steps: int = 60) -> list[str]:
