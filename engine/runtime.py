@@ -216,7 +216,8 @@ class Engine:
                 raise Conflict("Bước này không còn chờ xử lý.", "This step is no longer waiting.")
             if task.step == "separation_review" and spiff_task.data.get("separation"):
                 # Art. 32: the 15-day bound counts from the separation's start, which the form cannot see.
-                data = {**data, "current_start": spiff_task.data["separation"]["start"]}
+                separation = spiff_task.data["separation"]
+                data = {**data, "current_start": separation["start"], "current_end": separation["end"]}
             clean = forms.validate(task.form, data, locale=locale)
             now = clock.now()
             spiff_task.data[task.form] = clean
