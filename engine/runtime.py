@@ -9,6 +9,7 @@ leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -68,13 +69,21 @@ class Engine:
         self.registry = registry or ProcessRegistry(self.rules)
         self.script_engine = PythonScriptEngine(environment=RestrictedEnvironment(self._bind))
         self.state = StateSerializer()
+        self._calendar_loaded_at = float("-inf")  # administrators' days not read yet
 
     # -- the sandbox's per-task functions -------------------------------------------------------------
     def _bind(self, context: dict[str, Any]) -> dict[str, Any]:
         return {"deadline": lambda name: self.rules.due(name, context, self.calendar).isoformat()}
 
+    def refresh_calendar(self, session: Session, max_age: float = 60.0) -> None:
+        """Reload the administrators' days when the copy is older than `max_age` seconds, so every
+        process (web workers, tick workers) follows a calendar change within a minute."""
+        if time.monotonic() - self._calendar_loaded_at >= max_age:
+            self.load_calendar(session)
+
     def load_calendar(self, session: Session) -> None:
         """Rebuild the calendar from the data file plus the days administrators recorded."""
+        self._calendar_loaded_at = time.monotonic()
         rows = session.scalars(select(CalendarDay)).all()
         self.calendar = WorkingCalendar.from_file(
             days_off=[r.day for r in rows if not r.working],
@@ -263,6 +272,7 @@ class Engine:
     def _advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
                  actor: access.Actor, now: datetime) -> None:
         """Run engine steps and timers, then make the task and timer rows and the case row agree."""
+        self.refresh_calendar(session)  # deadlines computed below follow the administrators' days
         workflow.do_engine_steps()
         workflow.refresh_timers()  # a limit already past fires now (non-interrupting escalation)
         workflow.do_engine_steps()
