@@ -21,8 +21,11 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from web import engine
+    from web import dossier_cli, engine, statistics_cli
     from web.extensions import db
+
+    statistics_cli.init_app(app)  # `case56 report`
+    dossier_cli.init_app(app)  # `case56 dossier`, `case56 dossier-batch`
 
     @app.cli.group("db", help="Cơ sở dữ liệu / database schema (Alembic).")
     def db_group() -> None:

@@ -4,6 +4,18 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import inbox
+    from web.views import attachments, cases, inbox, reports, steps
 
     app.register_blueprint(inbox.bp)
+    for module in (steps, reports, cases, attachments):
+        app.register_blueprint(module.bp)
+    from web.views import admin, inspector, supervisor
+
+    for module in (supervisor, inspector, admin):
+        app.register_blueprint(module.bp)
+    from web.views import statistics
+
+    app.register_blueprint(statistics.bp)
+    from web.views import dossier
+
+    app.register_blueprint(dossier.bp)

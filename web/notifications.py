@@ -1,0 +1,159 @@
+"""The optional daily e-mail digest: each user with an e-mail address gets their overdue and due-soon tasks.
+
+The list is the user's own inbox (`engine.worklists.inbox`, the same query as the page and the header count),
+cut at the due-soon horizon. The mail is written in the user's language and names only case numbers, steps
+and deadlines — never a child's personal data, since e-mail leaves the system. Mail goes to the SMTP relay of
+the configuration (MAIL_SERVER, MAIL_PORT, MAIL_FROM); with no MAIL_SERVER nothing is sent and the command
+says so.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import click
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import access, clock, worklists
+from engine.models import Case, Task, User
+from web.filters import duration
+
+DUE_SOON = timedelta(hours=24)  # as the header badge: due within 24 hours
+BATCH = 100
+
+
+@dataclass
+class DigestItem:
+    task: Task
+    case: Case
+    title: str
+    overdue: bool
+    delta: str  # how late, or how long is left
+    due: datetime | None  # the task's limit; for an escalation, the late step's
+
+
+@dataclass
+class Digest:
+    user: User
+    items: list[DigestItem]
+    message: EmailMessage
+
+
+@dataclass
+class DigestResult:
+    sent: list[str] = field(default_factory=list)
+    skipped_no_tasks: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    disabled: bool = False
+
+
+def _title(task: Task, locale: str, titles_en: dict[str, str]) -> str:
+    return titles_en.get(task.step, task.title) if locale == "en" else task.title
+
+
+def attention_items(session: Session, user: User, now: datetime, titles_en: dict[str, str]) -> list[DigestItem]:
+    """The user's open tasks that are overdue or due within DUE_SOON, most urgent first, then the
+    escalations waiting for them (a supervisor's acknowledgement has no limit of its own: it is about a
+    step that is already late, so it counts as overdue)."""
+    actor = access.Actor.of(user.username, user.role, user.org_unit, user.id)
+    horizon = now + DUE_SOON
+    items: list[DigestItem] = []
+    page_no = 1
+    while True:
+        page = worklists.inbox(session, actor, page=page_no, size=BATCH)
+        for task, case in page.rows:
+            title = _title(task, user.locale, titles_en)
+            if task.due_at is not None and task.due_at < horizon:
+                seconds = (task.due_at - now).total_seconds()
+                items.append(DigestItem(task, case, title, seconds < 0, duration(seconds), task.due_at))
+            elif task.due_at is None and task.escalates_task_id is not None:
+                late = session.get(Task, task.escalates_task_id)
+                due = late.due_at if late is not None else None
+                seconds = (due - now).total_seconds() if due else 0
+                items.append(DigestItem(task, case, title, True, duration(seconds), due))
+        if page_no >= page.pages:
+            return items
+        page_no += 1
+
+
+def build_digest(session: Session, user: User, now: datetime, titles_en: dict[str, str]) -> Digest | None:
+    """The digest mail for `user`, or None when nothing of theirs is overdue or due soon."""
+    locale = "en" if user.locale == "en" else "vi"
+    with force_locale(locale):
+        items = attention_items(session, user, now, titles_en)
+        if not items:
+            return None
+        late = sum(1 for i in items if i.overdue)
+        soon = len(items) - late
+        message = EmailMessage()
+        message["Subject"] = _("[case56] %(late)s việc quá hạn, %(soon)s việc sắp đến hạn", late=late, soon=soon)
+        message["From"] = current_app.config.get("MAIL_FROM") or "case56@localhost"
+        message["To"] = user.email
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = make_msgid(domain="case56")
+        message["Auto-Submitted"] = "auto-generated"
+        body = render_template("mail/digest.txt", user=user, items=items, late=late, soon=soon,
+                               base_url=(current_app.config.get("CASE56_BASE_URL") or "").rstrip("/"),
+                               today=clock.local(now))
+        # Quoted-printable: safe through any relay, 8BITMIME or not.
+        message.set_content(body, cte="quoted-printable")
+    return Digest(user, items, message)
+
+
+def recipients(session: Session) -> list[User]:
+    return list(session.scalars(
+        select(User).where(User.active.is_(True), User.email.is_not(None), User.email != "").order_by(User.id)))
+
+
+def send_digests(session: Session, now: datetime | None = None) -> DigestResult:
+    """Build and send every user's digest over one SMTP connection; a refused address does not stop the rest."""
+    config = current_app.config
+    result = DigestResult()
+    if not config.get("MAIL_SERVER"):
+        result.disabled = True
+        return result
+    now = now or clock.now()
+    from web import engine
+
+    titles_en = {s.step: s.title_en for s in engine().registry.current.steps.values()}
+    digests = []
+    for user in recipients(session):
+        digest = build_digest(session, user, now, titles_en)
+        if digest is None:
+            result.skipped_no_tasks += 1
+        else:
+            digests.append(digest)
+    if not digests:
+        return result
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=30) as smtp:
+        for digest in digests:
+            try:
+                smtp.send_message(digest.message)
+            except smtplib.SMTPRecipientsRefused as exc:
+                result.failed.append((digest.user.username, str(exc.recipients)))
+            else:
+                result.sent.append(digest.user.username)
+    return result
+
+
+def digest_command() -> None:
+    """`case56 digest`: send today's digests and report what happened."""
+    from web.extensions import db
+
+    result = send_digests(db.session)
+    if result.disabled:
+        click.echo("MAIL_SERVER is not configured: no digest sent (MAIL_SERVER chưa được cấu hình, không gửi).")
+        return
+    click.echo(f"sent={len(result.sent)} nothing_due={result.skipped_no_tasks} failed={len(result.failed)}")
+    for username, reason in result.failed:
+        click.echo(f"  {username}: {reason}", err=True)
+    if result.failed:
+        raise SystemExit(1)

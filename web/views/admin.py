@@ -1,0 +1,398 @@
+"""Administration (Quản trị): users and roles, provinces and communes, process versions, the working-day calendar.
+
+Administrators manage the system but never read case files. Every change is validated first (field errors in
+Vietnamese, status 422, nothing saved) and written together with its audit row in one commit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import holidays
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+
+from engine import access, audit, clock
+from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
+from web import engine
+from web.extensions import db
+from web.views.cases import locale
+from web.views.inspector import parse_vn_date
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
+UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+EMAIL = re.compile(r"^[^@\s]{1,100}@[^@\s]{1,100}\.[^@\s]{2,60}$")
+MIN_PASSWORD = 8
+CALENDAR_AHEAD = 60
+# Which kind of unit each role must, may or must not belong to: the unit is the role's scope (engine.access).
+UNIT_RULE = {"officer": "commune", "chairman": "commune", "partner": "commune", "intake": "any",
+             "supervisor": "province_or_none", "inspector": "province_or_none", "admin": "none"}
+
+
+@bp.before_request
+@login_required
+def _admins_only() -> None:
+    if current_user.role != "admin":
+        abort(403)
+
+
+def _commit_with_audit(action: str, details: dict[str, Any]) -> None:
+    audit.append(db.session, current_user.username, action, None, details)
+    db.session.commit()
+
+
+def _text(name: str, limit: int = 200) -> str:
+    return (request.form.get(name) or "").strip()[: limit + 1]
+
+
+def _no_control(value: str) -> bool:
+    return not any(ord(ch) < 32 for ch in value)
+
+
+# -- overview ----------------------------------------------------------------------------------------
+@bp.route("")
+def index() -> str:
+    counts = {
+        "users": db.session.scalar(select(func.count()).select_from(User)) or 0,
+        "locked": db.session.scalar(select(func.count()).select_from(User)
+                                    .where(User.locked_until > clock.now())) or 0,
+        "provinces": db.session.scalar(select(func.count()).select_from(OrgUnit)
+                                       .where(OrgUnit.kind == "province")) or 0,
+        "communes": db.session.scalar(select(func.count()).select_from(OrgUnit)
+                                      .where(OrgUnit.kind == "commune")) or 0,
+        "versions": db.session.scalar(select(func.count()).select_from(ProcessVersion)) or 0,
+        "days": db.session.scalar(select(func.count()).select_from(CalendarDay)) or 0,
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+# -- users -------------------------------------------------------------------------------------------
+def _units() -> list[OrgUnit]:
+    return list(db.session.scalars(select(OrgUnit).order_by(OrgUnit.code)))
+
+
+def _roles() -> list[tuple[str, str]]:
+    english = locale() == "en"
+    return [(key, labels[1] if english else labels[0]) for key, labels in access.ROLE_LABELS.items()]
+
+
+def _check_profile(data: dict[str, str], errors: dict[str, str]) -> tuple[str, OrgUnit | None]:
+    """Validate full name, role, unit, e-mail and language; returns (role, unit)."""
+    if not data["full_name"]:
+        errors["full_name"] = _("Họ tên là bắt buộc.")
+    elif len(data["full_name"]) > 200 or not _no_control(data["full_name"]):
+        errors["full_name"] = _("Họ tên tối đa 200 ký tự, không có ký tự điều khiển.")
+    role = data["role"]
+    if role not in access.ROLE_LABELS:
+        errors["role"] = _("Vai trò không hợp lệ.")
+    unit: OrgUnit | None = None
+    if data["unit"]:
+        unit = db.session.get(OrgUnit, int(data["unit"])) if data["unit"].isdigit() else None
+        if unit is None:
+            errors["unit"] = _("Đơn vị không tồn tại.")
+    if role in UNIT_RULE and "unit" not in errors:
+        rule = UNIT_RULE[role]
+        if rule == "commune" and (unit is None or unit.kind != "commune"):
+            errors["unit"] = _("Vai trò này phải thuộc một xã/phường (phạm vi làm việc của họ).")
+        elif rule == "any" and unit is None:
+            errors["unit"] = _("Nơi tiếp nhận phải thuộc một tỉnh hoặc xã/phường.")
+        elif rule == "province_or_none" and unit is not None and unit.kind != "province":
+            errors["unit"] = _("Vai trò này thuộc một tỉnh (hoặc để trống để xem toàn quốc).")
+        elif rule == "none" and unit is not None:
+            errors["unit"] = _("Quản trị viên không thuộc đơn vị nào.")
+    if data["email"] and (len(data["email"]) > 200 or not EMAIL.match(data["email"])):
+        errors["email"] = _("Địa chỉ e-mail không hợp lệ.")
+    if data["locale"] not in ("vi", "en"):
+        errors["locale"] = _("Ngôn ngữ không hợp lệ.")
+    return role, unit
+
+
+def _check_password(password: str, errors: dict[str, str], key: str = "password") -> None:
+    if len(password) < MIN_PASSWORD:
+        errors[key] = _("Mật khẩu phải có ít nhất %(n)s ký tự.", n=MIN_PASSWORD)
+    elif len(password) > 200:
+        errors[key] = _("Mật khẩu tối đa 200 ký tự.")
+
+
+def _profile_input() -> dict[str, str]:
+    return {"full_name": _text("full_name"), "role": _text("role", 16), "unit": _text("unit", 12),
+            "email": _text("email"), "locale": _text("locale", 8) or "vi"}
+
+
+@bp.route("/users")
+def users() -> str:
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows, roles=dict(_roles()), now=clock.now())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new() -> Any:
+    errors: dict[str, str] = {}
+    data = {"full_name": "", "role": "officer", "unit": "", "email": "", "locale": "vi", "username": ""}
+    if request.method == "POST":
+        data = {**_profile_input(), "username": _text("username", 80).lower()}
+        password = request.form.get("password") or ""
+        if not USERNAME.match(data["username"]):
+            errors["username"] = _("Tên đăng nhập 3–80 ký tự: chữ thường không dấu, số, dấu chấm, gạch ngang, "
+                                   "gạch dưới.")
+        elif db.session.scalar(select(User.id).where(func.lower(User.username) == data["username"])):
+            errors["username"] = _("Tên đăng nhập này đã có người dùng.")
+        role, unit = _check_profile(data, errors)
+        _check_password(password, errors)
+        if not errors:
+            user = User(username=data["username"], full_name=data["full_name"], role=role,
+                        org_unit_id=unit.id if unit else None, email=data["email"] or None,
+                        locale=data["locale"], active=True, failed_logins=0, created_at=clock.now(),
+                        password_hash=generate_password_hash(password))
+            db.session.add(user)
+            try:
+                db.session.flush()
+                _commit_with_audit("user_created", {"username": user.username, "role": role,
+                                                    "unit": unit.code if unit else None})
+            except IntegrityError:
+                db.session.rollback()
+                errors["username"] = _("Tên đăng nhập này đã có người dùng.")
+            else:
+                flash(_("Đã tạo người dùng %(u)s.", u=user.username), "success")
+                return redirect(url_for(".user_edit", user_id=user.id), code=303)
+    return render_template("admin/user_form.html", user=None, data=data, errors=errors, units=_units(),
+                           roles=_roles()), 422 if errors else 200
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _edit_page(user: User, data: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    return render_template("admin/user_form.html", user=user, data=data, errors=errors, units=_units(),
+                           roles=_roles(), now=clock.now()), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    data = {"full_name": user.full_name, "role": user.role, "unit": str(user.org_unit_id or ""),
+            "email": user.email or "", "locale": user.locale, "active": "1" if user.active else ""}
+    if request.method == "GET":
+        return _edit_page(user, data, {})
+    errors: dict[str, str] = {}
+    data = {**_profile_input(), "active": "1" if request.form.get("active") else ""}
+    role, unit = _check_profile(data, errors)
+    if user.id == current_user.id and (role != user.role or not data["active"]):
+        # An administrator who demoted or disabled themselves could lock everyone out of this page.
+        errors["role" if role != user.role else "active"] = _(
+            "Bạn không thể tự đổi vai trò hoặc tự khoá tài khoản của chính mình.")
+    if errors:
+        return _edit_page(user, data, errors, 422)
+    new = {"full_name": data["full_name"], "role": role, "org_unit_id": unit.id if unit else None,
+           "email": data["email"] or None, "locale": data["locale"], "active": bool(data["active"])}
+    changes = {k: [getattr(user, k), v] for k, v in new.items() if getattr(user, k) != v}
+    if changes:
+        for key, value in new.items():
+            setattr(user, key, value)
+        _commit_with_audit("user_updated", {"username": user.username, "changes": changes})
+        flash(_("Đã lưu thay đổi của %(u)s.", u=user.username), "success")
+    else:
+        flash(_("Không có thay đổi nào."), "info")
+    return redirect(url_for(".user_edit", user_id=user.id), code=303)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def user_password(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    password = request.form.get("new_password") or ""
+    errors: dict[str, str] = {}
+    _check_password(password, errors, "new_password")
+    if password and password != (request.form.get("confirm_password") or ""):
+        errors.setdefault("confirm_password", _("Hai lần nhập mật khẩu không khớp."))
+    if errors:
+        data = {"full_name": user.full_name, "role": user.role, "unit": str(user.org_unit_id or ""),
+                "email": user.email or "", "locale": user.locale, "active": "1" if user.active else ""}
+        return _edit_page(user, data, errors, 422)
+    user.password_hash = generate_password_hash(password)
+    user.failed_logins, user.locked_until = 0, None
+    _commit_with_audit("password_reset", {"username": user.username})
+    flash(_("Đã đặt lại mật khẩu cho %(u)s.", u=user.username), "success")
+    return redirect(url_for(".user_edit", user_id=user.id), code=303)
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+def user_unlock(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    user.failed_logins, user.locked_until = 0, None
+    _commit_with_audit("user_unlocked", {"username": user.username})
+    flash(_("Đã mở khoá tài khoản %(u)s.", u=user.username), "success")
+    return redirect(url_for(".user_edit", user_id=user.id), code=303)
+
+
+# -- provinces and communes --------------------------------------------------------------------------
+def _units_page(errors: dict[str, str] | None = None, data: dict[str, str] | None = None,
+                rename_errors: dict[int, str] | None = None, status: int = 200) -> tuple[str, int]:
+    units = _units()
+    provinces = [u for u in units if u.kind == "province"]
+    tree = [(p, [c for c in units if c.parent_id == p.id]) for p in provinces]
+    orphans = [u for u in units if u.kind == "commune" and u.parent_id not in {p.id for p in provinces}]
+    return render_template("admin/units.html", tree=tree, orphans=orphans, provinces=provinces,
+                           errors=errors or {}, data=data or {"kind": "commune"},
+                           rename_errors=rename_errors or {}), status
+
+
+def _check_name(name: str) -> str | None:
+    if not name:
+        return _("Tên đơn vị là bắt buộc.")
+    if len(name) > 200 or not _no_control(name):
+        return _("Tên tối đa 200 ký tự, không có ký tự điều khiển.")
+    return None
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units() -> Any:
+    if request.method == "GET":
+        return _units_page()
+    data = {"code": _text("code", 32).upper(), "name": _text("name"), "kind": _text("kind", 16),
+            "parent": _text("parent", 12)}
+    errors: dict[str, str] = {}
+    if not UNIT_CODE.match(data["code"]):
+        errors["code"] = _("Mã đơn vị 2–32 ký tự: chữ in hoa không dấu, số, gạch ngang (ví dụ T01-X03).")
+    elif db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == data["code"])):
+        errors["code"] = _("Mã đơn vị này đã tồn tại.")
+    if message := _check_name(data["name"]):
+        errors["name"] = message
+    parent: OrgUnit | None = None
+    if data["kind"] not in ("province", "commune"):
+        errors["kind"] = _("Loại đơn vị không hợp lệ.")
+    elif data["kind"] == "commune":
+        parent = db.session.get(OrgUnit, int(data["parent"])) if data["parent"].isdigit() else None
+        if parent is None or parent.kind != "province":
+            errors["parent"] = _("Xã/phường phải thuộc một tỉnh.")
+    if errors:
+        return _units_page(errors, data, status=422)
+    unit = OrgUnit(code=data["code"], name=data["name"], kind=data["kind"], parent_id=parent.id if parent else None)
+    db.session.add(unit)
+    try:
+        db.session.flush()
+        _commit_with_audit("unit_created", {"code": unit.code, "name": unit.name, "kind": unit.kind,
+                                            "parent": parent.code if parent else None})
+    except IntegrityError:
+        db.session.rollback()
+        return _units_page({"code": _("Mã đơn vị này đã tồn tại.")}, data, status=422)
+    flash(_("Đã tạo đơn vị %(c)s.", c=unit.code), "success")
+    return redirect(url_for(".units"), code=303)
+
+
+@bp.route("/units/<int:unit_id>/rename", methods=["POST"])
+def unit_rename(unit_id: int) -> Any:
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None:
+        abort(404)
+    name = _text("name")
+    if message := _check_name(name):
+        return _units_page(rename_errors={unit.id: message}, status=422)
+    if name != unit.name:
+        old, unit.name = unit.name, name
+        _commit_with_audit("unit_renamed", {"code": unit.code, "old": old, "new": name})
+        flash(_("Đã đổi tên đơn vị %(c)s.", c=unit.code), "success")
+    return redirect(url_for(".units"), code=303)
+
+
+# -- process versions --------------------------------------------------------------------------------
+@bp.route("/processes")
+def processes() -> str:
+    counts = dict(db.session.execute(
+        select(Case.process_version_id, func.count()).group_by(Case.process_version_id)).all())
+    open_counts = dict(db.session.execute(
+        select(Case.process_version_id, func.count()).where(Case.status == "open")
+        .group_by(Case.process_version_id)).all())
+    versions = db.session.execute(
+        select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.content_hash, ProcessVersion.file_name,
+               ProcessVersion.loaded_at).order_by(ProcessVersion.loaded_at.desc(), ProcessVersion.id.desc())
+    ).all()
+    current = engine().registry.current
+    return render_template("admin/processes.html", versions=versions, counts=counts, open_counts=open_counts,
+                           current=current)
+
+
+# -- working-day calendar ----------------------------------------------------------------------------
+def _calendar_page(errors: dict[str, str] | None = None, data: dict[str, str] | None = None,
+                   status: int = 200) -> tuple[str, int]:
+    calendar = engine().calendar
+    today = clock.local(clock.now()).date()
+    # The engine's calendar names holidays in English; the page shows them in its own language.
+    names = holidays.country_holidays("VN", language="en_US" if locale() == "en" else "vi")
+    rows = db.session.scalars(select(CalendarDay).order_by(CalendarDay.day)).all()
+    recorded = {r.day: r for r in rows}
+    ahead = []
+    for offset in range(CALENDAR_AHEAD):
+        day = today + timedelta(days=offset)
+        holiday = calendar.holiday_name(day)
+        if holiday and day not in calendar.days_off:
+            holiday = names.get(day) or holiday
+        ahead.append({"day": day, "working": calendar.is_working_day(day), "holiday": holiday,
+                      "weekend": day.weekday() >= 5, "recorded": recorded.get(day)})
+    culture = [(date(y, 11, 24), calendar.is_working_day(date(y, 11, 24))) for y in (today.year, today.year + 1)
+               if y >= 2026]
+    return render_template("admin/calendar.html", rows=rows, ahead=ahead, culture=culture, errors=errors or {},
+                           data=data or {"working": "off"}), status
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+def calendar() -> Any:
+    if request.method == "GET":
+        return _calendar_page()
+    data = {"day": _text("day", 10), "working": _text("working", 8), "note": _text("note")}
+    errors: dict[str, str] = {}
+    day = parse_vn_date(data["day"])
+    if day is None or not 2000 <= day.year <= 2100:
+        errors["day"] = _("Ngày không hợp lệ (dd/mm/yyyy).")
+    elif db.session.get(CalendarDay, day) is not None:
+        errors["day"] = _("Ngày này đã có trong danh sách; hãy xoá dòng cũ trước khi khai báo lại.")
+    if data["working"] not in ("off", "working"):
+        errors["working"] = _("Hãy chọn ngày nghỉ hoặc ngày làm việc.")
+    if not data["note"]:
+        errors["note"] = _("Ghi chú (căn cứ, văn bản thông báo) là bắt buộc.")
+    elif len(data["note"]) > 200 or not _no_control(data["note"]):
+        errors["note"] = _("Ghi chú tối đa 200 ký tự, không có ký tự điều khiển.")
+    if errors:
+        return _calendar_page(errors, data, 422)
+    row = CalendarDay(day=day, working=data["working"] == "working", note=data["note"],
+                      created_by=current_user.username)
+    db.session.add(row)
+    try:
+        db.session.flush()
+        _commit_with_audit("calendar_day_added", {"day": day.isoformat(), "working": row.working, "note": row.note})
+    except IntegrityError:
+        db.session.rollback()
+        return _calendar_page({"day": _("Ngày này đã có trong danh sách; hãy xoá dòng cũ trước khi khai báo lại.")},
+                              data, 422)
+    # New deadlines count with the new day at once; running deadlines keep the moment already computed.
+    engine().load_calendar(db.session)
+    flash(_("Đã lưu ngày %(d)s.", d=day.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for(".calendar"), code=303)
+
+
+@bp.route("/calendar/<day>/delete", methods=["POST"])
+def calendar_delete(day: str) -> Any:
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    row = db.session.get(CalendarDay, parsed)
+    if row is None:
+        abort(404)
+    details = {"day": parsed.isoformat(), "working": row.working, "note": row.note}
+    db.session.delete(row)
+    _commit_with_audit("calendar_day_deleted", details)
+    engine().load_calendar(db.session)
+    flash(_("Đã xoá ngày %(d)s khỏi danh sách.", d=parsed.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for(".calendar"), code=303)

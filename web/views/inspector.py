@@ -1,0 +1,211 @@
+"""Inspector (Thanh tra): search the cases in scope and read a case file, read-only.
+
+Nothing here changes anything: there is no form that posts. Reading a case file goes through
+`engine.casefile.open_file`, which refuses a case outside the inspector's province (404, the same answer as a
+missing case) and writes the read to the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.routing import BuildError
+
+from engine import access, casefile, clock
+from engine.errors import EngineError
+from engine.models import Case, OrgUnit
+from forms.choices import ReportCategory
+from web import formrender
+from web.extensions import db
+from web.filters import duration, vn_datetime
+from web.views.cases import (
+    AUDIT_ACTIONS,
+    communes_in_scope,
+    legal_basis,
+    locale,
+    rendered_form,
+    role_label,
+    status_label,
+    step_title,
+)
+
+bp = Blueprint("inspector", __name__, url_prefix="/inspector")
+bp.record_once(lambda state: formrender.install(state.app))  # the read-only form macros
+
+PAGE_SIZE = 25
+STATUSES = ("open", "closed", "no_basis")
+
+
+def dossier_url(case_id: int) -> str | None:
+    """The dossier PDF (`dossier.download`), offered only once that endpoint is registered."""
+    if "dossier.download" not in current_app.view_functions:
+        return None
+    try:
+        return url_for("dossier.download", case_id=case_id)
+    except BuildError:
+        return f"/cases/{case_id}/dossier.pdf"
+
+
+@bp.before_request
+@login_required
+def _inspectors_only() -> None:
+    if current_user.role != "inspector":
+        abort(403)
+
+
+@dataclass
+class Search:
+    status: str = ""
+    commune_id: int | None = None
+    category: str = ""
+    number: str = ""
+    received_from: date | None = None
+    received_to: date | None = None
+    page: int = 1
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def args(self, **extra: Any) -> dict[str, Any]:
+        return {**{k: v for k, v in self.raw.items() if v}, **extra}
+
+
+def parse_vn_date(text: str) -> date | None:
+    """dd/mm/yyyy (also d/m/yyyy); None when it is not a real date."""
+    parts = text.split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        return None
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    except ValueError:
+        return None
+
+
+def read_search(communes: list[OrgUnit]) -> Search:
+    names = ("status", "commune", "category", "number", "from", "to")
+    raw = {n: (request.args.get(n) or "").strip()[:100] for n in names}
+    search = Search(raw=raw)
+    if raw["status"]:
+        if raw["status"] in STATUSES:
+            search.status = raw["status"]
+        else:
+            search.errors["status"] = _("Trạng thái không hợp lệ.")
+    if raw["commune"]:
+        if raw["commune"].isdigit() and int(raw["commune"]) in {c.id for c in communes}:
+            search.commune_id = int(raw["commune"])
+        else:
+            search.errors["commune"] = _("Xã/phường không hợp lệ hoặc không thuộc phạm vi của bạn.")
+    if raw["category"]:
+        if raw["category"] in ReportCategory.codes():
+            search.category = raw["category"]
+        else:
+            search.errors["category"] = _("Loại thông tin không hợp lệ.")
+    search.number = raw["number"]
+    for key, attr in (("from", "received_from"), ("to", "received_to")):
+        if raw[key]:
+            value = parse_vn_date(raw[key])
+            if value is None or not 2000 <= value.year <= 2100:
+                search.errors[key] = _("Ngày không hợp lệ (dd/mm/yyyy).")
+            else:
+                setattr(search, attr, value)
+    if search.received_from and search.received_to and search.received_from > search.received_to:
+        search.errors["to"] = _("Ngày kết thúc phải bằng hoặc sau ngày bắt đầu.")
+    raw_page = (request.args.get("page") or "1").strip()
+    search.page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100000 else 1
+    return search
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, clock.LOCAL_TZ)
+
+
+@bp.route("")
+def search() -> tuple[str, int]:
+    actor = current_user.actor
+    lang = locale()
+    communes = communes_in_scope(actor)
+    criteria = read_search(communes)
+    query = select(Case).where(access.case_filter(actor))
+    if not criteria.errors:
+        if criteria.status:
+            query = query.where(Case.status == criteria.status)
+        if criteria.commune_id:
+            query = query.where(Case.commune_id == criteria.commune_id)
+        if criteria.category:
+            query = query.where(Case.category == criteria.category)
+        if criteria.number:
+            escaped = criteria.number.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(func.lower(Case.number).like(f"%{escaped}%", escape="\\"))
+        # The period is of the legal receipt moment (Mẫu 01), in Vietnam time, both ends included.
+        if criteria.received_from:
+            query = query.where(Case.received_at >= _local_start(criteria.received_from))
+        if criteria.received_to:
+            query = query.where(Case.received_at < _local_start(criteria.received_to + timedelta(days=1)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(criteria.page, pages)
+    cases = db.session.scalars(
+        query.order_by(Case.received_at.desc(), Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all() if not criteria.errors else []
+    names = {c.id: c.name for c in communes}
+    rows = [{"case": c, "commune": names.get(c.commune_id, ""), "status": status_label(c.status),
+             "category": _category(c.category, lang), "dossier_url": dossier_url(c.id)} for c in cases]
+    return render_template(
+        "inspector/search.html", criteria=criteria, rows=rows, total=total if not criteria.errors else 0,
+        page=page, pages=pages, communes=communes, statuses=[(s, status_label(s)) for s in STATUSES],
+        categories=ReportCategory.items(lang),
+    ), 400 if criteria.errors else 200
+
+
+def _category(code: str, lang: str) -> str:
+    try:
+        return ReportCategory(code).label(lang)
+    except ValueError:
+        return code
+
+
+AUDIT_DETAIL_KEYS = ("step", "form", "status", "number", "commune", "role", "assignee", "due_at", "to_commune",
+                     "linked_case", "file_name", "rows")
+
+
+ACTIONS = {**AUDIT_ACTIONS, "case_inspect": ("Thanh tra xem hồ sơ", "Inspector review")}
+
+
+def _audit_summary(details: dict[str, Any], titles: dict[str, str]) -> str:
+    """What an audit row was about; form contents are shown once, in the forms section, redacted."""
+    def shown(key: str, value: Any) -> str:
+        if key == "step":
+            return titles.get(value, value)
+        return vn_datetime(value) if key == "due_at" else str(value)
+
+    return ", ".join(f"{k}: {shown(k, details[k])}" for k in AUDIT_DETAIL_KEYS if details.get(k) not in (None, ""))
+
+
+@bp.route("/cases/<int:case_id>")
+def case_file(case_id: int) -> str:
+    actor = current_user.actor
+    try:
+        file = casefile.open_file(db.session, actor, case_id, purpose="inspect")
+    except EngineError as exc:
+        abort(exc.status)
+    timeline = [{
+        "entry": e, "title": step_title(e.task), "role": role_label(e.task.role), "rule": legal_basis(e.task.rule),
+        "late": duration(e.late_by_seconds) if e.late_by_seconds and e.late_by_seconds > 0 else "",
+    } for e in file.timeline]
+    titles = {e.task.step: step_title(e.task) for e in file.timeline}
+    documents = [{"task": t, "title": step_title(t), "form": rendered_form(t, actor)} for t in file.forms()]
+    english = locale() == "en"
+    trail = [{"entry": a, "summary": _audit_summary(a.details or {}, titles),
+              "action": ACTIONS.get(a.action, (a.action, a.action))[1 if english else 0]}
+             for a in casefile.audit_trail(db.session, case_id)]
+    return render_template(
+        "inspector/case.html", file=file, case=file.case, timeline=timeline, documents=documents, trail=trail,
+        status=status_label(file.case.status), category=_category(file.case.category, locale()),
+        dossier_url=dossier_url(case_id),
+        linked=[{"case": c, "readable": access.can_read_case(actor, c)} for c in file.linked],
+    )
