@@ -123,6 +123,7 @@ class Case(Base):
         UniqueConstraint("number", name="uq_case_number"),
         Index("ix_case_scope", "province_id", "commune_id", "status", "received_at"),
         Index("ix_case_child", "child_key"),
+        Index("ix_case_linked", "linked_case_id"),  # the case page's linked cases
     )
 
 
@@ -178,6 +179,10 @@ class Task(Base):
         Index("ix_task_assignee", "assignee", "state", "due_at"),
         Index("ix_task_overdue", "state", "due_at"),
         Index("ix_task_case", "case_id", "state"),
+        # Overdue lists and dashboards of a province or a commune: read in due order, counted from the index
+        # alone (engine.worklists, bench/queries.py).
+        Index("ix_task_province_due", "province_id", "state", "escalates_task_id", "due_at"),
+        Index("ix_task_commune_due", "commune_id", "state", "escalates_task_id", "due_at"),
         UniqueConstraint("case_id", "spiff_id", name="uq_task_spiff"),
     )
 

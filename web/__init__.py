@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, session
+from flask import Flask, g, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
+from engine.models import database_url
 from engine.runtime import Engine
 from web import config as config_module
 from web.extensions import babel, csrf, db, login_manager
@@ -23,10 +25,20 @@ def select_locale() -> str:
     return "vi"
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: ids beyond the database's integer range are a 404, not a database error."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"), instance_relative_config=False)
+    app.url_map.converters["int"] = DatabaseId
     app.config.update(config_module.from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     config_module.check_production(app.config)
 
     compile_catalogs()
@@ -47,7 +59,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from web.views import register_blueprints
 
     register_blueprints(app)
+    from web.api import init_app as init_api
 
+    init_api(app)
+
+    @app.before_request
+    def _locale() -> None:
+        g.locale = select_locale()  # templates and views read the request's language from here
 
     return app
 

@@ -1,0 +1,234 @@
+"""End to end in headless Debian chromium (Playwright): a report recorded by the intake point runs through
+verification, assessments, the meeting, the plan and its approval, a partner's activity, the review and the
+end of the plan, until the case is closed — every step done through the pages, as people do it.
+
+SQLite only: this drives a real browser against a real server thread; the PostgreSQL paths of the same pages
+are covered by the test-client tests. Screenshots of the main pages go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine import audit, clock
+from engine.models import Case
+from web.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def server(app):
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=5)
+
+
+def _moment(minutes_ago: int = 5) -> str:
+    return clock.local(clock.now() - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _day(days: int = 0) -> str:
+    return (clock.local(clock.now()) + timedelta(days=days)).date().isoformat()
+
+
+class Person:
+    """One signed-in person with their own browser context (cookies)."""
+
+    def __init__(self, browser, base: str, username: str) -> None:
+        self.context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.base = base
+        self.page.goto(f"{base}/login")
+        self.page.fill("#username", username)
+        self.page.fill("#password", "demo12345")
+        self.page.locator("main button.primary").click()
+        self.page.wait_for_url(f"{base}/")
+
+    def open_step(self, number: str, title: str) -> None:
+        self.page.goto(f"{self.base}/")
+        row = self.page.locator("table.inbox tbody tr", has_text=number)
+        row.get_by_role("link", name=title, exact=True).first.click()
+        assert self.page.locator("h1").inner_text().strip() == title
+
+    def complete(self) -> str:
+        self.page.get_by_role("button", name="Hoàn thành", exact=True).click()
+        self.page.wait_for_url(f"{self.base}/")
+        flash = self.page.locator("p.flash").first.inner_text()
+        assert "Đã hoàn thành bước" in flash, flash
+        return flash
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"casework-{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("db_kind", ["sqlite"])
+def test_report_to_closure_in_the_browser(app, server):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium (never download a browser)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            _flow(browser, server, app)
+        finally:
+            browser.close()
+
+
+def _flow(browser, base: str, app) -> None:
+    # 1. The intake point records the report (Mẫu 01) for the commune.
+    intake = Person(browser, base, "tiepnhan")
+    page = intake.page
+    page.goto(f"{base}/reports/new")
+    page.select_option("#f-_commune", "T01-X01")
+    page.select_option("#f-category", "xam_hai")
+    page.select_option("#f-channel", "hotline_111")
+    page.fill("#f-received_at", _moment(30))
+    page.fill("#f-child-full_name", "Nguyễn Văn An")
+    page.fill("#f-child-estimated_age", "9")
+    page.check("#f-child-sex-male")
+    page.fill("#f-child-current_condition", "Có vết bầm ở tay, sợ hãi.")
+    page.check("#f-informant-consent-true")
+    page.fill("#f-informant-name", "Trần Thị Bình")
+    page.fill("#f-informant-phone", "0912345678")
+    page.check("#f-abuse_forms-bao_luc")
+    page.get_by_role("button", name="Ghi nhận báo cáo và mở hồ sơ").click()
+    page.wait_for_url(f"{base}/reports/*")
+    number = page.locator(".big-number").inner_text().strip()
+    assert number.startswith("T01-X01-")
+    intake.shot("01-report-recorded")
+    intake.close()
+
+    # 2. The officer verifies: first without the required answer (errors inline), then properly.
+    officer = Person(browser, base, "canbo")
+    page = officer.page
+    assert page.locator("table.inbox", has_text=number).count() == 1
+    officer.shot("02-inbox-officer")
+    officer.open_step(number, "Xác minh thông tin")
+    page.fill("#f-findings", "Đã đến nhà và trường: thông tin có cơ sở.")
+    page.get_by_role("button", name="Hoàn thành", exact=True).click()
+    assert page.locator(".error-summary").is_visible()
+    assert page.locator("#f-has_basis-err").inner_text().strip()
+    assert page.input_value("#f-findings") == "Đã đến nhà và trường: thông tin có cơ sở."  # input kept
+    officer.shot("03-step-with-errors")
+    page.check("#f-has_basis-true")
+    page.check("#f-child_unsafe-true")
+    flash = officer.complete()
+    assert "Đánh giá nguy cơ ban đầu (Mẫu số 02)" in flash
+
+    # 3. Mẫu 02, with a draft saved and restored on the way.
+    officer.open_step(number, "Đánh giá nguy cơ ban đầu (Mẫu số 02)")
+    page.check("#f-harm_health-rating-trung_binh")
+    page.fill("#f-proposal", "Tiếp tục thu thập thông tin.")
+    page.get_by_role("button", name="Lưu nháp", exact=True).click()
+    assert "Đã lưu nháp" in page.locator("p.flash").first.inner_text()
+    assert page.input_value("#f-proposal") == "Tiếp tục thu thập thông tin."
+    page.check("#f-emergency-false")
+    officer.complete()
+
+    # 4. Mẫu 03 and the meeting minute (a list of participants).
+    officer.open_step(number, "Thu thập thông tin, đánh giá nguy cơ cụ thể (Mẫu số 03)")
+    page.fill("#f-physical_state-description", "Vết bầm đã mờ.")
+    page.check("#f-physical_state-rating-thap")
+    page.fill("#f-summary", "Cần hỗ trợ tâm lý.")
+    officer.complete()
+    officer.open_step(number, "Họp xác định nhu cầu hỗ trợ, can thiệp")
+    page.fill("#f-held_at", _moment(10))
+    page.fill("#f-participants-0-name", "Trần Văn Cán Bộ")
+    page.get_by_role("button", name="Thêm dòng").click()  # no JavaScript: the page comes back with a row more
+    page.fill("#f-participants-1-name", "Nguyễn Thị Mẹ")
+    page.fill("#f-participants-1-role", "Mẹ của trẻ")
+    page.check("#f-parents_present-true")
+    officer.complete()
+
+    # 5. The plan (Mẫu 04): one activity for the school; a spare row added and removed again.
+    officer.open_step(number, "Xây dựng kế hoạch hỗ trợ, can thiệp (Mẫu số 04)")
+    page.fill("#f-activities-0-measure", "Tư vấn tâm lý hằng tuần")
+    page.check("#f-activities-0-level-support")
+    page.fill("#f-activities-0-assignee", "truonghoc")
+    page.fill("#f-activities-0-start", _day())
+    page.fill("#f-activities-0-end", _day(30))
+    page.fill("#f-activities-0-expected_result", "Trẻ ổn định tâm lý")
+    page.get_by_role("button", name="Thêm dòng").click()
+    assert page.locator("#f-activities-1-measure").count() == 1
+    page.get_by_role("button", name="Xoá dòng 2").click()
+    assert page.locator("#f-activities-1-measure").count() == 0
+    assert page.input_value("#f-activities-0-assignee") == "truonghoc"
+    officer.complete()
+    officer.open_step(number, "Dự thảo quyết định phê duyệt kế hoạch (Mẫu số 05)")
+    page.fill("#f-decision_number", "15/QĐ-UBND")
+    flash = officer.complete()
+    assert "Phê duyệt kế hoạch hỗ trợ, can thiệp" in flash and "Chủ tịch UBND cấp xã" in flash
+    officer.close()
+
+    # 6. The chairman approves.
+    chairman = Person(browser, base, "chutich")
+    chairman.open_step(number, "Phê duyệt kế hoạch hỗ trợ, can thiệp")
+    chairman.page.check("#f-decision-approve")
+    chairman.page.fill("#f-decision_number", "15/QĐ-UBND")
+    chairman.page.fill("#f-signed_at", _moment(2))
+    flash = chairman.complete()
+    assert "Trường THCS Phan Đình Phùng" in flash  # the activity went to the school
+    chairman.close()
+
+    # 7. The school carries out its activity, seeing only that activity.
+    school = Person(browser, base, "truonghoc")
+    school.open_step(number, "Thực hiện hoạt động trong kế hoạch")
+    assert "Tư vấn tâm lý hằng tuần" in school.page.content()
+    assert "Nguyễn Văn An" not in school.page.content() and "Trần Thị Bình" not in school.page.content()
+    school.page.check("#f-status-done")
+    school.page.fill("#f-result", "Đã tư vấn 4 buổi; trẻ ổn định.")
+    school.complete()
+    school.close()
+
+    # 8. The officer reviews (Mẫu 06) and proposes to close.
+    officer = Person(browser, base, "canbo")
+    page = officer.page
+    officer.open_step(number, "Rà soát, đánh giá (Mẫu số 06)")
+    page.check("#f-harm_still_serious-rating-thap")
+    for field in ("no_longer_at_risk", "physical_stable", "psychological_stable", "cognitive_stable",
+                  "emotional_stable"):
+        page.check(f"#f-{field}-true")
+    page.check("#f-conclusion-close")
+    officer.complete()
+    officer.close()
+
+    # 9. The chairman ends the plan: the case is closed.
+    chairman = Person(browser, base, "chutich")
+    chairman.open_step(number, "Quyết định kết thúc kế hoạch, đóng hồ sơ")
+    chairman.page.check("#f-decision-end")
+    flash = chairman.complete()
+    assert "Hồ sơ đã kết thúc (Đã đóng)" in flash
+    chairman.close()
+
+    officer = Person(browser, base, "canbo")
+    page = officer.page
+    page.goto(f"{base}/cases?number={number}")
+    page.get_by_role("link", name=number).click()
+    assert "Đã đóng" in page.locator("h1").inner_text()
+    assert page.locator(".diagram svg").count() == 1
+    assert page.locator("table.timeline tbody tr").count() >= 11
+    officer.shot("04-case-page-closed")
+    officer.close()
+
+    with app.app_context():
+        case = db.session.query(Case).filter_by(number=number).one()
+        assert case.status == "closed" and case.closed_at is not None
+        assert audit.verify(db.session) == []
+        db.session.remove()

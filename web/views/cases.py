@@ -1,0 +1,364 @@
+"""Case list and case page; transfer to another commune and reopening (linked case).
+
+The case page is read through `engine.casefile.open_file` (permission + audited read) and shows only what the
+case, task and audit tables hold: status and stage, the timeline, the process diagram with the path taken, every
+form and decision (the informant redacted for roles that must not see it), transfers, linked cases, attachments
+and — for the roles that audit — the audit trail. Also home of the helpers the case-work pages share.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+import forms
+import web
+from engine import access, casefile, clock, transfers
+from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
+from engine.models import Attachment, Case, OrgUnit, Task, User
+from engine.registry import Definition, Step
+from web import formrender
+from web.diagram import render_svg
+from web.extensions import db
+from web.filters import duration
+
+bp = Blueprint("cases", __name__)
+bp.record_once(lambda state: formrender.install(state.app))
+PAGE_SIZE = 25
+LIST_ROLES = {"officer", "chairman", "supervisor", "inspector", "intake"}
+AUDIT_READERS = {"officer", "chairman", "supervisor", "inspector"}
+MOVES = {"transfer", "reopen"}  # rows recorded outside the process (engine.transfers / open_case)
+
+
+# -- shared by the case-work pages -------------------------------------------------------------------
+
+def locale() -> str:
+    chosen = get_locale()
+    return "en" if chosen is not None and chosen.language == "en" else "vi"
+
+
+def refuse(exc: EngineError) -> tuple[str, int]:
+    """An engine refusal as a plain page with its message and status (never a traceback)."""
+    return render_template("cases/error.html", message=exc.message(locale()), status=exc.status), exc.status
+
+
+def bad_request(message: str) -> tuple[str, int]:
+    return render_template("cases/error.html", message=message, status=400), 400
+
+
+def int_arg(value: Any, default: int | None = None, *, low: int = 1, high: int = 2**31 - 1) -> int | None:
+    """An integer from the request within bounds (a database integer), else `default`."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    return number if low <= number <= high else default
+
+
+def role_label(role: str) -> str:
+    vi, en = access.ROLE_LABELS.get(role, (role, role))
+    return en if locale() == "en" else vi
+
+
+def status_label(status: str) -> str:
+    return {"open": _("Đang xử lý"), "closed": _("Đã đóng"), "no_basis": _("Kết thúc: thông tin không có cơ sở")}.get(
+        status, status)
+
+
+def legal_basis(rule_name: str | None) -> dict[str, Any] | None:
+    """What a step's limit is counted from, and the article it comes from (processes/deadlines.toml)."""
+    rule = web.engine().rules.rules.get(rule_name or "")
+    if rule is None:
+        return None
+    return {"label": rule.label_en if locale() == "en" and rule.label_en else rule.label_vi,
+            "article": rule.article, "to_confirm": rule.to_confirm}
+
+
+def step_of(definition: Definition, step_name: str) -> Step | None:
+    return next((s for s in definition.steps.values() if s.step == step_name), None)
+
+
+def step_title(task: Task) -> str:
+    """The step's title in the page language (task rows keep the Vietnamese one)."""
+    if locale() == "en":
+        step = step_of(web.engine().registry.current, task.step)
+        if step is not None and step.title_en:
+            return step.title_en
+        if task.step == "transfer":
+            return transfers.TRANSFER_STEP[1]
+    return task.title
+
+
+def unit_names(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all())
+
+
+def person_names(usernames: set[str]) -> dict[str, str]:
+    names = {u for u in usernames if u}
+    if not names:
+        return {}
+    return dict(db.session.execute(select(User.username, User.full_name).where(User.username.in_(names))).all())
+
+
+def communes_in_scope(actor: access.Actor) -> list[OrgUnit]:
+    query = select(OrgUnit).where(OrgUnit.kind == "commune").order_by(OrgUnit.name)
+    if actor.commune_id is not None:
+        query = query.where(OrgUnit.id == actor.commune_id)
+    elif actor.province_id is not None:
+        query = query.where(OrgUnit.parent_id == actor.province_id)
+    return list(db.session.scalars(query))
+
+
+def choice_label(form: str, field: str, code: str | None) -> str:
+    for described in forms.describe(form, locale=locale())["fields"]:
+        if described["name"] == field:
+            return dict(described.get("choices") or []).get(code or "", code or "")
+    return code or ""
+
+
+def rendered_form(task: Task, actor: access.Actor) -> dict[str, Any] | None:
+    """A stored form as this actor may see it, labelled with the form version it was stored under."""
+    if not task.form or task.form_data is None:
+        return None
+    try:
+        return forms.render(task.form, casefile.redact(task.form_data, task.form, actor) or {},
+                            version=task.form_version, locale=locale())
+    except forms.UnknownForm:
+        return {"title": task.form, "fields": [], "extra": task.form_data}
+
+
+@bp.app_template_global("case_status_label")
+def _status_label(status: str) -> str:
+    return status_label(status)
+
+
+@bp.app_template_global("role_label")
+def _role_label(role: str) -> str:
+    return role_label(role)
+
+
+@bp.app_template_global("duration_text")
+def _duration_text(seconds: float | None) -> str:
+    return duration(seconds or 0)
+
+
+# -- the case list -----------------------------------------------------------------------------------
+
+@bp.route("/cases")
+@login_required
+def index():
+    actor: access.Actor = current_user.actor
+    if actor.role not in LIST_ROLES:
+        return refuse(Forbidden("Bạn không có quyền xem danh sách hồ sơ.", "You may not list cases."))
+    status = request.args.get("status") if request.args.get("status") in {"open", "closed", "no_basis"} else ""
+    number = (request.args.get("number") or "").strip()[:40]
+    communes = communes_in_scope(actor) if actor.role != "intake" else []
+    commune_id = int_arg(request.args.get("commune"))
+    page = int_arg(request.args.get("page"), 1, high=100_000)
+    size = int(current_app.config.get("CASE56_PAGE_SIZE") or PAGE_SIZE)
+    query = select(Case).where(access.case_filter(actor))
+    if status:
+        query = query.where(Case.status == status)
+    if number:
+        escaped = number.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(Case.number).like(f"%{escaped.lower()}%", escape="\\"))
+    if commune_id:
+        query = query.where(Case.commune_id == commune_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(db.session.scalars(query.order_by(Case.received_at.desc(), Case.id.desc())
+                                   .limit(size).offset((page - 1) * size)))
+    names = unit_names({c.commune_id for c in rows})
+    return render_template("cases/index.html", rows=rows, names=names, total=total, page=page,
+                           pages=max(1, -(-total // size)), status=status, number=number,
+                           communes=communes if len(communes) > 1 else [], commune_id=commune_id,
+                           category=lambda code: choice_label("mau_01", "category", code))
+
+
+# -- the case page -----------------------------------------------------------------------------------
+
+def diagram(case: Case, tasks: list[Task]) -> Markup:
+    """The process drawing with the path taken and the waiting steps, from the case's own process version."""
+    definition = web.engine().registry.for_version(db.session, case.process_version_id)
+    spec = {s.step: s.spec_name for s in definition.steps.values()}
+    done = {spec[t.step] for t in tasks if t.state == "completed" and t.step in spec}
+    current = {spec[t.step] for t in tasks if t.state == "ready" and t.step in spec}
+    ends = {"closed": "End_closed", "no_basis": "End_no_basis"}
+    if case.status in ends:
+        done.add(ends[case.status])
+    # render_svg escapes every text it draws and emits no script or style: safe to inline.
+    return Markup(render_svg(definition.xml, done=done, current=current, id_prefix=f"case{case.id}"))
+
+
+def _audit_summary(details: dict[str, Any], titles: dict[str, str]) -> str:
+    parts = []
+    if details.get("step"):
+        parts.append(titles.get(details["step"], details["step"]))
+    for key in ("number", "status", "from", "to", "file_name", "role"):
+        if details.get(key):
+            parts.append(f"{key}: {details[key]}")
+    return "; ".join(str(p) for p in parts)  # form data in details is never shown here (it may name the informant)
+
+
+AUDIT_ACTIONS = {
+    "case_opened": ("Mở hồ sơ", "Case opened"), "form_recorded": ("Ghi nhận biểu mẫu", "Form recorded"),
+    "task_opened": ("Mở bước", "Step opened"), "task_completed": ("Hoàn thành bước", "Step completed"),
+    "task_cancelled": ("Huỷ bước", "Step cancelled"), "draft_saved": ("Lưu nháp", "Draft saved"),
+    "case_view": ("Xem hồ sơ", "Case viewed"), "case_step": ("Xem bước", "Step viewed"),
+    "task_viewed": ("Xem bước", "Step viewed"), "case_closed": ("Đóng hồ sơ", "Case closed"),
+    "deadline_passed": ("Quá hạn", "Deadline passed"), "case_transferred": ("Chuyển hồ sơ", "Case transferred"),
+    "attachment_uploaded": ("Đính kèm tài liệu", "Attachment uploaded"),
+    "attachment_downloaded": ("Tải tài liệu đính kèm", "Attachment downloaded"),
+}
+
+
+@bp.route("/cases/<int:case_id>")
+@login_required
+def show(case_id: int):
+    actor: access.Actor = current_user.actor
+    try:
+        file = casefile.open_file(db.session, actor, case_id)
+    except EngineError as exc:
+        return refuse(exc)
+    case = file.case
+    tasks = [entry.task for entry in file.timeline]
+    titles = {t.step: step_title(t) for t in tasks}
+    documents = [(t, rendered_form(t, actor)) for t in file.forms() if t.step not in MOVES]
+    moves = [(t, rendered_form(t, actor)) for t in file.forms() if t.step in MOVES]
+    attachments = list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
+                                          .order_by(Attachment.id)))
+    names = person_names({t.completed_by for t in tasks} | {t.assignee for t in tasks}
+                         | {a.uploaded_by for a in attachments})
+    trail = casefile.audit_trail(db.session, case.id) if actor.role in AUDIT_READERS else None
+    english = locale() == "en"
+    manage = access.can_manage_case(actor, case)
+    return render_template(
+        "cases/show.html", file=file, case=case, tasks=tasks, names=names, titles=titles, documents=documents,
+        moves=moves, attachments=attachments, trail=trail, diagram=diagram(case, tasks),
+        units=unit_names({case.commune_id} | {c.commune_id for c in file.linked}),
+        audit_label=lambda action: AUDIT_ACTIONS.get(action, (action, action))[1 if english else 0],
+        audit_summary=lambda details: _audit_summary(details or {}, titles),
+        category=choice_label("mau_01", "category", case.category),
+        can_transfer=manage and case.status == "open",
+        can_reopen=manage and case.status in transfers.CLOSED_STATES and access.can_open_case(actor, file.commune),
+        can_attach=manage, task_by_id={t.id: t for t in tasks},
+    )
+
+
+# -- transfer and reopening --------------------------------------------------------------------------
+
+def _managed_case(case_id: int) -> Case:
+    actor: access.Actor = current_user.actor
+    case = db.session.get(Case, case_id)
+    if case is None or not access.can_read_case(actor, case):
+        raise NotFound("Không tìm thấy hồ sơ.", "No such case.")
+    if not access.can_manage_case(actor, case):
+        raise Forbidden("Bạn không có quyền chuyển hoặc mở lại hồ sơ này.",
+                        "You may not transfer or reopen this case.")
+    return case
+
+
+@bp.route("/cases/<int:case_id>/transfer", methods=["GET", "POST"])
+@login_required
+def transfer(case_id: int):
+    actor: access.Actor = current_user.actor
+    try:
+        case = _managed_case(case_id)
+        if case.status != "open":
+            raise InvalidState("Chỉ chuyển được hồ sơ đang mở.", "Only an open case can be transferred.")
+    except EngineError as exc:
+        return refuse(exc)
+    targets = list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "commune", OrgUnit.id != case.commune_id)
+                                      .order_by(OrgUnit.name)))
+    description = formrender.describe("transfer", locale=locale(),
+                                      choices={"to_commune": [(u.code, f"{u.name} ({u.code})") for u in targets]})
+    values: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        values = formrender.parse(description["fields"], request.form)
+        try:
+            transfers.transfer(web.engine(), db.session, actor, case.id, values,
+                               expected_version=int_arg(request.form.get("_version"), -1, low=0), locale=locale())
+        except forms.FormError as exc:
+            errors, status = exc.errors, 422
+        except (Conflict, InvalidState) as exc:
+            conflict, status = exc.message(locale()), 409
+        except EngineError as exc:
+            return refuse(exc)
+        else:
+            target = next((u for u in targets if u.code == values.get("to_commune")), None)
+            flash(_("Đã chuyển hồ sơ %(number)s đến %(unit)s. Cán bộ của xã/phường đó tiếp nhận các bước đang mở.",
+                    number=case.number, unit=target.name if target else values.get("to_commune")), "success")
+            still = access.can_read_case(actor, db.session.get(Case, case.id))
+            return redirect(url_for(".show", case_id=case.id) if still else url_for(".index"))
+    return render_template("cases/transfer.html", case=case, form=description, values=values, errors=errors,
+                           error_items=formrender.summary(description["fields"], errors), conflict=conflict), status
+
+
+@bp.route("/cases/<int:case_id>/reopen", methods=["GET", "POST"])
+@login_required
+def reopen(case_id: int):
+    actor: access.Actor = current_user.actor
+    try:
+        case = _managed_case(case_id)
+        if case.status not in transfers.CLOSED_STATES:
+            raise InvalidState("Chỉ mở lại được hồ sơ đã đóng hoặc đã kết thúc do không có cơ sở.",
+                               "Only a closed case (or one ended without basis) can be reopened.")
+        if not access.can_open_case(actor, db.session.get(OrgUnit, case.commune_id)):
+            raise Forbidden("Chỉ cán bộ được ghi nhận báo cáo mới mở lại được hồ sơ.",
+                            "Only someone who may record reports can reopen a case.")
+    except EngineError as exc:
+        return refuse(exc)
+    loc = locale()
+    reason_form = formrender.describe("reopen", locale=loc)
+    report_form = formrender.describe("mau_01", locale=loc, hide=frozenset({"commune_code"}))
+    reasons: dict[str, Any] = {}
+    report: dict[str, Any] = {}
+    reason_errors: dict[str, Any] = {}
+    report_errors: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        reasons = formrender.parse(reason_form["fields"], request.form, "reopen.")
+        report = formrender.parse(report_form["fields"], request.form, "report.")
+        for name, data, sink in (("reopen", reasons, reason_errors), ("mau_01", report, report_errors)):
+            try:
+                forms.validate(name, data, locale=loc)
+            except forms.FormError as exc:
+                sink.update(exc.errors)
+        if reason_errors or report_errors:
+            status = 422
+        else:
+            try:
+                new = transfers.reopen(web.engine(), db.session, actor, case.id, reasons, report, locale=loc)
+            except forms.FormError as exc:
+                (reason_errors if exc.form == "reopen" else report_errors).update(exc.errors)
+                status = 422
+            except EngineError as exc:
+                return refuse(exc)
+            else:
+                flash(_("Đã mở hồ sơ mới %(number)s, liên kết với hồ sơ %(old)s.", number=new.number,
+                        old=case.number), "success")
+                return redirect(url_for(".show", case_id=new.id))
+    else:
+        report = formrender.to_inputs(report_form["fields"], report_prefill())
+    items = (formrender.summary(reason_form["fields"], reason_errors, "reopen.")
+             + formrender.summary(report_form["fields"], report_errors, "report."))
+    return render_template("cases/reopen.html", case=case, reason_form=reason_form, report_form=report_form,
+                           reasons=reasons, report=report, reason_errors=reason_errors,
+                           report_errors=report_errors, error_items=items), status
+
+
+def report_prefill() -> dict[str, Any]:
+    """A new Mẫu 01 starts with what the system knows: now, today and who is receiving it."""
+    now = clock.local(clock.now())
+    return {"received_at": now.strftime("%Y-%m-%dT%H:%M"), "report_date": now.date().isoformat(),
+            "receiving_officer": current_user.full_name}

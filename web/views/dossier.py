@@ -1,0 +1,56 @@
+"""The case dossier PDF from the web: `/cases/<id>/dossier.pdf` (`?redact=1` for the copy shared outside the
+commune). For the people who read whole case files — inspector, commune officer and chairman, province
+supervisor — within their scope (engine.access.can_read_case); a case outside it is answered 404, like a
+missing one. Every download is written to the audit trail with the redaction flag and the language.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import access, audit
+from engine.errors import EngineError, Forbidden, NotFound
+from engine.models import Case
+from web import dossier
+from web.extensions import db
+from web.views.cases import bad_request, int_arg, locale, refuse
+
+bp = Blueprint("dossier", __name__)
+# Who reads a whole case file (intake points record reports; they do not get the dossier).
+DOSSIER_ROLES = {"inspector", "officer", "chairman", "supervisor"}
+_FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
+
+
+@bp.route("/cases/<int:case_id>/dossier.pdf")
+@login_required
+def download(case_id: int):
+    actor: access.Actor = current_user.actor
+    if actor.role not in DOSSIER_ROLES:
+        return refuse(Forbidden("Bạn không có quyền tải hồ sơ PDF.", "You may not download case dossiers."))
+    case = db.session.get(Case, case_id) if int_arg(case_id) is not None else None
+    if case is None or not access.can_read_case(actor, case):
+        return refuse(NotFound("Không tìm thấy hồ sơ.", "No such case."))
+    raw = request.args.get("redact", "").strip().lower()
+    if raw not in _FLAGS:
+        return bad_request(_("Tham số “redact” chỉ nhận 0 hoặc 1 (1: ẩn danh tính người báo tin và địa chỉ của trẻ)."))
+    redact, lang = _FLAGS[raw], locale()
+    try:
+        pdf = dossier.build(db.session, case.id, dossier.Options(redact=redact, actor=actor,
+                                                                 generated_by=current_user.full_name), locale=lang)
+    except dossier.FontMissing as exc:  # a server set-up fault: say which package is missing, no traceback
+        return refuse(_Unavailable(str(exc)))
+    except EngineError as exc:  # e.g. the case vanished between the check and the build
+        return refuse(exc)
+    # Audited after the PDF is made, so a failed build records nothing and holds no lock on the audit chain.
+    audit.append(db.session, actor.username, "dossier_downloaded", case.id,
+                 {"role": actor.role, "redact": redact, "lang": lang, "via": "web", "bytes": len(pdf)})
+    db.session.commit()
+    name = f"{case.number}{'-an-danh' if redact else ''}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+class _Unavailable(EngineError):
+    code, status = "unavailable", 503

@@ -1,0 +1,61 @@
+"""The inbox ("Việc cần làm"): the signed-in person's open steps, most urgent first, from the task table.
+
+Each row says how much time is left (or how late it is) and the legal basis of the limit: the rule's label
+("12 giờ kể từ khi tiếp nhận thông tin") and the article it comes from, marked "[cần xác nhận]" where the
+decree's number was not confirmed (processes/deadlines.toml).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+import web
+from engine import access, worklists
+from engine.models import Case
+from web import formrender
+from web.extensions import db
+from web.views.cases import communes_in_scope, int_arg, legal_basis, locale, step_title, unit_names
+
+bp = Blueprint("inbox", __name__)
+bp.record_once(lambda state: formrender.install(state.app))
+HOME = {"inspector": "inspector.search", "admin": "admin.index"}  # roles that have no steps to do
+
+
+@bp.route("/")
+@login_required
+def index():
+    actor: access.Actor = current_user.actor
+    home = HOME.get(actor.role)
+    if home and home in current_app.view_functions:
+        return redirect(url_for(home))
+    definition = web.engine().registry.current
+    english = locale() == "en"
+    steps = {}
+    for step in definition.steps.values():
+        if step.role == actor.role and step.step not in steps:
+            steps[step.step] = step.title_en if english and step.title_en else step.title_vi
+    step = request.args.get("step") if request.args.get("step") in steps else None
+    communes = communes_in_scope(actor) if actor.role in {"officer", "chairman", "supervisor"} else []
+    commune_id = int_arg(request.args.get("commune"))
+    if commune_id not in {c.id for c in communes}:
+        commune_id = None
+    overdue_only = request.args.get("overdue") == "1"
+    page = int_arg(request.args.get("page"), 1, high=100_000)
+    size = int(current_app.config.get("CASE56_PAGE_SIZE") or worklists.PAGE_SIZE)
+    result = worklists.inbox(db.session, actor, step=step, commune_id=commune_id, overdue_only=overdue_only,
+                             page=page, size=size)
+    names = unit_names({task.commune_id for task, _case in result.rows})
+    rows = [{"task": task, "case": case, "title": step_title(task), "commune": names.get(task.commune_id, ""),
+             "basis": legal_basis(task.rule)} for task, case in result.rows]
+    reports = []
+    if actor.role == "intake":  # intake points have no steps: their recent reports instead
+        reports = list(db.session.scalars(select(Case).where(access.case_filter(actor))
+                                          .order_by(Case.opened_at.desc(), Case.id.desc()).limit(10)))
+    args = {k: v for k, v in (("step", step), ("commune", commune_id), ("overdue", "1" if overdue_only else None))
+            if v}
+    return render_template("inbox/index.html", rows=rows, result=result, steps=steps, step=step,
+                           communes=communes if len(communes) > 1 else [], commune_id=commune_id,
+                           overdue_only=overdue_only, args=args, reports=reports,
+                           report_units=unit_names({c.commune_id for c in reports}))

@@ -1,0 +1,89 @@
+"""New report (Mẫu số 01, Art. 25): intake points and commune officers record a report and open its case.
+
+The commune picker offers only the communes the person may open cases for (`access.can_open_case`); the
+case is opened by `Engine.open_case`, which validates the form again and numbers the case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+import forms
+import web
+from engine import access
+from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.models import Case, OrgUnit
+from web import formrender
+from web.extensions import db
+from web.views.cases import locale, refuse, report_prefill
+
+bp = Blueprint("reports", __name__)
+bp.record_once(lambda state: formrender.install(state.app))
+HIDDEN = frozenset({"commune_code"})  # set from the commune picker
+
+
+def _communes(actor: access.Actor) -> list[OrgUnit]:
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "commune").order_by(OrgUnit.name))
+    return [u for u in units if access.can_open_case(actor, u)]
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+@login_required
+def new():
+    actor: access.Actor = current_user.actor
+    communes = _communes(actor)
+    if actor.role not in {"intake", "officer"} or not communes:
+        return refuse(Forbidden("Bạn không được ghi nhận báo cáo (Mẫu số 01).", "You may not record reports."))
+    loc = locale()
+    description = formrender.describe("mau_01", locale=loc, hide=HIDDEN)
+    fields = description["fields"]
+    errors: dict[str, Any] = {}
+    commune = communes[0].code if len(communes) == 1 else ""
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        values = formrender.parse(fields, request.form)
+        commune = (request.form.get("_commune") or "").strip()[:32]
+        if commune not in {u.code for u in communes}:
+            errors["_commune"] = [_("Hãy chọn xã/phường nơi xảy ra vụ việc hoặc trẻ em cư trú.")]
+        try:
+            forms.validate("mau_01", values, locale=loc)
+        except forms.FormError as exc:
+            errors.update(exc.errors)
+        if errors:
+            status = 422
+        else:
+            try:
+                case = web.engine().open_case(db.session, actor, commune, {**values, "commune_code": commune})
+            except forms.FormError as exc:
+                errors, status = exc.errors, 422
+            except Conflict as exc:
+                conflict, status = exc.message(loc), 409
+            except EngineError as exc:
+                return refuse(exc)
+            else:
+                return redirect(url_for(".created", case_id=case.id))
+    else:
+        values = formrender.to_inputs(fields, report_prefill())
+    items = formrender.summary(fields, {k: v for k, v in errors.items() if k != "_commune"})
+    if errors.get("_commune"):
+        items.insert(0, (formrender.field_id("_commune"), _("Xã/phường"), errors["_commune"][0]))
+    return render_template("reports/new.html", form=description, values=values, errors=errors,
+                           error_items=items, communes=communes, commune=commune, conflict=conflict), status
+
+
+@bp.route("/reports/<int:case_id>")
+@login_required
+def created(case_id: int):
+    """The number given to a report just recorded (no child data on this page)."""
+    actor: access.Actor = current_user.actor
+    case = db.session.get(Case, case_id)
+    if case is None or not access.can_read_case(actor, case):
+        return refuse(NotFound("Không tìm thấy hồ sơ.", "No such case."))
+    unit = db.session.get(OrgUnit, case.commune_id)
+    return render_template("reports/created.html", case=case, unit=unit)

@@ -1,0 +1,206 @@
+"""The guided step: what the law asks, by when, the form, and the case so far.
+
+"Lưu nháp" keeps the input as typed (`Engine.save_draft`, not validated); "Hoàn thành" validates and advances
+the case (`Engine.complete_task`) against the case version the page was rendered with, so a page left open
+while someone else changed the case gets a conflict message (409) and changes nothing. A partner sees only
+the plan activity assigned to them and the case number, never the rest of the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+import forms
+import web
+from engine import access, audit, casefile, clock
+from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
+from engine.models import Case, OrgUnit, Task, User
+from web import formrender
+from web.extensions import db
+from web.views.cases import (
+    bad_request,
+    int_arg,
+    legal_basis,
+    locale,
+    person_names,
+    refuse,
+    rendered_form,
+    role_label,
+    status_label,
+    step_of,
+    step_title,
+)
+
+bp = Blueprint("steps", __name__)
+bp.record_once(lambda state: formrender.install(state.app))
+ACTIVITY_FIELDS = ("measure", "level", "start", "end", "expected_result")  # what a partner is shown
+
+
+def _load(actor: access.Actor, task_id: int) -> tuple[Task, Case]:
+    task = db.session.get(Task, task_id)
+    case = db.session.get(Case, task.case_id) if task is not None else None
+    if task is None or case is None or not access.can_view_task(actor, task, case):
+        raise NotFound("Không tìm thấy bước này.", "No such step.")  # out of scope looks like missing
+    return task, case
+
+
+def partner_activity(task: Task) -> dict[str, Any] | None:
+    """The plan activity behind a partner's step, from the approved plan (Mẫu 04) on the task table.
+
+    A plan can give one partner several activities; each becomes its own step, created together and due at
+    the activity's end, so the activity is the one with this step's end date and its place among the
+    partner's steps of that batch.
+    """
+    plan = db.session.scalars(
+        select(Task).where(Task.case_id == task.case_id, Task.step == "draft_plan", Task.state == "completed",
+                           Task.completed_at <= task.created_at)
+        .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
+    ).first()
+    if plan is None or not isinstance(plan.form_data, dict):
+        return None
+    mine = [a for a in plan.form_data.get("activities") or [] if a.get("assignee") == task.assignee]
+    due = clock.local(task.due_at).date().isoformat() if task.due_at else None
+    if due and any(a.get("end") == due for a in mine):
+        mine = [a for a in mine if a.get("end") == due]
+    batch = [t for t in db.session.scalars(
+        select(Task).where(Task.case_id == task.case_id, Task.step == task.step, Task.assignee == task.assignee,
+                           Task.created_at == task.created_at).order_by(Task.id))
+        if t.due_at == task.due_at]
+    position = next((i for i, t in enumerate(batch) if t.id == task.id), 0)
+    if not mine:
+        return None
+    activity = mine[min(position, len(mine) - 1)]
+    shown = {key: activity.get(key) for key in ACTIVITY_FIELDS}
+    rendered = forms.render("mau_04", {"activities": [shown]}, version=plan.form_version, locale=locale())
+    item = next(f for f in rendered["fields"] if f["name"] == "activities")["items"]
+    return {"fields": [f for f in item[0] if f["name"] in ACTIVITY_FIELDS]} if item else None
+
+
+def _suggest_partners(description: dict[str, Any], case: Case) -> None:
+    """Offer the partners of the case's commune (and province) for a plan activity's "carried out by":
+    the activity's step goes to the user named there, so a typing mistake would send it nowhere."""
+    partners = db.session.execute(
+        select(User.username, User.full_name).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(User.role == "partner", User.active.is_(True),
+               or_(OrgUnit.id == case.commune_id, OrgUnit.id == case.province_id))
+        .order_by(User.full_name)).all()
+    for field in description["fields"]:
+        for sub in field.get("fields") or []:
+            if field["name"] == "activities" and sub["name"] == "assignee":
+                sub["suggest"] = [(username, name) for username, name in partners]
+
+
+def _next_steps_message(task: Task, case: Case) -> str:
+    """Who has the case now: the steps this completion opened and the person or office that has them."""
+    opened = list(db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready",
+                                                        Task.created_at >= task.completed_at).order_by(Task.id)))
+    done = _("Đã hoàn thành bước “%(step)s” của hồ sơ %(number)s.", step=step_title(task), number=case.number)
+    if not opened:
+        if case.status != "open":
+            return done + " " + _("Hồ sơ đã kết thúc (%(status)s).", status=status_label(case.status))
+        return done + " " + _("Không có bước mới: hồ sơ chờ các bước khác đang mở.")
+    people = person_names({t.assignee for t in opened if t.assignee})
+    units = dict(db.session.execute(select(OrgUnit.id, OrgUnit.name)
+                                    .where(OrgUnit.id.in_({t.commune_id for t in opened}))).all())
+    parts = []
+    for t in opened:
+        who = (people.get(t.assignee, t.assignee) if t.assignee
+               else f"{role_label(t.role)} — {units.get(t.commune_id, '')}")
+        parts.append(_("“%(step)s” giao cho %(who)s", step=step_title(t), who=who))
+    return done + " " + _("Bước tiếp theo: %(steps)s.", steps="; ".join(parts))
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: int):
+    actor: access.Actor = current_user.actor
+    loc = locale()
+    try:
+        task, case = _load(actor, task_id)
+    except EngineError as exc:
+        return refuse(exc)
+    editable = task.state == "ready" and bool(task.form) and access.can_act(actor, task)
+    description = formrender.describe(task.form, locale=loc) if editable else None
+    if description and task.form == "mau_04":
+        _suggest_partners(description, case)
+    values: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        if not editable and task.state == "ready":
+            return refuse(Forbidden("Bạn chỉ được xem bước này, không được thực hiện.",
+                                    "You may view this step but not perform it."))
+        if not editable:
+            return refuse(Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
+                                   "This step was already completed or cancelled; nothing was saved."))
+        fields = description["fields"]
+        values = formrender.parse(fields, request.form, keep_blank_rows=True)
+        if not formrender.row_action(values, request.form):
+            values = formrender.parse(fields, request.form)
+            action = request.form.get("_action")
+            try:
+                if action == "draft":
+                    web.engine().save_draft(db.session, actor, task.id, formrender.storable(values))
+                    flash(_("Đã lưu nháp. Bạn có thể quay lại hoàn thành sau."), "success")
+                    return redirect(url_for(".task", task_id=task.id))
+                if action != "complete":
+                    return bad_request(_("Yêu cầu không hợp lệ: hãy chọn “Lưu nháp” hoặc “Hoàn thành”."))
+                version = int_arg(request.form.get("_version"), -1, low=0)
+                done = web.engine().complete_task(db.session, actor, task.id, values, expected_version=version,
+                                                  locale=loc)
+            except forms.FormError as exc:
+                errors, status = exc.errors, 422
+            except (Conflict, InvalidState) as exc:
+                conflict, status = exc.message(loc), 409
+            except EngineError as exc:
+                return refuse(exc)
+            else:
+                flash(_next_steps_message(done, db.session.get(Case, done.case_id)), "success")
+                return redirect(url_for("inbox.index"))
+        editable = task.state == "ready"  # a conflict may mean the step was done meanwhile
+    elif editable:
+        fields = description["fields"]
+        values = (formrender.to_inputs(fields, task.draft_data) if task.draft_data is not None
+                  else formrender.to_inputs(fields, formrender.defaults(fields)))
+    return _page(actor, task, case, description, values, errors, conflict, editable), status
+
+
+def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, Any] | None,
+          values: dict[str, Any], errors: dict[str, Any], conflict: str | None, editable: bool) -> str:
+    partner = actor.role == "partner"
+    history: list[tuple[Task, str, dict[str, Any] | None]] = []
+    if partner:
+        # A partner is not a reader of the case file: record that they saw their step, nothing more.
+        audit.append(db.session, actor.username, "task_viewed", case.id, {"task": task.id, "step": task.step})
+        db.session.commit()
+        activity = partner_activity(task) if task.step == "carry_out_activity" else None
+    else:
+        file = casefile.open_file(db.session, actor, case.id, purpose="step")
+        history = [(t, step_title(t), rendered_form(t, actor)) for t in file.forms() if t.id != task.id]
+        activity = None
+    task = db.session.get(Task, task.id)
+    case = db.session.get(Case, case.id)
+    definition = web.engine().registry.for_version(db.session, case.process_version_id)
+    step = step_of(definition, task.step)
+    english = locale() == "en"
+    late = db.session.get(Task, task.escalates_task_id) if task.escalates_task_id else None
+    stored = None
+    if not editable and task.form_data is not None:
+        stored = rendered_form(task, actor) if not partner or task.assignee == actor.username else None
+    names = person_names({task.assignee, task.completed_by})
+    return render_template(
+        "steps/task.html", task=task, case=case, step=step, title=step_title(task),
+        instructions=step.instructions if step else "", article=step.article if step else "",
+        basis=legal_basis(task.rule), form=description, values=values, errors=errors,
+        error_items=formrender.summary(description["fields"], errors) if description else [],
+        conflict=conflict, editable=editable and description is not None, history=history, activity=activity,
+        partner=partner, late_task=late, stored=stored, names=names, english=english,
+        who=names.get(task.assignee, task.assignee) if task.assignee else role_label(task.role),
+        can_attach=not partner and access.can_manage_case(actor, case),
+    )
