@@ -1,0 +1,83 @@
+"""A case with its timeline (audited read), its dossier PDF (audited download), and the overdue steps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from engine import access, audit, casefile, worklists
+from engine.errors import NotFound
+from engine.models import Case
+from web import dossier as dossier_pdf
+from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
+from web.api.present import case_detail, task_page
+from web.api.schemas import CaseDetailSchema, DossierArgs, OverdueArgs, TaskSummarySchema
+from web.api.tasks import ETAG, PAGE_HEADERS, commune_id, page_headers
+from web.extensions import db
+
+bp = Blueprint("api_cases", __name__, description="Hồ sơ và giám sát / case files and oversight")
+
+OVERDUE_ROLES = {"supervisor"}  # the web UI's oversight pages are the supervisor's
+
+
+@bp.route("/cases/<int:case_id>", methods=["GET"])
+@bp.response(200, CaseDetailSchema, headers={"ETag": ETAG})
+@bp.alt_response(404, response="NOT_FOUND")
+def case(case_id: int) -> Any:
+    """Hồ sơ với dòng thời gian các bước / a case file with the timeline of its steps.
+
+    Mỗi lượt xem được ghi nhật ký; danh tính người báo tin chỉ hiện với vai trò được phép (Điều 25).
+    Every read is audited; the informant is shown only to the roles that may see them.
+    """
+    if not 0 < case_id <= MAX_ID:
+        raise not_found()
+    who = actor()
+    try:
+        file = casefile.open_file(db.session, who, case_id)
+    except NotFound:
+        raise not_found() from None
+    return case_detail(file, who), 200, {"ETag": f'"{file.case.version}"'}
+
+
+@bp.route("/cases/<int:case_id>/dossier.pdf", methods=["GET"])
+@bp.arguments(DossierArgs, location="query", unknown=RAISE)
+@bp.response(200, content_type="application/pdf", description="Hồ sơ PDF / the dossier PDF",
+             schema={"type": "string", "format": "binary"})
+@bp.alt_response(404, response="NOT_FOUND")
+def dossier(args: dict[str, Any], case_id: int) -> Any:
+    """Tải hồ sơ PDF / download the case dossier (PDF); every download is audited."""
+    if not 0 < case_id <= MAX_ID:
+        raise not_found()
+    who = actor()
+    case_row = db.session.get(Case, case_id)
+    if case_row is None or not access.can_read_case(who, case_row):
+        raise not_found()
+    lang = locale()
+    options = dossier_pdf.Options(redact=args["redact"], actor=who, generated_by=who.username)
+    pdf = dossier_pdf.build(db.session, case_id, options, locale=lang)
+    audit.append(db.session, who.username, "dossier_downloaded", case_id,
+                 {"role": who.role, "redact": args["redact"], "lang": lang, "via": "api", "bytes": len(pdf)})
+    db.session.commit()
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{case_row.number}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/overdue", methods=["GET"])
+@bp.arguments(OverdueArgs, location="query", unknown=RAISE)
+@bp.response(200, TaskSummarySchema(many=True), headers=PAGE_HEADERS)
+@bp.alt_response(403, response="FORBIDDEN")
+def overdue(args: dict[str, Any]) -> Any:
+    """Các bước quá hạn trong tỉnh, trễ nhất trước (giám sát) / overdue steps in the province, most late first."""
+    who = actor()
+    if who.role not in OVERDUE_ROLES:
+        raise ApiError(403, "forbidden", _("Chỉ cán bộ giám sát cấp tỉnh xem được danh sách quá hạn."))
+    page = worklists.overdue(db.session, who, due_within=timedelta(hours=args["due_within_hours"]),
+                             commune_id=commune_id(args.get("commune")), step=args.get("step"),
+                             page=args["page"], size=args["per_page"])
+    return task_page(db.session, page.rows), 200, page_headers(page)

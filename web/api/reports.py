@@ -1,0 +1,80 @@
+"""POST /reports: record a report on Mẫu 01 and open its case (Điều 25 NĐ 56/2017/NĐ-CP)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+import forms
+from engine.errors import NotFound
+from engine.models import Case, OrgUnit
+from web import engine
+from web.api import idempotency
+from web.api.common import ApiError, _, actor, locale
+from web.api.present import case_summary
+from web.api.schemas import CaseSummarySchema, IdempotencyHeaderSchema, ReportCreateSchema
+from web.extensions import db
+
+bp = Blueprint("api_reports", __name__, description="Tiếp nhận báo cáo (Mẫu 01) / report intake")
+
+EXAMPLE = {
+    "commune": "T01-X01",
+    "report": {
+        "issuing_body": "Tổng đài 111", "place": "Hà Nội", "category": "xam_hai", "channel": "hotline_111",
+        "received_at": "2026-01-05T08:30:00+07:00",
+        "child": {"full_name": "Nguyễn Văn An", "estimated_age": 9, "sex": "male",
+                  "incident_place": "Tại nhà", "current_condition": "Có vết bầm ở tay."},
+        "informant": {"consent": False},
+        "abuse_forms": ["bao_luc"], "environment": "gia_dinh", "crime_suspected": False,
+        "receiving_officer": "Nguyễn Thị Tiếp Nhận",
+    },
+}
+LOCATION = {"description": "Địa chỉ hồ sơ / the case's URL", "schema": {"type": "string"}}
+REPLAYED = {"description": "true khi trả lại hồ sơ của lần gửi đầu / true when the first case is returned",
+            "schema": {"type": "string", "enum": ["true"]}}
+
+
+@bp.route("/reports", methods=["POST"])
+@bp.arguments(IdempotencyHeaderSchema, location="headers")
+@bp.arguments(ReportCreateSchema, example=EXAMPLE)
+@bp.response(201, CaseSummarySchema, description="Đã mở hồ sơ / case opened", headers={"Location": LOCATION})
+@bp.alt_response(200, schema=CaseSummarySchema, headers={"Location": LOCATION, "Idempotent-Replayed": REPLAYED},
+                 description="Gửi lặp cùng Idempotency-Key: hồ sơ của lần đầu / a retry: the first request's case")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(409, response="CONFLICT")
+def create(headers: dict[str, Any], body: dict[str, Any]) -> Any:
+    """Ghi nhận báo cáo Mẫu 01 và mở hồ sơ / record a Form 01 report and open its case.
+
+    Nơi tiếp nhận và cán bộ xã ghi nhận cho xã trong phạm vi của mình. Thời điểm tiếp nhận (received_at)
+    là mốc tính mọi thời hạn. Intake points and commune officers record reports for communes in their scope.
+    """
+    who = actor()
+    commune, report = body["commune"], body["report"]
+    try:  # the engine validates again; this first pass answers in the caller's language
+        forms.validate("mau_01", report, locale=locale())
+    except forms.FormError as error:
+        raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                       {"report": error.errors}) from None
+    if db.session.query(OrgUnit.id).filter(OrgUnit.code == commune, OrgUnit.kind == "commune").first() is None:
+        raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                       {"commune": [_("Không có xã/phường với mã này.")]})
+
+    def open_case() -> Case:
+        try:
+            return engine().open_case(db.session, who, commune, report)
+        except NotFound as error:  # the commune vanished between the check and the transaction
+            raise ApiError(422, "validation_error", error.message(locale()), {"commune": [error.message(locale())]}
+                           ) from None
+
+    key = headers.get("idempotency_key")
+    if key is None:
+        case, created = open_case(), True
+    else:
+        case, created = idempotency.open_once(db.session(), who, key,
+                                              {"commune": commune, "report": report}, open_case)
+    out_headers = {"Location": url_for("api_cases.case", case_id=case.id)}
+    if not created:
+        out_headers["Idempotent-Replayed"] = "true"
+    return case_summary(case, db.session.get(OrgUnit, case.commune_id)), 201 if created else 200, out_headers

@@ -1,0 +1,343 @@
+"""marshmallow schemas of the API's requests and responses (they are also its OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from engine import clock
+
+MAU_01_REF = "#/components/schemas/Mau01"
+
+
+class LocalDateTime(fields.DateTime):
+    """An instant written in Vietnam's time (ISO 8601 with its +07:00 offset)."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else clock.local(value).isoformat()
+
+
+def _id(**kw: Any) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1), **kw)
+
+
+# -- errors -----------------------------------------------------------------------------------------
+class ErrorSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Mã lỗi ổn định / stable error code",
+                                                  "example": "validation_error"})
+    message = fields.String(required=True, metadata={"description": "Thông báo / message (vi or en)"})
+    errors = fields.Dict(required=True, metadata={
+        "description": "Lỗi theo trường / field errors: {field: [messages]} (nested for form groups)",
+    })
+
+
+# -- common pieces ----------------------------------------------------------------------------------
+class DeadlineSchema(Schema):
+    rule = fields.String(required=True)
+    label = fields.String(required=True, metadata={"description": "Thời hạn và mốc tính / the limit and its anchor; "
+                                                                  "'[cần xác nhận]' marks a default to confirm"})
+    article = fields.String(required=True, metadata={"description": "Căn cứ pháp lý / legal basis"})
+    to_confirm = fields.Boolean(required=True)
+
+
+class PagingArgs(Schema):
+    """Read with unknown=RAISE (webargs would drop unknown query parameters): a typo such as `comune` is
+    refused rather than silently ignored."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+# -- reports ----------------------------------------------------------------------------------------
+class ReportCreateSchema(Schema):
+    commune = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
+        "description": "Mã xã/phường nơi xảy ra sự việc / commune code", "example": "T01-X01"})
+    report = fields.Dict(required=True, metadata={
+        "description": "Mẫu số 01 (Điều 25 NĐ 56/2017/NĐ-CP); received_at is the legal anchor of every limit",
+        "allOf": [{"$ref": MAU_01_REF}],
+    })
+
+
+class IdempotencyHeaderSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(min=1, max=200), metadata={
+        "description": "Khoá chống gửi lặp / a retry with the same key returns the first case (200) "
+                       "instead of opening another; the same key with another body is refused (422)"})
+
+
+class IfMatchHeaderSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    if_match = fields.String(data_key="If-Match", validate=validate.Length(min=1, max=64), metadata={
+        "description": "Phiên bản hồ sơ đã xem / the case version seen (task's case_version or ETag); "
+                       "a stale version is refused with 409 and nothing is saved"})
+
+
+class CaseSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    commune = fields.String(required=True, allow_none=True)
+    commune_name = fields.String(required=True, allow_none=True)
+    category = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["open", "closed", "no_basis"]})
+    stage = fields.String(required=True)
+    received_at = LocalDateTime(required=True)
+    opened_at = LocalDateTime(required=True)
+    closed_at = LocalDateTime(required=True, allow_none=True)
+    child_sex = fields.String(required=True, allow_none=True)
+    child_age = fields.Integer(required=True, allow_none=True)
+    abuse_forms = fields.List(fields.String(), required=True)
+    environment = fields.String(required=True, allow_none=True)
+    linked_case_id = fields.Integer(required=True, allow_none=True)
+    version = fields.Integer(required=True, metadata={"description": "Phiên bản / version, for If-Match"})
+    href = fields.String(required=True)
+
+
+# -- tasks ------------------------------------------------------------------------------------------
+class TaskListArgs(PagingArgs):
+    step = fields.String(validate=validate.Length(min=1, max=60), metadata={"description": "Bước / step key"})
+    commune = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "Mã xã / commune"})
+    overdue = fields.Boolean(load_default=False, metadata={"description": "Chỉ việc quá hạn / only overdue"})
+
+
+class TaskSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    case_number = fields.String(required=True)
+    step = fields.String(required=True)
+    title = fields.String(required=True)
+    role = fields.String(required=True)
+    commune = fields.String(required=True, allow_none=True)
+    commune_name = fields.String(required=True, allow_none=True)
+    assignee = fields.String(required=True, allow_none=True)
+    state = fields.String(required=True, metadata={"enum": ["ready", "completed", "cancelled"]})
+    created_at = LocalDateTime(required=True)
+    due_at = LocalDateTime(required=True, allow_none=True)
+    overdue = fields.Boolean(required=True)
+    overdue_seconds = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Quá hạn bao nhiêu giây / seconds past the limit; null when not overdue"})
+    deadline = fields.Nested(DeadlineSchema, required=True, allow_none=True)
+    form = fields.String(required=True, allow_none=True)
+    href = fields.String(required=True)
+
+
+class TaskDetailSchema(TaskSummarySchema):
+    article = fields.String(required=True, metadata={"description": "Căn cứ pháp lý của bước / the step's article"})
+    instructions = fields.String(required=True)
+    form_version = fields.Integer(required=True, allow_none=True)
+    form_schema = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "JSON Schema (draft 2020-12) của biểu mẫu / of the step's form"})
+    draft = fields.Dict(required=True, allow_none=True)
+    draft_saved_at = LocalDateTime(required=True, allow_none=True)
+    data = fields.Dict(required=True, allow_none=True, metadata={"description": "Dữ liệu đã nộp / submitted data"})
+    completed_at = LocalDateTime(required=True, allow_none=True)
+    completed_by = fields.String(required=True, allow_none=True)
+    case_version = fields.Integer(required=True, metadata={"description": "Gửi lại trong If-Match / send as If-Match"})
+    may_act = fields.Boolean(required=True)
+
+
+class TaskDataSchema(Schema):
+    data = fields.Dict(required=True, metadata={"description": "Dữ liệu biểu mẫu của bước / the step's form data "
+                                                              "(see the task's form_schema)"})
+
+
+class DraftSavedSchema(Schema):
+    task_id = fields.Integer(required=True)
+    draft_saved_at = LocalDateTime(required=True)
+
+
+class CaseRefSchema(Schema):
+    id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class CompletedSchema(Schema):
+    task = fields.Nested(TaskSummarySchema, required=True)
+    case = fields.Nested(CaseRefSchema, required=True)
+
+
+class OverdueArgs(PagingArgs):
+    step = fields.String(validate=validate.Length(min=1, max=60))
+    commune = fields.String(validate=validate.Length(min=1, max=32))
+    due_within_hours = fields.Integer(load_default=0, validate=validate.Range(min=0, max=24 * 60), metadata={
+        "description": "Kể cả việc sắp đến hạn trong số giờ này / include steps due within this many hours"})
+
+
+# -- cases ------------------------------------------------------------------------------------------
+class TimelineEntrySchema(Schema):
+    task_id = fields.Integer(required=True)
+    step = fields.String(required=True)
+    title = fields.String(required=True)
+    role = fields.String(required=True)
+    assignee = fields.String(required=True, allow_none=True)
+    state = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "enum": ["done_on_time", "done_late", "open", "overdue", "cancelled"]})
+    status_label = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+    due_at = LocalDateTime(required=True, allow_none=True)
+    completed_at = LocalDateTime(required=True, allow_none=True)
+    completed_by = fields.String(required=True, allow_none=True)
+    late_by_seconds = fields.Float(required=True, allow_none=True, metadata={
+        "description": "> 0 trễ / late, <= 0 đúng hạn / on time, null không có hạn / no limit"})
+    deadline = fields.Nested(DeadlineSchema, required=True, allow_none=True)
+    form = fields.String(required=True, allow_none=True)
+    form_version = fields.Integer(required=True, allow_none=True)
+    data = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "Dữ liệu biểu mẫu; danh tính người báo tin bị ẩn nếu không có quyền / form data, "
+                       "the informant redacted for roles that may not see them"})
+
+
+class LinkedCaseSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class CaseDetailSchema(CaseSummarySchema):
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+    linked = fields.List(fields.Nested(LinkedCaseSchema), required=True)
+    informant_visible = fields.Boolean(required=True)
+
+
+class DossierArgs(Schema):
+    redact = fields.Boolean(load_default=False, metadata={
+        "description": "Ẩn danh tính người báo tin và địa chỉ của trẻ / hide the informant and the child's address"})
+
+
+# -- me ---------------------------------------------------------------------------------------------
+class MeSchema(Schema):
+    username = fields.String(required=True)
+    full_name = fields.String(required=True)
+    role = fields.String(required=True)
+    role_label = fields.String(required=True)
+    unit = fields.String(required=True, allow_none=True)
+    unit_name = fields.String(required=True, allow_none=True)
+    locale = fields.String(required=True)
+    token_prefix = fields.String(required=True)
+    token_expires_at = LocalDateTime(required=True, allow_none=True)
+
+
+# -- statistics (engine.statistics.report_dict) ------------------------------------------------------
+class StatisticsArgs(Schema):
+    period = fields.String(validate=validate.Length(min=1, max=20), metadata={
+        "description": "Kỳ báo cáo / period: 2026-H1, 2026-H2, 2026-Y, 2026-Q1…; default the current half-year",
+        "example": "2026-H1"})
+    from_ = fields.String(data_key="from", validate=validate.Length(min=1, max=10), metadata={
+        "description": "Từ ngày / from (yyyy-mm-dd or dd/mm/yyyy), with `to` instead of `period`"})
+    to = fields.String(validate=validate.Length(min=1, max=10), metadata={"description": "Đến ngày / to (inclusive)"})
+    province = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "Mã tỉnh / province"})
+    commune = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "Mã xã / commune"})
+
+
+class _Labelled(Schema):
+    label_vi = fields.String(required=True)
+    label_en = fields.String(required=True)
+
+
+class StatPeriodSchema(_Labelled):
+    id = fields.String(required=True)
+    start = fields.String(required=True, metadata={"format": "date"})
+    end = fields.String(required=True, metadata={"format": "date"})
+    due = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    to_confirm = fields.Boolean(required=True)
+    report = fields.Boolean(required=True)
+
+
+class StatUnitSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class StatScopeSchema(Schema):
+    province = fields.Nested(StatUnitSchema, required=True, allow_none=True)
+    commune = fields.Nested(StatUnitSchema, required=True, allow_none=True)
+
+
+class StatCountSchema(_Labelled):
+    key = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class StatChildrenSchema(Schema):
+    total = fields.Integer(required=True, metadata={"description": "Chỉ tiêu 0101: số trẻ em (không phải số vụ)"})
+    by_sex = fields.List(fields.Nested(StatCountSchema), required=True)
+    by_age = fields.List(fields.Nested(StatCountSchema), required=True)
+    by_environment = fields.List(fields.Nested(StatCountSchema), required=True)
+    by_form = fields.List(fields.Nested(StatCountSchema), required=True)
+    without_form = fields.Integer(required=True)
+
+
+class StatCategorySchema(_Labelled):
+    category = fields.String(required=True)
+    cases = fields.Integer(required=True)
+    children = fields.Integer(required=True)
+    no_basis = fields.Integer(required=True)
+
+
+class StatUnitRowSchema(Schema):
+    province_code = fields.String(required=True)
+    province_name = fields.String(required=True)
+    commune_code = fields.String(required=True, allow_none=True)
+    commune_name = fields.String(required=True, allow_none=True)
+    cases = fields.Integer(required=True)
+    abused_children = fields.Integer(required=True)
+    closed = fields.Integer(required=True)
+    open_at_end = fields.Integer(required=True)
+
+
+class StatComplianceSchema(Schema):
+    commune_code = fields.String(required=True)
+    commune_name = fields.String(required=True)
+    step = fields.String(required=True)
+    title_vi = fields.String(required=True)
+    title_en = fields.String(required=True)
+    on_time = fields.Integer(required=True)
+    late = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+    pending = fields.Integer(required=True)
+    done = fields.Integer(required=True)
+
+
+class StatDurationSchema(_Labelled):
+    measure = fields.String(required=True, metadata={"enum": ["emergency", "approved_plan", "closure"]})
+    count = fields.Integer(required=True)
+    median_seconds = fields.Float(required=True, allow_none=True)
+    p90_seconds = fields.Float(required=True, allow_none=True)
+
+
+class StatStageSchema(Schema):
+    step = fields.String(required=True)
+    title_vi = fields.String(required=True)
+    title_en = fields.String(required=True)
+    cases = fields.Integer(required=True)
+
+
+class StatNoteSchema(Schema):
+    vi = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class StatisticsSchema(Schema):
+    period = fields.Nested(StatPeriodSchema, required=True)
+    scope = fields.Nested(StatScopeSchema, required=True)
+    generated_at = fields.String(required=True, metadata={"format": "date-time"})
+    partial = fields.Boolean(required=True, metadata={"description": "Lập trước khi hết kỳ / made before the "
+                                                                      "period ended: figures so far"})
+    children = fields.Nested(StatChildrenSchema, required=True)
+    categories = fields.List(fields.Nested(StatCategorySchema), required=True)
+    communes = fields.List(fields.Nested(StatUnitRowSchema), required=True)
+    provinces = fields.List(fields.Nested(StatUnitRowSchema), required=True)
+    compliance = fields.List(fields.Nested(StatComplianceSchema), required=True)
+    durations = fields.List(fields.Nested(StatDurationSchema), required=True)
+    stages = fields.List(fields.Nested(StatStageSchema), required=True)
+    open_cases = fields.Integer(required=True)
+    age_groups_to_confirm = fields.Boolean(required=True)
+    notes = fields.List(fields.Nested(StatNoteSchema), required=True)

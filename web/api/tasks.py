@@ -1,0 +1,149 @@
+"""My tasks: the list (filters, paging), one task with its form as JSON Schema, save a draft, complete it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+from sqlalchemy import select
+
+from engine import access, audit, worklists
+from engine.models import Case, OrgUnit, Task
+from web import engine
+from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
+from web.api.present import task_detail, task_page, task_summary
+from web.api.schemas import (
+    CompletedSchema,
+    DraftSavedSchema,
+    IfMatchHeaderSchema,
+    TaskDataSchema,
+    TaskDetailSchema,
+    TaskListArgs,
+    TaskSummarySchema,
+)
+from web.extensions import db
+
+bp = Blueprint("api_tasks", __name__, description="Việc cần làm / my tasks")
+
+PAGE_HEADERS = {
+    "X-Total": {"description": "Tổng số mục / total items", "schema": {"type": "integer"}},
+    "X-Page": {"description": "Trang hiện tại / this page", "schema": {"type": "integer"}},
+    "X-Per-Page": {"description": "Số mục mỗi trang / items per page", "schema": {"type": "integer"}},
+    "Link": {"description": "RFC 8288: first, prev, next, last", "schema": {"type": "string"}},
+}
+ETAG = {"description": "Phiên bản hồ sơ / the case version, for If-Match", "schema": {"type": "string"}}
+_VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def commune_id(code: str | None) -> int | None:
+    """The id of the commune with `code`; an unknown code filters everything out."""
+    if not code:
+        return None
+    found = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code))
+    return found if found is not None else -1
+
+
+def page_headers(page: worklists.Page) -> dict[str, str]:
+    args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
+
+    def link(number: int, rel: str) -> str:
+        query = urlencode({**args, "page": number, "per_page": page.size})
+        return f'<{request.path}?{query}>; rel="{rel}"'
+
+    links = [link(1, "first"), link(page.pages, "last")]
+    if page.page > 1:
+        links.append(link(min(page.page - 1, page.pages), "prev"))
+    if page.page < page.pages:
+        links.append(link(page.page + 1, "next"))
+    return {"X-Total": str(page.total), "X-Page": str(page.page), "X-Per-Page": str(page.size),
+            "Link": ", ".join(links)}
+
+
+def load_visible(task_id: int) -> tuple[Task, Case]:
+    """The task and its case if `actor` may see it; 404 otherwise (out of scope looks like missing)."""
+    if not 0 < task_id <= MAX_ID:
+        raise not_found()
+    task = db.session.get(Task, task_id)
+    case = db.session.get(Case, task.case_id) if task is not None else None
+    if task is None or case is None or not access.can_view_task(actor(), task, case):
+        raise not_found()
+    return task, case
+
+
+def expected_version(headers: dict[str, Any]) -> int | None:
+    raw = headers.get("if_match")
+    if raw is None or raw.strip() == "*":
+        return None
+    match = _VERSION.match(raw)
+    if not match:
+        raise ApiError(400, "bad_request", _("If-Match phải là số phiên bản của hồ sơ."),
+                       {"If-Match": [_("If-Match phải là số phiên bản của hồ sơ.")]})
+    return int(match.group(1))
+
+
+@bp.route("/tasks", methods=["GET"])
+@bp.arguments(TaskListArgs, location="query", unknown=RAISE)
+@bp.response(200, TaskSummarySchema(many=True), headers=PAGE_HEADERS)
+def tasks(args: dict[str, Any]) -> Any:
+    """Việc của tôi, gấp nhất trước / my open tasks, most urgent first.
+
+    Lọc theo bước, xã, chỉ việc quá hạn; phân trang bằng page/per_page (X-Total, Link).
+    """
+    page = worklists.inbox(db.session, actor(), step=args.get("step"), commune_id=commune_id(args.get("commune")),
+                           overdue_only=args["overdue"], page=args["page"], size=args["per_page"])
+    return task_page(db.session, page.rows), 200, page_headers(page)
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET"])
+@bp.response(200, TaskDetailSchema, headers={"ETag": ETAG})
+@bp.alt_response(404, response="NOT_FOUND")
+def task(task_id: int) -> Any:
+    """Một việc với biểu mẫu (JSON Schema), thời hạn và căn cứ / a task with its form, deadline and article."""
+    task_row, case = load_visible(task_id)
+    who = actor()
+    out = task_detail(db.session, who, task_row, case)
+    # Reading a step shows case data (drafts, submitted forms): audited as a view of the case file.
+    audit.append(db.session, who.username, "case_view", case.id, {"task": task_row.id, "role": who.role, "via": "api"})
+    db.session.commit()
+    return out, 200, {"ETag": f'"{case.version}"'}
+
+
+@bp.route("/tasks/<int:task_id>/draft", methods=["PUT"])
+@bp.arguments(TaskDataSchema)
+@bp.response(200, DraftSavedSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def save_draft(body: dict[str, Any], task_id: int) -> Any:
+    """Lưu nháp (chưa kiểm tra) / keep unfinished input (not validated, the workflow is untouched)."""
+    load_visible(task_id)
+    saved = engine().save_draft(db.session, actor(), task_id, body["data"])
+    return {"task_id": saved.id, "draft_saved_at": saved.draft_saved_at}
+
+
+@bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
+@bp.arguments(IfMatchHeaderSchema, location="headers")
+@bp.arguments(TaskDataSchema)
+@bp.response(200, CompletedSchema, headers={"ETag": ETAG})
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT",
+                 description="Hồ sơ đã đổi (If-Match cũ) hoặc bước đã xong / stale If-Match or step already done")
+def complete(headers: dict[str, Any], body: dict[str, Any], task_id: int) -> Any:
+    """Hoàn thành bước / complete the step: validate its form, advance the case, all or nothing.
+
+    Dữ liệu sai → 422 với lỗi theo trường; If-Match cũ → 409; không có gì được lưu.
+    Invalid data → 422 with field errors; a stale If-Match → 409; nothing is saved either way.
+    """
+    version = expected_version(headers)
+    load_visible(task_id)
+    done = engine().complete_task(db.session, actor(), task_id, body["data"], expected_version=version,
+                                  locale=locale())
+    case = db.session.get(Case, done.case_id)
+    summary = task_summary(done, case, db.session.get(OrgUnit, done.commune_id))
+    return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status}}, 200,
+            {"ETag": f'"{case.version}"'})
