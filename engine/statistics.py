@@ -178,8 +178,7 @@ def custom_period(start: date | str | None, end: date | str | None) -> Period:
     if (last - first).days > 366 * 10:
         raise InvalidInput("to", "Khoảng thời gian quá dài (tối đa 10 năm).",
                            "The span is too long (10 years at most).")
-    label = f"{first:%d/%m/%Y} – {last:%d/%m/%Y}"
-    return Period(f"{first.isoformat()}..{last.isoformat()}", first, last, f"Từ {label}", f"From {label}")
+    return Period(f"{first.isoformat()}..{last.isoformat()}", first, last, "Khoảng thời gian tự chọn", "Chosen dates")
 
 
 def _parse_date(value: date | str | None, name: str) -> date:
@@ -433,17 +432,19 @@ def quantiles(values: list[float]) -> tuple[float | None, float | None]:
     return deciles[4], deciles[8]
 
 
-class _Query:
-    """The conditions shared by every figure of one report."""
+class ReportQuery:
+    """The conditions shared by every figure of one report: the actor's scope (access.case_filter), the
+    province/commune asked for, the period's bounds in UTC. `report` builds one and calls each figure."""
 
     def __init__(self, session: Session, actor: access.Actor, period: Period, scope: Scope) -> None:
         self.session, self.period, self.scope = session, period, scope
         self.start, self.end = period.start_utc, period.end_utc
         self.base: list[ColumnElement[bool]] = [access.case_filter(actor)]
+        # The province as well as the commune: ix_case_scope starts with province_id.
+        if scope.province is not None:
+            self.base.append(Case.province_id == scope.province.id)
         if scope.commune is not None:
             self.base.append(Case.commune_id == scope.commune.id)
-        elif scope.province is not None:
-            self.base.append(Case.province_id == scope.province.id)
 
     def within(self, column: ColumnElement) -> ColumnElement[bool]:
         return and_(column >= self.start, column < self.end)
@@ -476,44 +477,46 @@ def _counts(rows: Iterable[tuple[Any, Any]], members: list[tuple[str, str, str]]
 
 
 # -- the figures ---------------------------------------------------------------------------------------------
-def children(q: _Query, config: PeriodConfig) -> Children:
+def children(q: ReportQuery, config: PeriodConfig) -> Children:
     session = q.session
-    total = session.scalar(select(func.count(distinct(Case.child_key))).where(*q.abused)) or 0
-
-    # One row per child: their first case received in the period (sex and age are the child's).
-    rank = func.row_number().over(partition_by=Case.child_key, order_by=(Case.received_at, Case.id))
+    # One row per child: their first case received in the period (sex and age are the child's), with the
+    # most forms of abuse any of their cases names (0: none recorded). One pass gives the total too.
+    by_child = {"partition_by": Case.child_key}
+    rank = func.row_number().over(**by_child, order_by=(Case.received_at, Case.id))
+    most_forms = func.max(func.json_array_length(Case.abuse_forms)).over(**by_child)
     groups = [(Case.child_age.between(g.min, g.max), g.key) for g in config.age_groups]
     age_group = case((Case.child_age.is_(None), UNKNOWN), *groups, else_=OUTSIDE)
-    first = select(Case.child_sex.label("sex"), age_group.label("age_group"), rank.label("rank")) \
-        .where(*q.abused).subquery()
-    by_sex = session.execute(select(first.c.sex, func.count()).where(first.c.rank == 1).group_by(first.c.sex)).all()
-    by_age = session.execute(select(first.c.age_group, func.count()).where(first.c.rank == 1)
-                             .group_by(first.c.age_group)).all()
+    first = select(Case.child_sex.label("sex"), age_group.label("age_group"), rank.label("rank"),
+                   most_forms.label("forms")).where(*q.abused).subquery()
+    rows = session.execute(
+        select(first.c.sex, first.c.age_group, func.count(), func.sum(case((first.c.forms == 0, 1), else_=0)))
+        .where(first.c.rank == 1).group_by(first.c.sex, first.c.age_group)
+    ).all()
+    total = sum(int(n) for _sex, _age, n, _none in rows)
 
     by_env = session.execute(select(Case.environment, func.count(distinct(Case.child_key))).where(*q.abused)
                              .group_by(Case.environment)).all()
 
     cases = select(Case.child_key, Case.abuse_forms).where(*q.abused).subquery()
     element = json_elements(session, cases.c.abuse_forms)
-    per_form = select(element.c.value, func.count(distinct(cases.c.child_key))).select_from(cases) \
-        .join(element, true()).group_by(element.c.value)
-    by_form = session.execute(per_form).all()
-    with_form = session.scalar(select(func.count(distinct(cases.c.child_key))).select_from(cases)
-                               .join(element, true())) or 0
+    by_form = session.execute(select(element.c.value, func.count(distinct(cases.c.child_key))).select_from(cases)
+                              .join(element, true()).group_by(element.c.value)).all()
 
     ages = [(g.key, g.label_vi, g.label_en) for g in config.age_groups]
     return Children(
-        total=int(total),
-        by_sex=_counts(by_sex, _members(Sex, (UNKNOWN, Sex.unknown.vi, Sex.unknown.en))),
-        by_age=_counts(by_age, _members(None, *ages, (OUTSIDE, "Ngoài các nhóm tuổi", "Outside the age groups"),
-                                        (UNKNOWN, "Không rõ tuổi", "Age not recorded"))),
+        total=total,
+        by_sex=_counts(((sex, n) for sex, _age, n, _none in rows),
+                       _members(Sex, (UNKNOWN, Sex.unknown.vi, Sex.unknown.en))),
+        by_age=_counts(((age, n) for _sex, age, n, _none in rows),
+                       _members(None, *ages, (OUTSIDE, "Ngoài các nhóm tuổi", "Outside the age groups"),
+                                (UNKNOWN, "Không rõ tuổi", "Age not recorded"))),
         by_environment=_counts(by_env, _members(Environment, (UNKNOWN, "Chưa ghi nhận", "Not recorded"))),
         by_form=_counts(by_form, _members(AbuseForm)),
-        without_form=int(total) - int(with_form),
+        without_form=sum(int(none or 0) for _sex, _age, _n, none in rows),
     )
 
 
-def categories(q: _Query) -> list[CategoryRow]:
+def categories(q: ReportQuery) -> list[CategoryRow]:
     rows = q.session.execute(
         select(Case.category, func.count(), func.count(distinct(Case.child_key)),
                func.sum(case((Case.status == "no_basis", 1), else_=0)))
@@ -524,7 +527,7 @@ def categories(q: _Query) -> list[CategoryRow]:
     return result + [CategoryRow(code, code, code, *v) for code, v in sorted(found.items())]
 
 
-def units(q: _Query) -> tuple[list[UnitRow], list[UnitRow]]:
+def units(q: ReportQuery) -> tuple[list[UnitRow], list[UnitRow]]:
     """Per commune and per province: cases received, abused children, closed in and open at the end of the
     period. Province rows are their own query: children are distinct, so communes do not add up."""
     received = q.received
@@ -558,7 +561,7 @@ def units(q: _Query) -> tuple[list[UnitRow], list[UnitRow]]:
     return communes, provinces
 
 
-def compliance(q: _Query, now: datetime, steps: Mapping[str, tuple[str, str]]) -> list[ComplianceRow]:
+def compliance(q: ReportQuery, now: datetime, steps: Mapping[str, tuple[str, str]]) -> list[ComplianceRow]:
     """Steps with a time limit, per commune (the case's current commune) and step kind."""
     done = Task.state == "completed"
     is_open = Task.state == "ready"
@@ -595,24 +598,31 @@ DURATIONS = (
 )
 
 
-def durations(q: _Query) -> list[Duration]:
+def durations(q: ReportQuery) -> list[Duration]:
     session = q.session
-    emergency = select(Task.case_id, func.min(Task.completed_at).label("at")) \
-        .where(Task.step == "emergency_decision", Task.state == "completed").group_by(Task.case_id).subquery()
-    approved = select(Task.case_id, func.min(Task.completed_at).label("at")) \
-        .where(Task.step == "approve_plan", Task.state == "completed",
-               Task.form_data["decision"].as_string() == "approve").group_by(Task.case_id).subquery()
+
+    def first_completion(step: str, *extra: ColumnElement[bool]) -> Select:
+        """Seconds from receipt to the case's first completion of `step`, for those completed in the period.
+        Joined from the cases in scope, so a commune's report reads only that commune's tasks."""
+        done_at = func.min(Task.completed_at)
+        return (
+            select(seconds_between(session, done_at, Case.received_at))
+            .select_from(Case)
+            .join(Task, and_(Task.case_id == Case.id, Task.step == step, Task.state == "completed", *extra))
+            .where(*q.base).group_by(Case.id, Case.received_at)
+            .having(and_(done_at >= q.start, done_at < q.end))
+        )
+
     queries = {
-        measure: select(seconds_between(session, sub.c.at, Case.received_at))
-        .join(sub, sub.c.case_id == Case.id).where(*q.base, q.within(sub.c.at))
-        for measure, sub in (("emergency", emergency), ("approved_plan", approved))
+        "emergency": first_completion("emergency_decision"),
+        "approved_plan": first_completion("approve_plan", Task.form_data["decision"].as_string() == "approve"),
+        "closure": select(seconds_between(session, Case.closed_at, Case.received_at))
+        .where(*q.base, Case.status == "closed", q.within(Case.closed_at)),
     }
-    queries["closure"] = select(seconds_between(session, Case.closed_at, Case.received_at)) \
-        .where(*q.base, Case.status == "closed", q.within(Case.closed_at))
     return [Duration(measure, vi, en, *percentiles(session, queries[measure])) for measure, vi, en in DURATIONS]
 
 
-def stages(q: _Query, steps: Mapping[str, tuple[str, str]]) -> tuple[list[StageRow], int]:
+def stages(q: ReportQuery, steps: Mapping[str, tuple[str, str]]) -> tuple[list[StageRow], int]:
     """Open cases now, under each of their open steps; and the number of open cases."""
     rows = q.session.execute(
         select(Task.step, func.min(Task.title), func.count(distinct(Task.case_id)))
@@ -660,7 +670,7 @@ def report(session: Session, actor: access.Actor, period: Period, province: str 
     config = config or load_config()
     now = now or clock.now()
     scope = resolve_scope(session, actor, province, commune)
-    q = _Query(session, actor, period, scope)
+    q = ReportQuery(session, actor, period, scope)
     steps = steps or {}
     communes, provinces = units(q)
     stage_rows, open_cases = stages(q, steps)
@@ -721,7 +731,8 @@ def year_periods(years: Iterable[int], province: str | None = None,
 
 __all__ = [
     "Children", "CategoryRow", "ComplianceRow", "Count", "Duration", "InvalidInput", "Period", "PeriodConfig",
-    "Report", "Scope", "StageRow", "UnitRow", "allowed", "custom_period", "json_elements", "load_config",
-    "percentiles", "quantiles", "report", "report_dict", "resolve_period", "resolve_scope", "seconds_between",
-    "step_titles", "to_dict", "year_periods",
+    "Report", "ReportQuery", "Scope", "StageRow", "UnitRow", "allowed", "categories", "children", "compliance",
+    "custom_period", "durations", "json_elements", "load_config", "percentiles", "quantiles", "report",
+    "report_dict", "resolve_period", "resolve_scope", "seconds_between", "stages", "step_titles", "to_dict",
+    "units", "year_periods",
 ]

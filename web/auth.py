@@ -151,12 +151,13 @@ NAV = {
     # role: [(endpoint, vi, en)]; pages a role cannot open are not offered.
     "intake": [("inbox.index", "Việc cần làm", "My tasks"), ("reports.new", "Báo cáo mới (Mẫu 01)", "New report")],
     "officer": [("inbox.index", "Việc cần làm", "My tasks"), ("reports.new", "Báo cáo mới (Mẫu 01)", "New report"),
-                ("cases.index", "Hồ sơ", "Cases")],
-    "chairman": [("inbox.index", "Việc cần làm", "My tasks"), ("cases.index", "Hồ sơ", "Cases")],
+                ("cases.index", "Hồ sơ", "Cases"), ("statistics.index", "Thống kê", "Statistics")],
+    "chairman": [("inbox.index", "Việc cần làm", "My tasks"), ("cases.index", "Hồ sơ", "Cases"),
+                 ("statistics.index", "Thống kê", "Statistics")],
     "partner": [("inbox.index", "Việc cần làm", "My tasks")],
     "supervisor": [("inbox.index", "Việc cần làm", "My tasks"), ("supervisor.dashboard", "Giám sát", "Oversight"),
-                   ("cases.index", "Hồ sơ", "Cases")],
-    "inspector": [("inspector.search", "Thanh tra hồ sơ", "Case review")],
+                   ("cases.index", "Hồ sơ", "Cases"), ("statistics.index", "Thống kê", "Statistics")],
+    "inspector": [("inspector.search", "Thanh tra hồ sơ", "Case review"), ("statistics.index", "Thống kê", "Statistics")],
     "admin": [("admin.index", "Quản trị", "Administration")],
 }
 # Every signed-in user may hold API tokens for the systems they connect (Tổng đài 111, provincial systems).

@@ -9,7 +9,7 @@ period's last local midnight, a report found without basis, an unnamed-environme
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ def seed(engine, session) -> list[Spec]:
              environment="gia_dinh", child={"full_name": "Đỗ Văn Giang", "estimated_age": 10, "sex": "male"}),
         # 23:30 on the period's last day (16:30 UTC): inside; 00:30 the next day (17:30 UTC the same UTC day): out.
         Spec("ha", "T01-X02", vn(2026, 6, 30, 23, 30), environment="other", forms=["other"],
-             child={"full_name": "Hà Thị Hà", "estimated_age": 16, "sex": "female"}),
+             child={"full_name": "Hà Thị Hà", "estimated_age": 15, "sex": "female"}),
         Spec("khanh", "T01-X01", vn(2026, 7, 1, 0, 30), environment="gia_dinh", forms=["bao_luc"],
              child={"full_name": "Mai Văn Khánh", "estimated_age": 9, "sex": "male"}),
         Spec("lan", "T01-X02", vn(2026, 5, 5, 9, 0), category="hoan_canh_dac_biet",
@@ -174,6 +174,8 @@ def seed(engine, session) -> list[Spec]:
     _drive(engine, session, people, by["giang"].case_id, vn(2025, 12, 22, 9, 0), stop_at="approve_plan")
     done("giang", "approve_plan", vn(2025, 12, 29, 10, 0))
     by["giang"].approved_at = vn(2025, 12, 29, 10, 0)
+    # Activities before their own end dates (a late one would wait for the supervisor's acknowledgement).
+    _drive(engine, session, people, by["giang"].case_id, vn(2026, 1, 8, 9, 0), stop_at="review")
     _drive(engine, session, people, by["giang"].case_id, vn(2026, 1, 15, 10, 0))
     by["giang"].status, by["giang"].closed_at = "closed", vn(2026, 1, 15, 10, 0)
 
@@ -332,8 +334,8 @@ def test_report_on_seeded_cases(case_engine, session):
     data = st.report_dict(session, supervisor, "2026-H1", now=REPORT_NOW, steps=steps)
     assert data["children"]["total"] == expected["total"]
     assert data["period"] == {"id": "2026-H1", "start": "2026-01-01", "end": "2026-06-30", "due": "2026-06-10",
-                              "label_vi": "Báo cáo 6 tháng đầu năm 2026", "label_en": "Six-month report (first half) 2026",
-                              "to_confirm": True, "report": True}
+                              "label_vi": "Báo cáo 6 tháng đầu năm 2026",
+                              "label_en": "Six-month report (first half) 2026", "to_confirm": True, "report": True}
     assert data["partial"] is False and data["generated_at"] == "2026-07-10T02:00:00+00:00"
 
     # An officer sees their commune only; a province filter narrows a supervisor's report.
@@ -352,7 +354,7 @@ def test_report_on_seeded_cases(case_engine, session):
     # does not).
     last_day = st.report(session, supervisor, st.custom_period("30/06/2026", "2026-06-30"), now=REPORT_NOW)
     assert [(c.category, c.cases) for c in last_day.categories if c.cases] == [("xam_hai", 1)]
-    assert nonzero(last_day.children.by_age) == {"outside": 1}
+    assert nonzero(last_day.children.by_age) == {"11-15": 1}
 
 
 def test_access_to_statistics(session):
@@ -364,10 +366,9 @@ def test_access_to_statistics(session):
             st.report(session, people.actors[username], period)
     with pytest.raises(Forbidden):  # an officer asks for another commune
         st.report(session, people.actors["canbo"], period, commune="T01-X02")
+    session.add(OrgUnit(code="T02", name="Tỉnh khác", kind="province"))
+    session.commit()
     with pytest.raises(Forbidden):  # a supervisor of T01 asks for another province
-        other = OrgUnit(code="T02", name="Tỉnh khác", kind="province")
-        session.add(other)
-        session.commit()
         st.report(session, people.actors["giamsat"], period, province="T02")
     with pytest.raises(NotFound):
         st.report(session, people.actors["giamsat"], period, commune="T99-X99")
@@ -395,7 +396,7 @@ def test_periods_configurable_per_province(tmp_path: Path):
     own = config.period("2026-H1", "T01")
     assert (own.start, own.end, own.due) == (date(2025, 12, 15), date(2026, 6, 14), date(2026, 5, 10))
     assert config.period("2026-H1", "T02").start == date(2026, 1, 1)  # other provinces keep the default
-    assert own.start_utc == datetime(2025, 12, 14, 17, 0, tzinfo=LOCAL_TZ).astimezone(LOCAL_TZ)
+    assert own.start_utc == datetime(2025, 12, 14, 17, 0, tzinfo=UTC)  # 00:00 on 15/12 in Vietnam
     assert clock.local(own.end_utc) == vn(2026, 6, 15, 0, 0)
     for bad in ("2026-H3", "H1", "2026-q1", ""):
         with pytest.raises(st.InvalidInput) as refused:
