@@ -93,4 +93,7 @@ def init_app(app: Flask) -> None:
         created = demo_data.seed(db.session, engine())
         click.echo(demo_data.banner(created, f"http://{host}:{port}/"))
         if not no_serve:
-            current_app.run(host=host, port=port, debug=False, use_reloader=False)
+            # Flask refuses app.run() inside a CLI command; serve with werkzeug directly (development server).
+            from werkzeug.serving import run_simple
+
+            run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
