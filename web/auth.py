@@ -160,6 +160,3 @@ NAV = {
     "inspector": [("inspector.search", "Thanh tra hồ sơ", "Case review"), ("statistics.index", "Thống kê", "Statistics")],
     "admin": [("admin.index", "Quản trị", "Administration")],
 }
-# Every signed-in user may hold API tokens for the systems they connect (Tổng đài 111, provincial systems).
-for _entries in NAV.values():
-    _entries.append(("api_tokens.index", "Mã truy cập API", "API tokens"))
