@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,7 @@ from flask.cli import FlaskGroup
 
 from engine import audit, schema
 from engine import timers as timer_service
+from engine.check import check as check_database
 
 
 def main() -> None:
@@ -71,16 +73,43 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("check", help="Verify the whole database: workflows, task rows, timers, audit chain.")
     def check_command() -> None:
-        from engine.check import check
-
         problems = 0
-        for line in check(engine(), db.session):
+        for line in check_database(engine(), db.session):
             problems += 1
             click.echo(line, err=True)
         if problems:
             click.echo(f"{problems} problem(s) found", err=True)
             sys.exit(1)
         click.echo("database consistent")
+
+    @app.cli.command("backup", help="Write the database and the attachment files to one .tar.gz.")
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(output: Path) -> None:
+        from engine.backup import backup
+
+        manifest = backup(db.session, output, Path(current_app.config["CASE56_ATTACHMENTS"]))
+        rows = sum(t["rows"] for t in manifest["tables"].values())
+        click.echo(f"{output}: {rows} rows, {len(manifest['attachments'])} attachments, "
+                   f"audit head {manifest['audit_head'][:12]}")
+
+    @app.cli.command("restore", help="Restore a backup into an empty database (migrated first), then verify it.")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def restore_command(archive: Path) -> None:
+        from engine.backup import BackupError, restore
+
+        schema.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        try:
+            manifest = restore(db.session, archive, Path(current_app.config["CASE56_ATTACHMENTS"]))
+        except BackupError as exc:
+            click.echo(f"restore refused or failed: {exc}", err=True)
+            sys.exit(1)
+        problems = list(check_database(engine(), db.session))
+        for line in problems:
+            click.echo(line, err=True)
+        if problems:
+            sys.exit(1)
+        click.echo(f"restored {sum(t['rows'] for t in manifest['tables'].values())} rows and "
+                   f"{len(manifest['attachments'])} attachments; identical to the backup; database consistent")
 
     @app.cli.command("demo", help="Set up the schema, seed demo data and serve the app.")
     @click.option("--host", default="127.0.0.1", show_default=True)

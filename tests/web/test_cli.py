@@ -40,3 +40,24 @@ def test_tick_command_escalates_a_late_step(app, case_engine):
     with app.app_context():
         steps = set(db.session.scalars(select(Task.step).where(Task.case_id == case_id)))
     assert "escalate_verify" in steps
+
+
+def test_cli_backup_and_restore(app, case_engine, tmp_path):
+    runner = app.test_cli_runner()
+    from web.extensions import db
+
+    with app.app_context():
+        people = demo.cast(db.session)
+        case_engine.open_case(db.session, people.actors["tiepnhan"], "T01-X01", demo.sample("mau_01", clock.now()))
+    archive = tmp_path / "cli.tar.gz"
+    result = runner.invoke(args=["backup", "-o", str(archive)])
+    assert result.exit_code == 0 and "rows" in result.output, result.output
+    
+    from web import create_app
+
+    target = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'cli-restored.sqlite3'}",
+                         "CASE56_ENGINE": case_engine, "CASE56_ATTACHMENTS": str(tmp_path / "att"),
+                         "SECRET_KEY": "x" * 40})
+    result = target.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "identical to the backup; database consistent" in result.output
