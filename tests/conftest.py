@@ -87,3 +87,42 @@ def case_engine():
     from engine.runtime import Engine
 
     return Engine()
+
+
+FAST_HASH = "pbkdf2:sha256:1000"  # demo passwords hash fast in tests; production uses scrypt
+
+
+@pytest.fixture
+def people(session):
+    """The demo province, communes and one user per role; their engine actors by username."""
+    from web import demo
+
+    demo.seed_people(session, FAST_HASH)
+    return demo.cast(session)
+
+
+@pytest.fixture
+def app(db_url, case_engine, tmp_path):
+    """The Flask app on the test database with the demo people (no cases)."""
+    from web import create_app, demo
+    from web.extensions import db
+
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "CASE56_ENGINE": case_engine,
+        "CASE56_ATTACHMENTS": str(tmp_path / "attachments"),
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+    })
+    with app.app_context():
+        demo.seed_people(db.session, FAST_HASH)
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

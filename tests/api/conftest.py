@@ -12,34 +12,9 @@ from sqlalchemy import func, select
 
 from engine import clock
 from engine.models import AuditEntry, Case, Task, User
-from web import create_app, demo
+from web import demo
 from web.api import tokens
 from web.extensions import db
-
-FAST_HASH = "pbkdf2:sha256:1000"
-
-
-@pytest.fixture
-def app(db_url, case_engine, tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": db_url,
-        "CASE56_ENGINE": case_engine,
-        "CASE56_ATTACHMENTS": str(tmp_path / "attachments"),
-        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
-    })
-    with app.app_context():
-        demo.seed_people(db.session, FAST_HASH)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture

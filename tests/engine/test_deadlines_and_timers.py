@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -14,17 +13,10 @@ from engine.clock import LOCAL_TZ
 from engine.models import Case, Task, Timer
 from web import demo
 
-FAST_HASH = "pbkdf2:sha256:1000"
-
 
 def vn(*args) -> datetime:
     return datetime(*args, tzinfo=LOCAL_TZ)
 
-
-@pytest.fixture
-def people(session):
-    demo.seed_people(session, FAST_HASH)
-    return demo.cast(session)
 
 
 def report(received: datetime, **override):

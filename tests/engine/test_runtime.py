@@ -14,14 +14,6 @@ from engine.errors import Conflict, Forbidden
 from engine.models import AuditEntry, Task, Timer
 from web import demo
 
-FAST_HASH = "pbkdf2:sha256:1000"
-
-
-@pytest.fixture
-def people(session):
-    demo.seed_people(session, FAST_HASH)
-    return demo.cast(session)
-
 
 def open_case(engine, session, people, **mau01):
     report = demo.sample("mau_01", clock.now(), **mau01)

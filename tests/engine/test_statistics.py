@@ -22,9 +22,9 @@ from engine import statistics as st
 from engine.clock import LOCAL_TZ
 from engine.errors import Forbidden, NotFound
 from engine.models import Case, OrgUnit, Task
+from tests.conftest import FAST_HASH
 from web import demo
 
-FAST_HASH = "pbkdf2:sha256:1000"
 PERIOD_START, PERIOD_END = date(2026, 1, 1), date(2026, 6, 30)  # 2026-H1 in the default table
 REPORT_NOW = datetime(2026, 7, 10, 9, 0, tzinfo=LOCAL_TZ)
 

@@ -1,31 +1,11 @@
-"""Web fixtures: the Flask app on the test database (SQLite and PostgreSQL), demo people, log-in."""
+"""Web fixtures: demo cases, log-in and CSRF helpers (the app itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from web import create_app, demo
+from web import demo
 from web.extensions import db
-
-FAST_HASH = "pbkdf2:sha256:1000"  # demo passwords hash fast in tests; production uses scrypt
-
-
-@pytest.fixture
-def app(db_url, case_engine, tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": db_url,
-        "CASE56_ENGINE": case_engine,
-        "CASE56_ATTACHMENTS": str(tmp_path / "attachments"),
-        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
-    })
-    with app.app_context():
-        demo.seed_people(db.session, FAST_HASH)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -35,11 +15,6 @@ def demo_app(app, case_engine):
         demo.seed_cases(db.session, case_engine)
         db.session.remove()
     return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def _csrf(client, path="/login"):
