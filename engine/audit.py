@@ -23,7 +23,7 @@ from engine.models import AuditEntry, AuditHead
 GENESIS = "0" * 64
 
 
-def _digest(prev_hash: str, entry_id: int, case_id: int | None, at: datetime, actor: str, action: str,
+def digest(prev_hash: str, entry_id: int, case_id: int | None, at: datetime, actor: str, action: str,
             details: dict[str, Any]) -> str:
     payload = json.dumps(
         [prev_hash, entry_id, case_id, clock.parse_moment(at).isoformat(), actor, action, details],
@@ -51,7 +51,7 @@ def append(session: Session, actor: str, action: str, case_id: int | None = None
     details = json.loads(json.dumps(details or {}, default=str))  # JSON-native, as it will be read back
     entry = AuditEntry(id=entry_id, case_id=case_id, at=at, actor=actor, action=action, details=details,
                        prev_hash=head.hash)
-    entry.hash = _digest(head.hash, entry_id, case_id, at, actor, action, details)
+    entry.hash = digest(head.hash, entry_id, case_id, at, actor, action, details)
     session.add(entry)
     head.last_id, head.hash = entry_id, entry.hash
     session.flush()
@@ -79,8 +79,8 @@ def verify(session: Session, batch: int = 5000) -> list[ChainProblem]:
                 problems.append(ChainProblem(row.id, f"rows {expected_id}..{row.id - 1} are missing"))
             if row.prev_hash != prev_hash:
                 problems.append(ChainProblem(row.id, "prev_hash does not match the previous row"))
-            digest = _digest(row.prev_hash, row.id, row.case_id, row.at, row.actor, row.action, row.details)
-            if digest != row.hash:
+            expected = digest(row.prev_hash, row.id, row.case_id, row.at, row.actor, row.action, row.details)
+            if expected != row.hash:
                 problems.append(ChainProblem(row.id, "content was changed after it was written"))
             prev_hash, expected_id, last_id = row.hash, row.id + 1, row.id
         session.expunge_all()

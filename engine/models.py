@@ -174,15 +174,15 @@ class Task(Base):
     draft_saved_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_task_inbox", "role", "commune_id", "state", "due_at"),
-        Index("ix_task_province", "role", "province_id", "state", "due_at"),
-        Index("ix_task_assignee", "assignee", "state", "due_at"),
+        Index("ix_task_inbox", "role", "commune_id", "state", "due_at", "id"),
+        Index("ix_task_province", "role", "province_id", "state", "due_at", "id"),
+        Index("ix_task_assignee", "assignee", "state", "due_at", "id"),
         Index("ix_task_overdue", "state", "due_at"),
         Index("ix_task_case", "case_id", "state"),
-        # Overdue lists and dashboards of a province or a commune: read in due order, counted from the index
-        # alone (engine.worklists, bench/queries.py).
-        Index("ix_task_province_due", "province_id", "state", "escalates_task_id", "due_at"),
-        Index("ix_task_commune_due", "commune_id", "state", "escalates_task_id", "due_at"),
+        # Work lists read in their order (due_at, id), cut at the page and counted from the index alone;
+        # overdue lists and dashboards by province or commune (engine.worklists, bench/queries.py).
+        Index("ix_task_province_due", "province_id", "state", "escalates_task_id", "due_at", "id"),
+        Index("ix_task_commune_due", "commune_id", "state", "escalates_task_id", "due_at", "id"),
         UniqueConstraint("case_id", "spiff_id", name="uq_task_spiff"),
     )
 

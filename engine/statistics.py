@@ -241,6 +241,13 @@ def allowed(actor: access.Actor) -> bool:
     return actor.role in STAT_ROLES
 
 
+def _unit_by_code(session: Session, code: str, kind: str) -> OrgUnit | None:
+    """The unit of this kind and code; a code with a NUL names none (PostgreSQL refuses NUL in a query)."""
+    if "\x00" in code:
+        return None
+    return session.scalar(select(OrgUnit).where(OrgUnit.code == code.strip(), OrgUnit.kind == kind))
+
+
 def resolve_scope(session: Session, actor: access.Actor, province: str | None = None,
                   commune: str | None = None) -> Scope:
     """Check the request against the actor's own scope; with no filter, the actor's whole scope."""
@@ -248,11 +255,11 @@ def resolve_scope(session: Session, actor: access.Actor, province: str | None = 
         raise Forbidden("Bạn không có quyền xem số liệu thống kê.", "You may not view statistics.")
     prov_unit = comm_unit = None
     if province:
-        prov_unit = session.scalar(select(OrgUnit).where(OrgUnit.code == province.strip(), OrgUnit.kind == "province"))
+        prov_unit = _unit_by_code(session, province, "province")
         if prov_unit is None:
             raise NotFound(f"Không có tỉnh/thành phố mã {province!r}.", f"No province with code {province!r}.")
     if commune:
-        comm_unit = session.scalar(select(OrgUnit).where(OrgUnit.code == commune.strip(), OrgUnit.kind == "commune"))
+        comm_unit = _unit_by_code(session, commune, "commune")
         if comm_unit is None:
             raise NotFound(f"Không có xã/phường mã {commune!r}.", f"No commune with code {commune!r}.")
         if prov_unit is not None and comm_unit.parent_id != prov_unit.id:

@@ -1,7 +1,15 @@
 """Work lists answered from the task table alone (never a workflow): inboxes, overdue and due-soon lists.
 
-Each list is one indexed query with keyset-friendly ordering (most urgent first) and a page size, so it
-costs the same at a thousand cases or a million: see the indexes on `task`.
+Each list is read in index order and cut at the page, so a page costs the same at a thousand cases or a
+hundred thousand (bench/queries.py measures it):
+- the most-urgent-first order "dated by due_at, then undated" is read as two index-ordered parts (dated
+  tasks by (due_at, id), then undated ones by id) from the (…, due_at, id) indexes, instead of sorting every
+  matching row;
+- lists scoped to a commune or province also filter on the task row's own commune/province, which a task
+  that is open always shares with its case (set when it opens, moved with the case on transfer), so the
+  (commune_id | province_id, state, due_at) indexes answer; the case filter stays in the row query;
+- the total is counted only when the page is full (a shorter page is the last one and tells the total
+  itself), and counted on the task table alone.
 """
 
 from __future__ import annotations
@@ -9,13 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, Select, and_, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from engine import access, clock
 from engine.models import Case, OrgUnit, Task
 
 PAGE_SIZE = 25
+TASK_SCOPED = {"officer", "chairman", "supervisor", "inspector"}  # roles whose case filter is their unit
 
 
 @dataclass
@@ -30,28 +39,59 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
-def _paged(session: Session, query: Select, page: int, size: int, count: bool = True) -> Page:
+def _task_scope(actor: access.Actor) -> ColumnElement[bool]:
+    """The actor's commune or province on the task row: for officers, chairmen, supervisors and inspectors
+    the same open tasks as `access.case_filter`, and answerable from the task indexes."""
+    if actor.role not in TASK_SCOPED:
+        return true()
+    if actor.commune_id is not None:
+        return Task.commune_id == actor.commune_id
+    if actor.province_id is not None:
+        return Task.province_id == actor.province_id
+    return true()
+
+
+def _rows(session: Session, query: Select) -> list[tuple[Task, Case]]:
+    return [tuple(r) for r in session.execute(query).all()]
+
+
+def _page(session: Session, where: list[ColumnElement[bool]], count_where: list[ColumnElement[bool]],
+          page: int, size: int, undated: bool = True) -> Page:
+    """Tasks matching `where` (with their case), dated ones by (due_at, id) then, when `undated` ones can
+    match, those by id; `count_where` selects the same tasks from the task table alone."""
     page = max(1, page)
-    rows = [tuple(r) for r in session.execute(query.limit(size).offset((page - 1) * size)).all()]
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) if count else len(rows)
-    return Page(rows, page, size, total or 0)
+    offset = (page - 1) * size
+    base = select(Task, Case).join(Case, Case.id == Task.case_id).where(*where)
+    rows = _rows(session, base.where(Task.due_at.is_not(None)).order_by(Task.due_at, Task.id)
+                 .limit(size).offset(offset))
+    if len(rows) < size and undated:
+        undated_offset = 0
+        if not rows and offset:  # the dated tasks ended on an earlier page
+            dated = session.scalar(select(func.count()).select_from(Task)
+                                   .where(*count_where, Task.due_at.is_not(None))) or 0
+            undated_offset = max(0, offset - dated)
+        # Ordered "by due_at, id" although due_at is null here: the same order as by id, and one PostgreSQL
+        # reads straight from the (…, due_at, id) index (it does not treat `IS NULL` as a constant to sort by).
+        rows += _rows(session, base.where(Task.due_at.is_(None)).order_by(Task.due_at, Task.id)
+                      .limit(size - len(rows)).offset(undated_offset))
+    if len(rows) < size and (rows or page == 1):
+        total = offset + len(rows)  # the last page
+    else:
+        total = session.scalar(select(func.count()).select_from(Task).where(*count_where)) or 0
+    return Page(rows, page, size, total)
 
 
 def inbox(session: Session, actor: access.Actor, *, step: str | None = None, commune_id: int | None = None,
           overdue_only: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """The actor's open tasks, most urgent first (no deadline last)."""
-    query = (
-        select(Task, Case).join(Case, Case.id == Task.case_id)
-        .where(Task.state == "ready", access.task_filter(actor))
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-    )
+    where = [Task.state == "ready", access.task_filter(actor)]  # task columns only: counted without the case
     if step:
-        query = query.where(Task.step == step)
+        where.append(Task.step == step)
     if commune_id:
-        query = query.where(Task.commune_id == commune_id)
+        where.append(Task.commune_id == commune_id)
     if overdue_only:
-        query = query.where(Task.due_at < clock.now())
-    return _paged(session, query, page, size)
+        where.append(Task.due_at < clock.now())
+    return _page(session, where, where, page, size, undated=not overdue_only)
 
 
 def overdue(session: Session, actor: access.Actor, *, due_within: timedelta = timedelta(0),
@@ -60,17 +100,13 @@ def overdue(session: Session, actor: access.Actor, *, due_within: timedelta = ti
     if actor.role not in {"supervisor", "inspector", "officer", "chairman"}:
         return Page([], 1, size, 0)
     limit = clock.now() + due_within
-    query = (
-        select(Task, Case).join(Case, Case.id == Task.case_id)
-        .where(Task.state == "ready", Task.due_at.is_not(None), Task.due_at < limit,
-               Task.escalates_task_id.is_(None), access.case_filter(actor))
-        .order_by(Task.due_at, Task.id)
-    )
+    tasks = [Task.state == "ready", Task.due_at.is_not(None), Task.due_at < limit, Task.escalates_task_id.is_(None),
+             _task_scope(actor)]
     if commune_id:
-        query = query.where(Task.commune_id == commune_id)
+        tasks.append(Task.commune_id == commune_id)
     if step:
-        query = query.where(Task.step == step)
-    return _paged(session, query, page, size)
+        tasks.append(Task.step == step)
+    return _page(session, [*tasks, access.case_filter(actor)], tasks, page, size, undated=False)
 
 
 def overdue_counts(session: Session, actor: access.Actor, by: str = "commune",
@@ -81,12 +117,17 @@ def overdue_counts(session: Session, actor: access.Actor, by: str = "commune",
     soon = func.sum(and_(Task.due_at >= now, Task.due_at < now + due_within).cast(Integer))
     column = {"commune": OrgUnit.name, "step": Task.title, "role": Task.role, "assignee": Task.assignee}[by]
     query = (
-        select(column, late, soon).select_from(Task).join(Case, Case.id == Task.case_id)
-        .join(OrgUnit, OrgUnit.id == Task.commune_id)
+        select(column, late, soon).select_from(Task)
         .where(Task.state == "ready", Task.due_at.is_not(None), Task.due_at < now + due_within,
-               Task.escalates_task_id.is_(None), access.case_filter(actor))
+               Task.escalates_task_id.is_(None))
         .group_by(column).order_by(late.desc())
     )
+    if actor.role in TASK_SCOPED:
+        query = query.where(_task_scope(actor))  # the open tasks of the actor's cases, without reading the cases
+    else:
+        query = query.join(Case, Case.id == Task.case_id).where(access.case_filter(actor))
+    if by == "commune":
+        query = query.join(OrgUnit, OrgUnit.id == Task.commune_id)
     return [(label or "—", int(a or 0), int(b or 0)) for label, a, b in session.execute(query).all()]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -60,7 +61,11 @@ def _load(user_id: str) -> SignedIn | None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # A path on this site only. Control characters would end up in the Location header (CR/LF: a 500, or
+    # header injection) and urlsplit drops tabs and newlines before looking for a host; a backslash is a slash
+    # to browsers ("/\\evil.example"). Any of them: back to the inbox.
+    if (target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
+            and "\\" not in target and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target)):
         return target
     return url_for("inbox.index")
 
@@ -73,12 +78,15 @@ def login():
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        # A NUL cannot be in a user name, and PostgreSQL refuses it in a query: no such user.
+        user = (db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+                if "\x00" not in username else None)
         now = clock.now()
         if user is not None and user.locked_until and user.locked_until > now:
             check_password_hash(_DUMMY_HASH, password)
+            # Minutes left, rounded up: "15" right after the lock, "1" in its last minute.
             error = _("Tài khoản tạm khoá do đăng nhập sai nhiều lần. Hãy thử lại sau %(m)s phút.",
-                      m=int((user.locked_until - now).total_seconds() // 60) + 1)
+                      m=max(1, math.ceil((user.locked_until - now).total_seconds() / 60)))
         elif user is None or not user.active or not check_password_hash(user.password_hash, password):
             if user is None:
                 check_password_hash(_DUMMY_HASH, password)
@@ -157,6 +165,7 @@ NAV = {
     "partner": [("inbox.index", "Việc cần làm", "My tasks")],
     "supervisor": [("inbox.index", "Việc cần làm", "My tasks"), ("supervisor.dashboard", "Giám sát", "Oversight"),
                    ("cases.index", "Hồ sơ", "Cases"), ("statistics.index", "Thống kê", "Statistics")],
-    "inspector": [("inspector.search", "Thanh tra hồ sơ", "Case review"), ("statistics.index", "Thống kê", "Statistics")],
+    "inspector": [("inspector.search", "Thanh tra hồ sơ", "Case review"),
+                  ("statistics.index", "Thống kê", "Statistics")],
     "admin": [("admin.index", "Quản trị", "Administration")],
 }

@@ -53,6 +53,13 @@ def _before_api_request() -> None:
     authenticate(db.session)
     if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
         raise ApiError(415, "unsupported_media_type", _("Nội dung phải là JSON (Content-Type: application/json)."))
+    # Query parameters are codes, dates, numbers and step keys: a control character is never one of them,
+    # and a NUL would reach the database, which PostgreSQL refuses (a 500).
+    bad = sorted({name for name, value in request.args.items(multi=True)
+                  if any(ord(ch) < 32 or ord(ch) == 127 for ch in name + value)})
+    if bad:
+        raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                       {name: [_("Có ký tự không được phép (ký tự điều khiển).")] for name in bad})
 
 
 def _form_component(name: str) -> dict[str, Any]:

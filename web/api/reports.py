@@ -57,7 +57,9 @@ def create(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     except forms.FormError as error:
         raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
                        {"report": error.errors}) from None
-    if db.session.query(OrgUnit.id).filter(OrgUnit.code == commune, OrgUnit.kind == "commune").first() is None:
+    # A NUL is in no code (and PostgreSQL refuses it in a query): no such commune.
+    if "\x00" in commune or db.session.query(OrgUnit.id).filter(OrgUnit.code == commune,
+                                                                  OrgUnit.kind == "commune").first() is None:
         raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
                        {"commune": [_("Không có xã/phường với mã này.")]})
 

@@ -108,7 +108,7 @@ def _check_profile(data: dict[str, str], errors: dict[str, str]) -> tuple[str, O
             errors["unit"] = _("Vai trò này thuộc một tỉnh (hoặc để trống để xem toàn quốc).")
         elif rule == "none" and unit is not None:
             errors["unit"] = _("Quản trị viên không thuộc đơn vị nào.")
-    if data["email"] and (len(data["email"]) > 200 or not EMAIL.match(data["email"])):
+    if data["email"] and (len(data["email"]) > 200 or not EMAIL.match(data["email"]) or not _no_control(data["email"])):
         errors["email"] = _("Địa chỉ e-mail không hợp lệ.")
     if data["locale"] not in ("vi", "en"):
         errors["locale"] = _("Ngôn ngữ không hợp lệ.")

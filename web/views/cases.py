@@ -159,7 +159,7 @@ def index():
     if actor.role not in LIST_ROLES:
         return refuse(Forbidden("Bạn không có quyền xem danh sách hồ sơ.", "You may not list cases."))
     status = request.args.get("status") if request.args.get("status") in {"open", "closed", "no_basis"} else ""
-    number = (request.args.get("number") or "").strip()[:40]
+    number = (request.args.get("number") or "").replace("\x00", "").strip()[:40]  # NUL: refused by PostgreSQL
     communes = communes_in_scope(actor) if actor.role != "intake" else []
     commune_id = int_arg(request.args.get("commune"))
     page = int_arg(request.args.get("page"), 1, high=100_000)

@@ -88,7 +88,8 @@ def parse_vn_date(text: str) -> date | None:
 
 def read_search(communes: list[OrgUnit]) -> Search:
     names = ("status", "commune", "category", "number", "from", "to")
-    raw = {n: (request.args.get(n) or "").strip()[:100] for n in names}
+    # NUL is dropped: it is in no case number or date, and PostgreSQL refuses it in a query.
+    raw = {n: (request.args.get(n) or "").replace("\x00", "").strip()[:100] for n in names}
     search = Search(raw=raw)
     if raw["status"]:
         if raw["status"] in STATUSES:

@@ -236,12 +236,19 @@ def acknowledge(task_id: int) -> Any:
         return _dashboard(filters, {task_id: exc.errors}, {task_id: data}, status=422)
     except Conflict as exc:
         flash(exc.message(locale()), "conflict")
-        return redirect(url_for(".dashboard", **request.args), code=303)
+        return _back_to_dashboard()
     except EngineError as exc:
         abort(exc.status)
     flash(_("Đã xác nhận xử lý bước quá hạn của hồ sơ %(n)s.", n=number),
           "success")
-    return redirect(url_for(".dashboard", **request.args), code=303)
+    return _back_to_dashboard()
+
+
+def _back_to_dashboard() -> Response:
+    """The dashboard under the filters it was posted from. Only the filters: url_for takes "_method",
+    "_external", "_scheme"… from its keywords, so the raw query string could break the redirect (a 500)."""
+    kept = {name: request.args[name] for name in ("commune", "step", "window", "page") if request.args.get(name)}
+    return redirect(url_for(".dashboard", **kept), code=303)
 
 
 @bp.route("/overdue.csv")

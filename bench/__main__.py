@@ -1,0 +1,358 @@
+"""`python -m bench [--full] [--pg]` (or `make bench BENCH_ARGS="--full --pg"`): every measurement in one run.
+
+Prints one table per measurement and writes them, with the machine's CPU count, its load and the date, to
+docs/benchmarks.md. Small sizes by default (a few minutes); `--full` for the sizes the targets are set at.
+SQLite always; `--pg` adds PostgreSQL, in the benchmark's own database (`case56_bench`, created if missing,
+one schema per measurement — never the `test` database test runs use).
+
+Each measurement module exposes `run(...) -> list[dict]` (one dict per table row; keys become columns).
+bench/dossier.py and bench/statistics.py are their authors' command-line tools; if they grow such a
+`run(full: bool, pg_url: str | None) -> list[dict]`, it is called, otherwise the small adapters below build
+their cases and time the same calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine import clock
+from engine.runtime import Engine
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/case56_bench"
+
+# (what the row is about, its size in a default run, in a full run)
+SIZES = {
+    "steps": (10, 30),  # cases driven to closure (each ~11 steps)
+    "queries": ((1_000, 10_000), (1_000, 10_000, 100_000)),
+    "repeat": (200, 400),  # calls timed per query and size
+    "timers": (1_000, 10_000),
+    "http": ((8, 150), (15, 400)),  # (seconds per wrk run, prepared tasks for the API)
+    "dossier": (5, 10),  # builds timed per case
+    "statistics": (10_000, 100_000),  # cases
+}
+
+
+NOTES = """\
+## What was changed for performance, and what was found
+
+**Work lists (engine/worklists.py, migration 0004)** — same results as before (checked call by call against
+the previous code on 5,452 calls at 10,000 cases and 2,204 calls at 100,000 on both databases, and in
+tests/bench/test_synthetic.py against a plain sort), found with EXPLAIN QUERY PLAN / EXPLAIN ANALYZE:
+- A supervisor's inbox (escalations, which have no due date) sorted all of the province's ~1,900 open
+  escalations to show 25: the "dated by due_at, then undated" order is now read as two index-ordered parts
+  cut at the page size, and the work-list indexes end with `id`, so (due_at, id) comes from the index
+  (PostgreSQL keeps equal keys in heap order and sorted them otherwise).
+- A province's overdue list walked every overdue task of the country and read each row to count them: the
+  lists also filter on the task's own commune/province (an open task always carries its case's; a transfer
+  moves them) over new (province_id | commune_id, state, escalates_task_id, due_at, id) indexes, so the
+  page and the count come from the index; the dashboard counts no longer join the case table.
+- The total is counted only when a page is full (a shorter page is the last and tells the total), on the
+  task table alone.
+- The case page looked for linked cases with a full scan of case_file: index `ix_case_linked`.
+
+Before → after at 100,000 cases, measured once on 23/11/2026 while making the change (not by this run; the
+same 2-CPU machine and load, bench/queries.py's calls), mean / p95 ms per call:
+
+| call | SQLite before | SQLite after | PostgreSQL before | PostgreSQL after |
+|---|---|---|---|---|
+| inbox (officer) | 7.0 / 9.2 | 2.2 / 3.2 | 12.0 / 20.7 | 5.0 / 6.4 |
+| inbox (supervisor) | 19.1 / 23.2 | 3.1 / 4.4 | 20.2 / 26.9 | 5.3 / 7.6 |
+| overdue (supervisor) | 37.3 / 38.5 | 3.0 / 4.2 | 106 / 134 | 4.6 / 6.4 |
+| case page data | 31.8 / 37.7 | 3.6 / 4.7 | 38.4 / 52.6 | 5.3 / 7.5 |
+
+**Timers (not changed: engine code)** — 4 workers are no faster than 1 because every firing appends to the
+audit chain, whose single head row is locked from the transaction's first `audit.append` until its commit:
+sampling pg_stat_activity during a 4-worker run shows about 1.3 of the 4 workers waiting on
+`UPDATE audit_head` at any moment while the holder is still in Python (workflow serialisation, ORM flush)
+inside its transaction. A deadline firing issues 24 SQL statements (4 on audit_head for its 2 audit rows,
+the timer read twice, sibling task rows looked up one by one) and spends about 2/3 of its CPU in the
+SQLAlchemy ORM, 1/8 in SpiffWorkflow; on this machine a loopback round trip to PostgreSQL costs ~0.8 ms and
+a commit ~2 ms more. What would reach the target: chain a transaction's audit rows at the very end (one
+`UPDATE audit_head … RETURNING`, the inserts, commit), so the locked section is a few statements instead
+of the whole firing; then fewer statements per firing.
+
+**Step throughput on PostgreSQL** — the same round trips (about 25 statements per `complete_task`) and the
+commit's fsync; the ratio target is set on SQLite.
+"""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- adapters for the dossier and statistics benchmarks (their modules are their authors') -------------------
+def dossier_rows(full: bool, pg_url: str | None, engine: Engine) -> list[dict[str, Any]]:
+    module = importlib.import_module("bench.dossier")
+    if callable(getattr(module, "run", None)):
+        return module.run(full=full, pg_url=pg_url)
+    from bench.synthetic import fresh_database
+    from engine import schema
+    from engine.models import make_session_factory
+
+    rows = []
+    runs = SIZES["dossier"][full]
+    for kind in ["sqlite"] + (["postgresql"] if pg_url else []):
+        url = fresh_database(kind, "bench_dossier", **({"pg_url": pg_url} if pg_url else {}))
+        schema.upgrade(url)
+        factory = make_session_factory(url)
+        with factory() as session:
+            small, large = module.make_cases(session, engine)
+            for name, case_id in (("typical case", small), ("large case", large)):
+                result = module.measure(session, engine, case_id, runs)
+                rows.append({"measure": f"dossier, {name}", "db": kind, "steps": result["tasks"],
+                             "audit_rows": result["audit"], "pages": result["pages"],
+                             "median_ms": round(module.median(result["wall"])),
+                             "best_ms": round(min(result["wall"])), "cpu_ms": round(module.median(result["cpu"])),
+                             "peak_mb": round(result["peak"] / 1024 / 1024, 1)})
+        factory.kw["bind"].dispose()
+    return rows
+
+
+def statistics_rows(full: bool, pg_url: str | None) -> list[dict[str, Any]]:
+    module = importlib.import_module("bench.statistics")
+    if callable(getattr(module, "run", None)):
+        return module.run(full=full, pg_url=pg_url)
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from bench.synthetic import fresh_database
+    from engine import access
+    from engine import statistics as st
+    from engine.models import make_engine
+
+    cases = SIZES["statistics"][full]
+    rows = []
+    for kind in ["sqlite"] + (["postgresql"] if pg_url else []):
+        url = fresh_database(kind, "bench_statistics", **({"pg_url": pg_url} if pg_url else {}))
+        seconds, _tasks = module.build(url, cases)
+        log(f"  statistics/{kind}: {cases} cases built in {seconds:.0f} s")
+        engine = make_engine(url)
+        with Session(engine) as session:
+            province = session.scalar(text("SELECT id FROM org_unit WHERE code = 'B01'"))
+            commune = session.scalar(text("SELECT id FROM org_unit WHERE code = 'B01-X001'"))
+            actors = {"national inspector": access.Actor("bench-nation", "inspector"),
+                      "province supervisor": access.Actor("bench-province", "supervisor", None, province),
+                      "commune officer": access.Actor("bench-commune", "officer", commune, province)}
+            for period in ("2026-H1", "2025-Y"):
+                for who, actor in actors.items():
+                    best, _result = module.timed(st.report, session, actor, st.resolve_period(period),
+                                                 now=module.NOW)
+                    rows.append({"measure": f"statistics report {period}, {who}", "db": kind, "cases": cases,
+                                 "best_of_3_ms": round(best * 1000)})
+        engine.dispose()
+    return rows
+
+
+# -- the run --------------------------------------------------------------------------------------------------
+def section(name: str, title: str, call: Callable[[], list[dict[str, Any]]],
+            results: list[tuple[str, list[dict[str, Any]], float, str | None]]) -> None:
+    log(f"[{name}] {title} …")
+    started = time.perf_counter()
+    try:
+        rows, error = call(), None
+    except Exception as exc:  # noqa: BLE001 - one broken measurement must not hide the others
+        rows, error = [], f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+    seconds = time.perf_counter() - started
+    results.append((title, rows, seconds, error))
+    print(render_table(title, rows, seconds, error, markdown=False), flush=True)
+
+
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return list(seen)
+
+
+def render_table(title: str, rows: list[dict[str, Any]], seconds: float, error: str | None,
+                 markdown: bool) -> str:
+    head = f"### {title}" if markdown else f"\n== {title} ({seconds:.0f} s) =="
+    if error:
+        return f"{head}\n\nNot measured: {error}\n" if markdown else f"{head}\nNOT MEASURED: {error}"
+    keys = columns(rows)
+    cells = [[str(row.get(k, "")) for k in keys] for row in rows]
+    if markdown:
+        lines = [head, "", "| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in cells]
+        return "\n".join(lines) + f"\n\n({seconds:.0f} s)\n"
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)] if cells else []
+    lines = [head, "  ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
+    return "\n".join(lines)
+
+
+def targets(results: list[tuple[str, list[dict[str, Any]], float, str | None]], full: bool) -> list[str]:
+    """The issue's targets against this run's figures: met, not met, or not measured at that size."""
+    rows = [row for _title, section_rows, _s, _e in results for row in section_rows]
+    lines = []
+    step = [r for r in rows if r.get("measure") == "case56 complete_task" and r.get("db") == "sqlite"]
+    if step:
+        ratio = step[0]["ratio"]
+        lines.append(f"- Step throughput ratio case56/raw on SQLite ≥ 0.5: **{ratio}** — "
+                     f"{'met' if ratio >= 0.5 else 'NOT met'}")
+    largest = max((r["cases"] for r in rows if "p95_ms" in r and "cases" in r and r.get("measure", "").startswith(
+        ("inbox", "overdue"))), default=None)
+    for r in rows:
+        if r.get("measure", "").startswith(("inbox", "overdue")) and r.get("cases") == largest and "p95_ms" in r:
+            at = "100,000" if largest >= 100_000 else f"{largest:,} (the target is at 100,000: `--full`)"
+            verdict = ("met" if r["p95_ms"] <= 20 else "NOT met") if largest >= 100_000 else (
+                "within it already" if r["p95_ms"] <= 20 else "over it already")
+            lines.append(f"- {r['measure']} p95 ≤ 20 ms, {r['db']}, at {at} cases: **{r['p95_ms']} ms** — {verdict}")
+        if ": growth" in r.get("measure", "") and r["measure"].startswith(("inbox", "overdue")):
+            verdict = "met" if r["ratio"] <= 2 else "NOT met"
+            if "100k" not in r["measure"]:
+                verdict += " (the target is to 100k: `--full`)"
+            lines.append(f"- {r['measure']} ≤ 2, {r['db']}: **{r['ratio']}** — {verdict}")
+    for r in rows:
+        if r.get("measure") == "timers, 4 workers":
+            scale = "" if r["timers"] >= 10_000 else f" ({r['timers']:,} timers, not the 10,000 of the target)"
+            verdict = "met" if r["seconds"] <= 30 and r["timers"] >= 10_000 else (
+                "NOT met" if r["timers"] >= 10_000 else "not measured at full size")
+            lines.append(f"- 10,000 timers in ≤ 30 s with 4 workers, {r['db']}: **{r['seconds']} s**{scale}, "
+                         f"exactly once: {r['exactly_once']} — {verdict}")
+    for r in rows:
+        if r.get("measure") == "dossier, typical case":
+            verdict = "met" if r["median_ms"] <= 300 else "NOT met"
+            lines.append(f"- A typical dossier ≤ 300 ms, {r['db']}: **{r['median_ms']} ms** (median) — {verdict}")
+    for r in rows:
+        if r.get("measure", "").startswith(("GET", "POST")) and "errors" in r:
+            lines.append(f"- HTTP {r['measure']}, {r['db']}: {r['req_per_s']} requests/s, p95 {r['p95_ms']} ms, "
+                         f"errors {r['errors']} — {'met' if r['errors'] == 0 else 'NOT met'} (zero errors)")
+    return lines
+
+
+def environment(pg_url: str | None) -> list[str]:
+    load = os.getloadavg()
+    lines = [f"- Date: {clock.local(clock.now()):%d/%m/%Y %H:%M} (Asia/Ho_Chi_Minh)",
+             f"- CPUs: {os.cpu_count()} ({platform.processor() or platform.machine()}), "
+             f"load average at the end of the run: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)",
+             f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"]
+    if pg_url:
+        try:
+            version = subprocess.run(["psql", "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+        except OSError:
+            version = "psql not found"
+        lines.append(f"- PostgreSQL: {version} on 127.0.0.1 (database case56_bench)")
+    if shutil.which("wrk"):
+        lines.append("- Load generator: wrk (Debian) for GET, Python http.client threads for the API POST")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="full sizes (100,000 cases, 10,000 timers)")
+    parser.add_argument("--pg", action="store_true", help="also on PostgreSQL (database case56_bench)")
+    parser.add_argument("--pg-url", default=PG_URL, help="the benchmark's PostgreSQL database (not `test`)")
+    parser.add_argument("--only", default="", help="comma-separated: steps,queries,timers,dossier,http,statistics")
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the Markdown tables")
+    args = parser.parse_args(argv)
+    if args.pg and args.pg_url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] in {"test", "postgres"}:
+        parser.error("give the benchmark a database of its own (not `test` or `postgres`)")
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
+    pg_url = args.pg_url if args.pg else None
+    full = args.full
+
+    from bench import engine_steps, http, queries, synthetic, timers
+
+    if pg_url:
+        synthetic.ensure_pg_database(pg_url)
+    work = tempfile.mkdtemp(prefix="case56-bench-")
+    os.environ["TMPDIR"] = work  # every SQLite file of this run goes here, removed at the end
+    tempfile.tempdir = work
+    engine = Engine()
+    started = time.perf_counter()
+    results: list[tuple[str, list[dict[str, Any]], float, str | None]] = []
+    databases: dict[str, tuple[str, int]] = {}
+    try:
+        if wanted("steps"):
+            cases = SIZES["steps"][full]
+            section("steps", f"1. Step throughput: raw SpiffWorkflow vs case56 ({cases} cases to closure)",
+                    lambda: engine_steps.run(cases, synthetic.fresh_database("postgresql", "bench_steps", pg_url)
+                                             if pg_url else None), results)
+        if wanted("queries"):
+            sizes = SIZES["queries"][full]
+            section("queries", f"2. Queries at scale ({', '.join(f'{s:,}' for s in sizes)} cases)",
+                    lambda: queries.run(sizes, pg_url, repeat=SIZES["repeat"][full], log=log, databases=databases),
+                    results)
+        if wanted("timers"):
+            count = SIZES["timers"][full]
+            section("timers", f"3. Timers: {count:,} due timers, 1 and 4 tick workers",
+                    lambda: timers.run(count, (1, 4), pg_url, engine), results)
+        if wanted("dossier"):
+            section("dossier", "4. Dossier (PDF) of a typical and a large case",
+                    lambda: dossier_rows(full, pg_url, engine), results)
+        if wanted("http"):
+            seconds, tasks = SIZES["http"][full]
+
+            def http_rows() -> list[dict[str, Any]]:
+                rows = []
+                for kind in ["sqlite"] + (["postgresql"] if pg_url else []):
+                    if kind not in databases:  # run alone: a load of its own
+                        url = synthetic.fresh_database(kind, "bench_http", **({"pg_url": pg_url} if pg_url else {}))
+                        synthetic.Synthetic(url, engine=engine).prepare().add(SIZES["queries"][full][0])
+                        databases[kind] = (url, SIZES["queries"][full][0])
+                    url, cases = databases[kind]
+                    rows += http.run(url, kind, cases, seconds=seconds, tasks=tasks, engine=engine)
+                return rows
+
+            section("http", "5. HTTP under gunicorn (2 workers) on loopback", http_rows, results)
+        if wanted("statistics"):
+            cases = SIZES["statistics"][full]
+            section("statistics", f"6. Statistics report at {cases:,} cases", lambda: statistics_rows(full, pg_url),
+                    results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    total = time.perf_counter() - started
+    write(args.out, results, full, pg_url, total, argv if argv is not None else sys.argv[1:])
+    print(f"\nWritten to {args.out} ({total / 60:.1f} min)")
+
+
+def write(path: Path, results: list[tuple[str, list[dict[str, Any]], float, str | None]], full: bool,
+          pg_url: str | None, total: float, argv: list[str]) -> None:
+    text = [
+        "# Benchmarks",
+        "",
+        f"Written by `python -m bench {' '.join(argv)}`".rstrip() + f" in {total / 60:.1f} min "
+        f"({'full' if full else 'default (small)'} sizes; "
+        f"{'SQLite and PostgreSQL' if pg_url else 'SQLite only'}). Methods: the docstrings of bench/*.py.",
+        "",
+        *environment(pg_url),
+        "",
+        "Wall-clock figures depend on what else the machine runs: read them with the load average above.",
+        "",
+        "## Targets",
+        "",
+        *(targets(results, full) or ["- (no target measured in this run)"]),
+        "",
+        "## Figures",
+        "",
+    ]
+    for title, rows, seconds, error in results:
+        text.append(render_table(title, rows, seconds, error, markdown=True))
+    text.append(NOTES)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(text), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

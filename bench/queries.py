@@ -1,0 +1,124 @@
+"""Queries at scale: the reads people wait for, on a synthetic case load of growing size.
+
+- inbox of a commune officer and of a province supervisor (engine.worklists.inbox, first page),
+- a province supervisor's overdue list (engine.worklists.overdue, first page),
+- the case page's data (engine.casefile.load + audit_trail of one case).
+
+Each call runs in a new session, as a web request would (the connection comes from the pool, the identity
+map is empty). Users and cases rotate: ten officers of different communes, the five province supervisors,
+random cases. The database grows in place (1,000 → 10,000 → 100,000 cases) and each size is measured after
+a VACUUM ANALYZE and a CHECKPOINT on PostgreSQL (what autovacuum and the checkpointer do after a bulk
+load); SQLite is used as it comes (no ANALYZE). Besides the wall-clock percentiles, the mean CPU time of the
+benchmark process per call is given.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from bench.synthetic import Synthetic, fresh_database
+from engine import access, casefile, worklists
+from engine.models import Case, User
+
+WARMUP = 10
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _actors(session: Session, usernames: list[str]) -> list[access.Actor]:
+    users = session.scalars(select(User).where(User.username.in_(usernames)).order_by(User.username)).all()
+    return [access.Actor.of(u.username, u.role, u.org_unit, u.id) for u in users]
+
+
+def _time(session_factory: Callable[[], Session], call: Callable[[Session, int], Any],
+          repeat: int) -> tuple[list[float], float]:
+    """Wall-clock samples (ms) and the mean CPU time of this process per call (ms): on a busy machine the
+    CPU time tells the work done from the time spent waiting for a processor."""
+    samples, cpu = [], 0.0
+    for i in range(WARMUP + repeat):
+        with session_factory() as session:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            call(session, i)
+            elapsed, used = time.perf_counter() - start, time.process_time() - start_cpu
+        if i >= WARMUP:
+            samples.append(elapsed * 1000)
+            cpu += used * 1000
+    return samples, cpu / repeat
+
+
+def measure(synthetic: Synthetic, repeat: int = 200) -> dict[str, tuple[list[float], float]]:
+    """Latency samples (ms) and mean CPU (ms) of each query on the database as it is now."""
+    factory = synthetic.session_factory
+    pick = random.Random(7)
+    officers_units = pick.sample(synthetic.units, 10)
+    bind = synthetic.session_factory.kw["bind"]
+    if bind.dialect.name == "postgresql":
+        # A settled database, as autovacuum and the checkpointer leave it after a bulk load: statistics for the
+        # planner, the visibility map that lets counts read the index alone, no pending writes of the load.
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+            conn.execute(text("CHECKPOINT"))
+    with factory() as session:
+        officers = _actors(session, [u.users["canbo"] for u in officers_units])
+        supervisors = _actors(session, sorted({u.users["giamsat"] for u in synthetic.units}))
+        top = session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1))
+        case_ids = [pick.randint(1, top) for _ in range(WARMUP + repeat)]
+
+    def case_page(session: Session, i: int) -> None:
+        casefile.load(session, case_ids[i])
+        casefile.audit_trail(session, case_ids[i])
+
+    return {
+        "inbox (officer)": _time(factory, lambda s, i: worklists.inbox(s, officers[i % len(officers)]), repeat),
+        "inbox (supervisor)": _time(factory, lambda s, i: worklists.inbox(s, supervisors[i % len(supervisors)]),
+                                    repeat),
+        "overdue (supervisor)": _time(factory, lambda s, i: worklists.overdue(s, supervisors[i % len(supervisors)]),
+                                      repeat),
+        "case page data": _time(factory, case_page, repeat),
+    }
+
+
+def run(sizes: tuple[int, ...] = (1_000, 10_000), pg_url: str | None = None, repeat: int = 200,
+        log: Callable[[str], None] = print, databases: dict[str, tuple[str, int]] | None = None,
+        ) -> list[dict[str, Any]]:
+    """Measure at each size; `databases` receives each backend's (url, cases) at the largest size."""
+    rows: list[dict[str, Any]] = []
+    kinds = ["sqlite"] + (["postgresql"] if pg_url else [])
+    for kind in kinds:
+        url = fresh_database(kind, "bench_queries", **({"pg_url": pg_url} if pg_url else {}))
+        synthetic = Synthetic(url).prepare()
+        by_size: dict[int, dict[str, tuple[list[float], float]]] = {}
+        for size in sizes:
+            seconds = synthetic.add(size - synthetic.cases)
+            with synthetic.session_factory() as session:
+                cases = session.scalar(text("SELECT count(*) FROM case_file"))
+            log(f"  queries/{kind}: {cases} cases (generated in {seconds:.0f} s)")
+            by_size[size] = measure(synthetic, repeat)
+            for name, (samples, cpu) in by_size[size].items():
+                rows.append({"measure": name, "db": kind, "cases": cases,
+                             "p50_ms": round(statistics.median(samples), 2),
+                             "p95_ms": round(percentile(samples, 0.95), 2), "cpu_ms": round(cpu, 2)})
+        first, last = sizes[0], sizes[-1]
+        for name in by_size[first]:
+            growth = percentile(by_size[last][name][0], 0.95) / percentile(by_size[first][name][0], 0.95)
+            rows.append({"measure": f"{name}: growth p95({last // 1000}k)/p95({first // 1000}k)", "db": kind,
+                         "ratio": round(growth, 2)})
+        synthetic.session_factory.kw["bind"].dispose()
+        if databases is not None:
+            databases[kind] = (url, cases)
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for row in run():
+        print(row)

@@ -1,0 +1,469 @@
+"""Access: CSRF on every POST form, expired and tampered sessions, revoked API tokens, brute-force log-in,
+guessed case ids, and the informant's identity per role.
+
+(The role × page × scope matrix is tests/web/test_authorization_matrix.py; token basics are tests/api.)
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pypdf
+import time_machine
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
+
+from engine import clock
+from engine.models import ApiToken, Attachment, CalendarDay, Case, OrgUnit, Task, User
+from tests.api.apikit import assert_error
+from tests.security import kit
+from tests.web.casework_kit import case_of, client_for, flatten, open_case, ready_task, token
+from web import demo
+from web.extensions import db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+WRONG = "sai-mat-khau-1"
+BAD_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng."
+LOCKED = "Tài khoản tạm khoá do đăng nhập sai nhiều lần"
+
+
+def body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# -- CSRF -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Post:
+    endpoint: str
+    who: str | None  # username, None: signed out
+    path: str
+    data: Callable[[], dict[str, Any]]  # valid data: only the token is missing or wrong
+    ok: int  # the status once the token is right
+
+
+def _csrf_world(app) -> list[Post]:
+    """One valid request per POST form of the web UI, against cases and rows made for it."""
+    now = clock.now()
+    escalated = open_case(app, hours_ago=13)  # the 12-hour limit has passed: the supervisor has an escalation
+    verify = ready_task(app, escalated, "verify")
+    moving = open_case(app)
+    closed = open_case(app, choices={"verification": {"has_basis": False, "reason_no_basis": "Không có sự việc."}})
+    raw = kit.api_token(app, "canbo")
+    with app.app_context():
+        escalation = db.session.scalar(select(Task.id).where(Task.escalates_task_id == verify))
+        canbo = db.session.scalar(select(User.id).where(User.username == "canbo"))
+        commune = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01-X02"))
+        province = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01"))
+        token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == raw[:12]))
+        day = date(2099, 1, 2)
+        db.session.add(CalendarDay(day=day, working=False, note="Nghỉ bù", created_by="quantri"))
+        db.session.commit()
+        db.session.remove()
+    assert escalation and case_of(app, closed).status == "no_basis"
+
+    def version(case_id: int) -> str:
+        return str(case_of(app, case_id).version)
+
+    reopen = {**{f"reopen.{k}": v for k, v in flatten(demo.sample("reopen", now)).items()},
+              **{f"report.{k}": v for k, v in flatten(demo.sample("mau_01", now)).items()}}
+    return [
+        Post("supervisor.acknowledge", "giamsat", f"/supervisor/escalations/{escalation}/ack",
+             lambda: {"note": "Đã đôn đốc."}, 303),
+        Post("steps.task", "canbo", f"/tasks/{verify}",
+             lambda: {**flatten(demo.sample("verification", now)), "_action": "complete",
+                      "_version": version(escalated)}, 302),
+        Post("cases.transfer", "canbo", f"/cases/{moving}/transfer",
+             lambda: {**flatten(demo.sample("transfer", now)), "_version": version(moving)}, 302),
+        Post("cases.reopen", "canbo", f"/cases/{closed}/reopen", lambda: dict(reopen), 302),
+        Post("attachments.upload", "canbo", f"/cases/{escalated}/attachments/new",
+             lambda: {"file": (io.BytesIO(PNG), "anh.png"), "description": "Ảnh"}, 302),
+        Post("reports.new", "canbo", "/reports/new",
+             lambda: {**flatten(demo.sample("mau_01", now)), "_commune": "T01-X01"}, 302),
+        Post("admin.user_new", "quantri", "/admin/users/new",
+             lambda: {"username": "moi", "full_name": "Người Mới", "role": "officer", "unit": str(commune),
+                      "locale": "vi", "password": "mat-khau-moi-1"}, 303),
+        Post("admin.user_edit", "quantri", f"/admin/users/{canbo}",
+             lambda: {"full_name": "Trần Văn Cán Bộ (sửa)", "role": "officer", "unit": str(
+                 _unit_of(app, "canbo")), "locale": "vi", "active": "1"}, 303),
+        Post("admin.user_password", "quantri", f"/admin/users/{canbo}/password",
+             lambda: {"new_password": "mat-khau-moi-2", "confirm_password": "mat-khau-moi-2"}, 303),
+        Post("admin.user_unlock", "quantri", f"/admin/users/{canbo}/unlock", dict, 303),
+        Post("admin.units", "quantri", "/admin/units",
+             lambda: {"code": "T01-X09", "name": "Xã Mới", "kind": "commune", "parent": str(province)}, 303),
+        Post("admin.unit_rename", "quantri", f"/admin/units/{commune}/rename", lambda: {"name": "Xã Đổi Tên"}, 303),
+        Post("admin.calendar", "quantri", "/admin/calendar",
+             lambda: {"day": "03/01/2099", "working": "off", "note": "Nghỉ theo thông báo"}, 303),
+        Post("admin.calendar_delete", "quantri", f"/admin/calendar/{day.isoformat()}/delete", dict, 303),
+        Post("api_tokens.create", "canbo", "/account/tokens", lambda: {"name": "Máy chủ 111", "days": "30"}, 201),
+        Post("api_tokens.revoke", "canbo", f"/account/tokens/{token_id}/revoke", dict, 302),
+        Post("auth.language", "canbo", "/language", lambda: {"locale": "en", "next": "/"}, 302),
+        Post("auth.logout", "canbo", "/logout", dict, 302),
+        Post("auth.login", None, "/login", lambda: {"username": "chutich", "password": demo.DEMO_PASSWORD}, 302),
+    ]
+
+
+def _unit_of(app, username: str) -> int:
+    with app.app_context():
+        value = db.session.scalar(select(User.org_unit_id).where(User.username == username))
+        db.session.remove()
+    return value
+
+
+def test_every_post_form_refuses_a_missing_or_wrong_csrf_token_and_changes_nothing(app):
+    posts = _csrf_world(app)
+    assert {p.endpoint for p in posts} == kit.web_post_endpoints(app), "a POST form is not covered here"
+    clients = {who: client_for(app, who) for who in {p.who for p in posts if p.who}}
+    clients[None] = app.test_client()
+    tokens = {who: token(body(c.get("/login" if who is None else "/account/tokens"))) for who, c in clients.items()}
+    stranger = app.test_client()
+    foreign = token(body(stranger.get("/login")))  # valid, but of another session
+    forged = URLSafeTimedSerializer("another-secret-key-0123456789abcdef", salt="wtf-csrf-token").dumps("x" * 40)
+    bad_tokens = {"missing": None, "empty": "", "garbage": "not-a-token", "other session": foreign,
+                  "other secret": forged, "truncated": tokens["canbo"][:-6]}
+    before = kit.snapshot(app)
+    refused = 0
+    for post in posts:
+        client = clients[post.who]
+        for label, value in bad_tokens.items():
+            data = post.data()
+            if value is not None:
+                data["csrf_token"] = value
+            response = client.post(post.path, data=data, headers={"X-CSRFToken": ""})
+            assert response.status_code == 400, (post.endpoint, label, response.status_code)
+            assert "CSRF" in body(response), (post.endpoint, label)
+            refused += 1
+    assert refused == len(posts) * len(bad_tokens)
+    assert kit.changed(before, kit.snapshot(app)) == []  # not one row, not even an audit row
+    # The same requests with the right token do what they say: the token was all that was missing.
+    for post in posts:
+        response = clients[post.who].post(post.path, data={**post.data(), "csrf_token": tokens[post.who]})
+        assert response.status_code == post.ok, (post.endpoint, response.status_code, body(response)[:400])
+    assert {"case_file", "task", "audit", "user_account", "org_unit", "calendar_day", "api_token",
+            "attachment"} <= set(kit.changed(before, kit.snapshot(app)))
+
+
+# -- sessions -------------------------------------------------------------------------------------------------
+
+def test_an_idle_session_expires_and_sends_to_the_log_in(app):
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=1)
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        client = client_for(app, "canbo")
+        page = client.get("/")
+        assert page.status_code == 200
+        cookie = next(h for h in page.headers.getlist("Set-Cookie") if h.startswith("session="))
+        assert "Expires=" in cookie  # the browser drops it too
+        csrf_value = token(body(page))
+        traveller.shift(timedelta(seconds=2))
+        response = client.get("/")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        before = kit.snapshot(app)
+        stale = client.post("/language", data={"locale": "en", "csrf_token": csrf_value})
+        assert stale.status_code == 400  # the form's token died with the session
+        assert kit.changed(before, kit.snapshot(app)) == []
+    # The configured lifetime (8 hours idle) holds too: 7 hours is fine, 8 hours and a minute is not.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        client = client_for(app, "canbo")
+        traveller.shift(timedelta(hours=7))
+        assert client.get("/").status_code == 200  # each request renews the idle time
+        traveller.shift(timedelta(hours=8, minutes=1))
+        assert client.get("/").status_code == 302
+
+
+def test_a_tampered_or_forged_session_cookie_is_signed_out(app):
+    client = client_for(app, "canbo")
+    assert client.get("/").status_code == 200
+    value = client.get_cookie("session").value
+    payload, _sep, signature = value.rpartition(".")
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    with app.test_request_context():
+        decoded = serializer.loads(value)
+    admin_id = _user_id(app, "quantri")
+    attacker = Flask("attacker")  # the same cookie format, signed with a guessed key
+    attacker.secret_key = "attacker-guess-0123456789abcdef0123456789"
+    forged = SecureCookieSessionInterface().get_signing_serializer(attacker).dumps(
+        {**decoded, "_user_id": str(admin_id)})
+    for label, cookie in (("signature changed", f"{payload}.{flipped}"), ("payload cut", value[5:]),
+                          ("garbage", "not-a-session"), ("forged with another key", forged),
+                          ("unsigned json", f'{{"_user_id": "{admin_id}"}}')):
+        tampered = app.test_client()
+        tampered.set_cookie("session", cookie)
+        response = tampered.get("/")
+        assert response.status_code == 302 and "/login" in response.headers["Location"], label
+        assert tampered.get("/admin/users").status_code == 302, label
+
+
+def _user_id(app, username: str) -> int:
+    with app.app_context():
+        value = db.session.scalar(select(User.id).where(User.username == username))
+        db.session.remove()
+    return value
+
+
+# -- brute force ----------------------------------------------------------------------------------------------
+
+def _attempt(app, username: str, password: str):
+    """One log-in attempt from a fresh browser; a refused one must leave it signed out."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": token(body(client.get("/login")))})
+    if response.status_code != 302:
+        assert client.get("/").status_code == 302, "a refused log-in signed the browser in"
+    return response
+
+
+def _message(response) -> str:
+    match = re.search(r'<p class="[^"]*error[^"]*"[^>]*>(.*?)</p>', body(response), re.S) or \
+        re.search(r'role="alert"[^>]*>(.*?)<', body(response), re.S)
+    return match.group(1).strip() if match else ""
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app):
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        # Unknown names and wrong passwords get the same answer: nothing tells a real account from a guess.
+        for attempt in range(5):
+            known, unknown = _attempt(app, "canbo", WRONG), _attempt(app, f"khong-co-{attempt}", WRONG)
+            assert known.status_code == unknown.status_code == 401
+            assert BAD_LOGIN in body(known) and BAD_LOGIN in body(unknown)
+            assert _message(known) == _message(unknown)
+        # Locked: even the right password is refused, with the lock message.
+        locked = _attempt(app, "canbo", demo.DEMO_PASSWORD)
+        assert locked.status_code == 401 and LOCKED in body(locked) and "15 phút" in body(locked)
+        assert _attempt(app, "CANBO", demo.DEMO_PASSWORD).status_code == 401  # names are case-insensitive
+        assert _attempt(app, "chutich", demo.DEMO_PASSWORD).status_code == 302  # others are not locked
+        traveller.shift(timedelta(minutes=14))
+        still = _attempt(app, "canbo", demo.DEMO_PASSWORD)
+        assert still.status_code == 401 and LOCKED in body(still) and "1 phút" in body(still)
+        traveller.shift(timedelta(minutes=1, seconds=1))
+        assert _attempt(app, "canbo", demo.DEMO_PASSWORD).status_code == 302  # the lock has lifted
+    assert ("canbo", "login_locked") in kit.audit_actions(app)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "canbo"))
+        assert user.locked_until is None and user.failed_logins == 0
+        db.session.remove()
+    # Four failures and a success start the count again.
+    for _ in range(4):
+        assert _attempt(app, "canbo", WRONG).status_code == 401
+    assert _attempt(app, "canbo", demo.DEMO_PASSWORD).status_code == 302
+    for _ in range(4):
+        assert _attempt(app, "canbo", WRONG).status_code == 401
+    assert _attempt(app, "canbo", demo.DEMO_PASSWORD).status_code == 302
+
+
+# -- guessing other cases' ids --------------------------------------------------------------------------------
+
+def test_guessed_ids_across_communes_and_provinces_are_404_and_never_audited(app):
+    """Each person walks every case, task and attachment id (and a few past the end) on every page and API
+    route that takes one. Outside their scope the answer is 404 — the same as for an id that does not exist —
+    and no audit row is written for a refused read."""
+    kit.seed_other_province(app)
+    x01 = open_case(app, stop_at="initial_assessment")
+    x02 = open_case(app, commune="T01-X02", hours_ago=13)
+    with app.app_context():
+        t02 = app.extensions["case56_engine"].open_case(
+            db.session, demo.cast(db.session).actors["tiepnhan_t02"], "T02-X01",
+            demo.sample("mau_01", clock.now() - timedelta(hours=13)))
+        t02_id = t02.id
+        for case_id in (x01, x02, t02_id):
+            db.session.add(Attachment(case_id=case_id, sha256="0" * 64, size=1, content_type="image/png",
+                                      file_name="a.png", uploaded_by="canbo", uploaded_at=clock.now()))
+        db.session.commit()
+        scope = {c.id: c.commune_id for c in db.session.scalars(select(Case))}
+        tasks = {t.id: (t.case_id, t.escalates_task_id is not None, t.assignee)
+                 for t in db.session.scalars(select(Task))}
+        attachments = {a.id: a.case_id for a in db.session.scalars(select(Attachment))}
+        communes = {u.code: u.id for u in db.session.scalars(select(OrgUnit))}
+        db.session.remove()
+    # Who guesses, and the cases each may read (everything else must look missing).
+    guessers = {"canbo": {x01}, "giamsat_t02": {t02_id}, "thanhtra": {x01, x02}, "truonghoc": set()}
+    assert scope[x02] == communes["T01-X02"] and scope[t02_id] == communes["T02-X01"]
+    missing_case, missing_task, missing_attachment = max(scope) + 1, max(tasks) + 1, max(attachments) + 1
+    raws = {who: kit.api_token(app, who) for who in guessers}
+    clients = {who: client_for(app, who) for who in guessers}
+    for who, client in clients.items():  # first use of the token and the pages' CSRF token, before counting
+        client.get("/api/v1/me", headers=kit.bearer(raws[who]))
+    csrf_values = {who: token(body(c.get("/account/tokens"))) for who, c in clients.items()}
+    audit_before, before = kit.last_audit_id(app), kit.snapshot(app, skip=frozenset({"api_token"}))
+    checked = 0
+    for who, readable in guessers.items():
+        client, auth = clients[who], kit.bearer(raws[who])
+        form = {"csrf_token": csrf_values[who]}
+        for case_id in [*scope, missing_case]:
+            if case_id in readable:
+                continue
+            web = [f"/cases/{case_id}", f"/cases/{case_id}/dossier.pdf", f"/cases/{case_id}/transfer",
+                   f"/cases/{case_id}/reopen", f"/cases/{case_id}/attachments/new", f"/reports/{case_id}"]
+            if who.startswith("thanhtra"):
+                web.append(f"/inspector/cases/{case_id}")
+            if who == "truonghoc":
+                web.remove(f"/cases/{case_id}/dossier.pdf")  # refused to partners whatever the id (403)
+            for path in web:
+                _expect_404(client.get(path), who, path)
+                checked += 1
+            for path in (f"/cases/{case_id}/transfer", f"/cases/{case_id}/reopen",
+                         f"/cases/{case_id}/attachments/new"):
+                _expect_404(client.post(path, data={**form, "to_commune": "T01-X01", "reason": "x"}), who, path)
+                checked += 1
+            for path in (f"/api/v1/cases/{case_id}", f"/api/v1/cases/{case_id}/dossier.pdf"):
+                assert_error(client.get(path, headers=auth), 404, "not_found")
+                checked += 1
+        for task_id, (case_id, escalation, assignee) in [*tasks.items(),
+                                                         (missing_task, (missing_case, True, None))]:
+            if case_id in readable or assignee == who:
+                continue
+            _expect_404(client.get(f"/tasks/{task_id}"), who, task_id)
+            _expect_404(client.post(f"/tasks/{task_id}", data={**form, "_action": "complete"}), who, task_id)
+            assert_error(client.get(f"/api/v1/tasks/{task_id}", headers=auth), 404, "not_found")
+            assert_error(client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {}},
+                                     headers={**auth, "If-Match": '"1"'}), 404, "not_found")
+            assert_error(client.put(f"/api/v1/tasks/{task_id}/draft", json={"data": {}}, headers=auth), 404,
+                         "not_found")
+            checked += 5
+            if who.startswith("giamsat") and escalation:
+                _expect_404(client.post(f"/supervisor/escalations/{task_id}/ack", data={**form, "note": "x"}),
+                            who, task_id)
+                checked += 1
+        for attachment_id, case_id in [*attachments.items(), (missing_attachment, missing_case)]:
+            if case_id not in readable:
+                _expect_404(client.get(f"/attachments/{attachment_id}"), who, attachment_id)
+                checked += 1
+    assert checked > 200, checked
+    assert kit.audit_actions(app, audit_before) == []  # a refused read is never audited
+    assert kit.changed(before, kit.snapshot(app, skip=frozenset({"api_token"}))) == []
+
+
+CASE_NUMBER = re.compile(r"T0\d-X\d\d-\d{4}-\d+")
+
+
+def _expect_404(response, who: str, what: Any) -> None:
+    """Refused like a missing id: 404, and nothing of the case on the page."""
+    assert response.status_code == 404, (who, what, response.status_code)
+    page = body(response)
+    assert "Nguyễn Văn An" not in page and not CASE_NUMBER.search(page), (who, what)
+
+
+def test_a_revoked_token_is_refused_on_every_api_route(app):
+    case_id = open_case(app)
+    task_id = ready_task(app, case_id, "verify")
+    raw = kit.api_token(app, "canbo")
+    client = app.test_client()
+    assert client.get(f"/api/v1/cases/{case_id}", headers=kit.bearer(raw)).status_code == 200
+    officer = client_for(app, "canbo")
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == raw[:12]))
+        db.session.remove()
+    assert officer.post(f"/account/tokens/{token_id}/revoke",
+                        data={"csrf_token": token(body(officer.get("/account/tokens")))}).status_code == 302
+    before = kit.snapshot(app)
+    auth = kit.bearer(raw)
+    report = {"commune": "T01-X01", "report": demo.sample("mau_01", clock.now())}
+    calls = [("get", "/api/v1/me", None), ("get", "/api/v1/tasks", None), ("get", f"/api/v1/tasks/{task_id}", None),
+             ("post", f"/api/v1/tasks/{task_id}/complete", {"data": demo.sample("verification", clock.now())}),
+             ("put", f"/api/v1/tasks/{task_id}/draft", {"data": {"findings": "x"}}),
+             ("get", f"/api/v1/cases/{case_id}", None), ("get", f"/api/v1/cases/{case_id}/dossier.pdf", None),
+             ("get", "/api/v1/overdue", None), ("get", "/api/v1/statistics", None),
+             ("post", "/api/v1/reports", report)]
+    api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
+                 and r.endpoint.startswith("api_") and not r.endpoint.startswith("api_docs")}
+    assert len(api_rules) == len(calls), sorted(api_rules)
+    for method, path, payload in calls:
+        headers = {**auth, "If-Match": f'"{case_of(app, case_id).version}"', "Idempotency-Key": "k-1"}
+        response = getattr(client, method)(path, json=payload, headers=headers)
+        assert_error(response, 401, "unauthorized")
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"], path
+    assert kit.changed(before, kit.snapshot(app)) == []
+
+
+# -- the informant's identity ---------------------------------------------------------------------------------
+
+INFORMANT = {"consent": True, "name": "Lương Thị Người Báo", "phone": "0987654321",
+             "address": "Số 9 ngõ Bí Mật, phường Phan Đình Phùng", "notes": "Gọi Tổng đài 111."}
+SECRETS = (INFORMANT["name"], INFORMANT["phone"], "ngõ Bí Mật")
+
+
+def _pdf_pages(response):
+    assert response.status_code == 200 and response.mimetype == "application/pdf", response.status_code
+    for page in pypdf.PdfReader(io.BytesIO(response.data)).pages:
+        yield " ".join(page.extract_text().split())
+
+
+def _pdf_shows_all(response, wanted: tuple[str, ...]) -> bool:
+    """Read pages until every string was seen (the forms come early in the dossier)."""
+    missing, text = set(wanted), ""
+    for page in _pdf_pages(response):
+        text += " " + page
+        missing = {w for w in missing if w not in text}
+        if not missing:
+            return True
+    return False
+
+
+def test_the_informant_is_seen_only_by_those_who_handle_or_inspect_the_report(app):
+    # Received 200 hours ago and at its risk assessment: late, on the supervisor's lists. A second case with the
+    # same informant has reached the plan's activities, for the partner.
+    case_id = open_case(app, stop_at="initial_assessment", hours_ago=200, informant=INFORMANT)
+    planned = open_case(app, stop_at="carry_out_activity", informant=INFORMANT)
+    with app.app_context():
+        rows = db.session.scalars(select(Task).where(Task.case_id == case_id).order_by(Task.id)).all()
+        task_ids = [t.id for t in rows if t.escalates_task_id is None]
+        mine = db.session.scalar(select(Task.id).where(Task.case_id == planned, Task.assignee == "truonghoc",
+                                                       Task.state == "ready"))
+        db.session.remove()
+    assert len(task_ids) >= 3 and mine
+    # Those who handle or inspect the report see who made it: on the case page, in the API and in the PDF.
+    for username, dossier in (("canbo", "web"), ("chutich", "api"), ("thanhtra", "web")):
+        client, auth = client_for(app, username), kit.bearer(kit.api_token(app, username))
+        pages = {"case page": client.get(f"/cases/{case_id}"), "API case": client.get(f"/api/v1/cases/{case_id}",
+                                                                                      headers=auth)}
+        if username == "thanhtra":
+            pages["inspection"] = client.get(f"/inspector/cases/{case_id}")
+        for what, response in pages.items():
+            for secret in SECRETS:
+                assert secret in _unescape(body(response)), (username, what, secret)
+        pdf = client.get(f"/cases/{case_id}/dossier.pdf") if dossier == "web" else \
+            client.get(f"/api/v1/cases/{case_id}/dossier.pdf", headers=auth)
+        assert _pdf_shows_all(pdf, SECRETS), (username, dossier)
+    # The supervisor and the partner never do: not on any page, answer or file they get.
+    supervisor, auth = client_for(app, "giamsat"), kit.bearer(kit.api_token(app, "giamsat"))
+    hidden = {"case page": body(supervisor.get(f"/cases/{case_id}")),
+              "API case": body(supervisor.get(f"/api/v1/cases/{case_id}", headers=auth)),
+              "dashboard": body(supervisor.get("/supervisor?window=168")),
+              "overdue CSV": body(supervisor.get("/supervisor/overdue.csv?window=168")),
+              "API overdue": body(supervisor.get("/api/v1/overdue", headers=auth)),
+              "dossier": " ".join(_pdf_pages(supervisor.get(f"/cases/{case_id}/dossier.pdf")))}
+    # The API's dossier is the same builder for the same person: that it answers is enough here.
+    assert supervisor.get(f"/api/v1/cases/{case_id}/dossier.pdf", headers=auth).mimetype == "application/pdf"
+    for task_id in task_ids:
+        hidden[f"step {task_id}"] = body(supervisor.get(f"/tasks/{task_id}"))
+        hidden[f"API step {task_id}"] = body(supervisor.get(f"/api/v1/tasks/{task_id}", headers=auth))
+    partner, partner_auth = client_for(app, "truonghoc"), kit.bearer(kit.api_token(app, "truonghoc"))
+    hidden |= {"partner inbox": body(partner.get("/")), "partner step": body(partner.get(f"/tasks/{mine}")),
+               "partner API tasks": body(partner.get("/api/v1/tasks", headers=partner_auth)),
+               "partner API step": body(partner.get(f"/api/v1/tasks/{mine}", headers=partner_auth))}
+    assert partner.get(f"/cases/{planned}/dossier.pdf").status_code == 403
+    assert partner.get(f"/api/v1/cases/{planned}/dossier.pdf", headers=partner_auth).status_code == 404
+    assert partner.get(f"/cases/{planned}").status_code == 404
+    for what, text in hidden.items():
+        for secret in SECRETS:
+            assert secret not in _unescape(text), (what, secret)
+    # The supervisor still reads the case itself: only the informant is withheld, and says so.
+    assert "Nguyễn Văn An" in _unescape(hidden["case page"]) and "đã ẩn" in hidden["dossier"]
+    assert json.loads(hidden["API case"])["informant_visible"] is False
+
+
+def _unescape(text: str) -> str:
+    if text.lstrip().startswith(("{", "[")):
+        return json.dumps(json.loads(text), ensure_ascii=False)
+    return " ".join(html.unescape(text).split())
