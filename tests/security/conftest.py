@@ -1,5 +1,5 @@
-"""Security test fixtures: the web fixtures (tests/web/conftest.py), and a test client that checks every
-response it gets for the hardening headers and for inline script.
+"""Security test fixtures: the app (tests/conftest.py) and the web fixtures (tests/web/conftest.py), and a test
+client that checks every response it gets for the hardening headers and for inline script.
 
 Every response any test of this package receives through `app.test_client()` passes `check_response`:
 the Content-Security-Policy (no 'unsafe-inline' script, frame-ancestors 'none'), nosniff, Referrer-Policy,
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.web.conftest import csrf, demo_app, login  # noqa: F401  (fixtures, used by name)
+from tests.web.conftest import demo_app  # noqa: F401  (a fixture, used by name)
 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data"}
 
@@ -100,9 +100,21 @@ class CheckedClient(FlaskClient):
         return response
 
 
+@pytest.fixture
+def fast_dummy_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Log-in attempts for unknown names check the password against a dummy scrypt hash (so that they take as
+    long as real ones); tests that make many such attempts, and do not measure time, use a fast one."""
+    from werkzeug.security import generate_password_hash
+
+    from tests.conftest import FAST_HASH
+    from web import auth
+
+    monkeypatch.setattr(auth, "_DUMMY_HASH", generate_password_hash("case56-no-such-user", method=FAST_HASH))
+
+
 @pytest.fixture(autouse=True)
 def _checked_clients(request: pytest.FixtureRequest) -> None:
-    """Tests that use the web app get checked clients (the app fixture itself comes from tests/web)."""
+    """Tests that use the web app get checked clients (the app fixture itself is tests/conftest.py's)."""
     if "app" in request.fixturenames:
         request.getfixturevalue("app").test_client_class = CheckedClient
 

@@ -85,12 +85,15 @@ def test_draft_is_saved_and_restored_without_advancing(app):
     task_id = ready_task(app, case_id, "verify")
     officer = client_for(app, "canbo")
     version = case_of(app, case_id).version
-    response = post_form(officer, f"/tasks/{task_id}", {"findings": "Đang xác minh\x00 với nhà trường",
+    # A NUL character is refused for the whole app (web.security), nothing saved.
+    refused = post_form(officer, f"/tasks/{task_id}", {"findings": "Đang xác minh\x00 với nhà trường"}, _action="draft")
+    assert refused.status_code == 400 and task_of(app, task_id).draft_data is None
+    response = post_form(officer, f"/tasks/{task_id}", {"findings": "Đang xác minh với nhà trường",
                                                          "child_unsafe": True}, _action="draft")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/tasks/{task_id}")
     stored = task_of(app, task_id)
     assert stored.state == "ready" and stored.draft_saved_at is not None
-    assert stored.draft_data["findings"] == "Đang xác minh với nhà trường"  # NUL dropped: PostgreSQL text
+    assert stored.draft_data["findings"] == "Đang xác minh với nhà trường"
     assert case_of(app, case_id).version == version  # a draft does not touch the case
     page = officer.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "Đã lưu nháp" in page and "Đang hiện bản nháp lưu lúc" in page

@@ -73,6 +73,8 @@ def create() -> Response:
         errors["name"] = _("Hãy đặt tên cho mã truy cập (ví dụ: Tổng đài 111 — máy chủ tích hợp).")
     elif len(name) > NAME_MAX:
         errors["name"] = _("Tên tối đa %(n)s ký tự.", n=NAME_MAX)
+    elif any(ord(ch) < 32 or ord(ch) == 127 for ch in name):  # a NUL would reach PostgreSQL, which refuses it
+        errors["name"] = _("Có ký tự không được phép (ký tự điều khiển).")
     days = int(raw_days) if raw_days.isdigit() else -1
     if days not in tokens.EXPIRY_DAYS:
         errors["days"] = _("Hãy chọn một thời hạn trong danh sách.")
