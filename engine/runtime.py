@@ -217,6 +217,16 @@ class Engine:
     def complete_task(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any],
                       expected_version: int | None = None, locale: str = "vi") -> Task:
         """Validate the step's form, advance the workflow and record it all, or change nothing."""
+        try:
+            return self._complete(session, actor, task_id, data, expected_version, locale)
+        except IntegrityError:
+            # Two completions of one step raced past the version check (SQLite's writer queue): the loser's
+            # rows collide with the winner's. Nothing of it was saved.
+            raise Conflict("Bước này vừa được người khác hoàn thành; không có thay đổi nào được lưu.",
+                           "This step was just completed by someone else; nothing was saved.") from None
+
+    def _complete(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any],
+                  expected_version: int | None, locale: str) -> Task:
         with self._transaction(session):
             task, case = self._task_for_change(session, actor, task_id, expected_version)
             workflow = self.load_workflow(session, case)
@@ -261,7 +271,12 @@ class Engine:
         if task.state != "ready":
             raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
                            "This step was already completed or cancelled; nothing was saved.")
-        case = session.get(Case, task.case_id)
+        # PostgreSQL: concurrent changes of one case queue here, and the later one then sees the new version.
+        case = session.get(Case, task.case_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+        session.refresh(task)
+        if task.state != "ready":
+            raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
+                           "This step was already completed or cancelled; nothing was saved.")
         if expected_version is not None and case.version != expected_version:
             raise Conflict("Hồ sơ đã thay đổi kể từ khi bạn mở trang; không có thay đổi nào được lưu. "
                            "Hãy tải lại trang.",
