@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -158,18 +159,44 @@ def statistics_rows(full: bool, pg_url: str | None) -> list[dict[str, Any]]:
 
 
 # -- the run --------------------------------------------------------------------------------------------------
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every few seconds while a measurement runs (it counts the
+    benchmark's own processes too: 4 tick workers and PostgreSQL alone make about 5 on this measurement)."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every, self.samples = every, [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        return f"load {sum(self.samples) / len(self.samples):.1f} on average, {max(self.samples):.1f} at most"
+
+
 def section(name: str, title: str, call: Callable[[], list[dict[str, Any]]],
-            results: list[tuple[str, list[dict[str, Any]], float, str | None]]) -> None:
+            results: list[tuple[str, list[dict[str, Any]], str, str | None]]) -> None:
     log(f"[{name}] {title} …")
     started = time.perf_counter()
-    try:
-        rows, error = call(), None
-    except Exception as exc:  # noqa: BLE001 - one broken measurement must not hide the others
-        rows, error = [], f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
-    seconds = time.perf_counter() - started
-    results.append((title, rows, seconds, error))
-    print(render_table(title, rows, seconds, error, markdown=False), flush=True)
+    with LoadSampler() as load:
+        try:
+            rows, error = call(), None
+        except Exception as exc:  # noqa: BLE001 - one broken measurement must not hide the others
+            rows, error = [], f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+    footer = f"{time.perf_counter() - started:.0f} s; {load.summary()}"
+    results.append((title, rows, footer, error))
+    print(render_table(title, rows, footer, error, markdown=False), flush=True)
 
 
 def columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -179,9 +206,8 @@ def columns(rows: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def render_table(title: str, rows: list[dict[str, Any]], seconds: float, error: str | None,
-                 markdown: bool) -> str:
-    head = f"### {title}" if markdown else f"\n== {title} ({seconds:.0f} s) =="
+def render_table(title: str, rows: list[dict[str, Any]], footer: str, error: str | None, markdown: bool) -> str:
+    head = f"### {title}" if markdown else f"\n== {title} ({footer}) =="
     if error:
         return f"{head}\n\nNot measured: {error}\n" if markdown else f"{head}\nNOT MEASURED: {error}"
     keys = columns(rows)
@@ -189,14 +215,14 @@ def render_table(title: str, rows: list[dict[str, Any]], seconds: float, error: 
     if markdown:
         lines = [head, "", "| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in cells]
-        return "\n".join(lines) + f"\n\n({seconds:.0f} s)\n"
+        return "\n".join(lines) + f"\n\n({footer})\n"
     widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)] if cells else []
     lines = [head, "  ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
     return "\n".join(lines)
 
 
-def targets(results: list[tuple[str, list[dict[str, Any]], float, str | None]], full: bool) -> list[str]:
+def targets(results: list[tuple[str, list[dict[str, Any]], str, str | None]], full: bool) -> list[str]:
     """The issue's targets against this run's figures: met, not met, or not measured at that size."""
     rows = [row for _title, section_rows, _s, _e in results for row in section_rows]
     lines = []
@@ -284,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
     tempfile.tempdir = work
     engine = Engine()
     started = time.perf_counter()
-    results: list[tuple[str, list[dict[str, Any]], float, str | None]] = []
+    results: list[tuple[str, list[dict[str, Any]], str, str | None]] = []
     databases: dict[str, tuple[str, int]] = {}
     try:
         if wanted("steps"):
@@ -330,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nWritten to {args.out} ({total / 60:.1f} min)")
 
 
-def write(path: Path, results: list[tuple[str, list[dict[str, Any]], float, str | None]], full: bool,
+def write(path: Path, results: list[tuple[str, list[dict[str, Any]], str, str | None]], full: bool,
           pg_url: str | None, total: float, argv: list[str]) -> None:
     text = [
         "# Benchmarks",
@@ -341,7 +367,7 @@ def write(path: Path, results: list[tuple[str, list[dict[str, Any]], float, str 
         "",
         *environment(pg_url),
         "",
-        "Wall-clock figures depend on what else the machine runs: read them with the load average above.",
+        "Wall-clock figures depend on what else the machine runs: each table ends with the load average during it.",
         "",
         "## Targets",
         "",
@@ -350,8 +376,8 @@ def write(path: Path, results: list[tuple[str, list[dict[str, Any]], float, str 
         "## Figures",
         "",
     ]
-    for title, rows, seconds, error in results:
-        text.append(render_table(title, rows, seconds, error, markdown=True))
+    for title, rows, footer, error in results:
+        text.append(render_table(title, rows, footer, error, markdown=True))
     text.append(NOTES)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(text), encoding="utf-8")
