@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
-from engine.errors import Forbidden, NotFound
+from engine.errors import NotFound
 from engine.models import AuditEntry, Case, OrgUnit, Task
 
 
@@ -83,11 +83,6 @@ def open_file(session: Session, actor: access.Actor, case_id: int, purpose: str 
     audit.append(session, actor.username, f"case_{purpose}", case_id, {"role": actor.role})
     session.commit()
     return file
-
-
-def require_reader(actor: access.Actor) -> None:
-    if actor.role not in access.CASE_READERS:
-        raise Forbidden("Bạn không có quyền xem hồ sơ.", "You may not read case files.")
 
 
 def audit_trail(session: Session, case_id: int, limit: int | None = None) -> list[AuditEntry]:
