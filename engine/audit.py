@@ -1,8 +1,12 @@
-"""The audit trail: append in the caller's transaction, verify the whole chain.
+"""The audit trail: queued in the caller's transaction, chained and written as it commits; verify the chain.
 
-Rows are chained through one head row that every append updates first, so concurrent writers queue on
-that row (PostgreSQL row lock, SQLite's single writer) and the chain never forks. Editing or deleting a
-row breaks the chain at that row; deleting the newest rows breaks it at the head.
+Rows are chained through one head row. `append` only queues a row on the session; just before the
+transaction commits (a `before_commit` listener) the queued rows take their ids and hashes from the head
+in one UPDATE … RETURNING, are inserted together and the head moves on. So the head row is locked only for
+those last statements of a transaction, not from its first audited action (concurrent writers queue on it
+briefly: PostgreSQL row lock, SQLite's single writer) and the chain never forks. A rolled-back transaction
+(or savepoint) drops its queued rows with it. Editing or deleting a row breaks the chain at that row;
+deleting the newest rows breaks it at the head.
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from engine import clock
 from engine.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+_QUEUE = "case56.audit"  # session.info key: rows (case_id, at, actor, action, details) waiting for the commit
+_MARKS = "case56.audit.marks"  # session.info key: queue length when each open savepoint began
 
 
 def digest(prev_hash: str, entry_id: int, case_id: int | None, at: datetime, actor: str, action: str,
@@ -33,29 +39,77 @@ def digest(prev_hash: str, entry_id: int, case_id: int | None, at: datetime, act
 
 
 def append(session: Session, actor: str, action: str, case_id: int | None = None,
-           details: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEntry:
-    """Add one audit row to the current transaction (the caller commits)."""
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if head is None:  # first entry ever: create the head; a concurrent creator makes ours a no-op
+           details: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+    """Add one audit row to the current transaction: it is written when (and only if) that commits."""
+    details = json.loads(json.dumps(details or {}, default=str))  # JSON-native, as it will be read back
+    session.info.setdefault(_QUEUE, []).append((case_id, at or clock.now(), actor, action, details))
+
+
+def pending(session: Session) -> int:
+    """How many rows the current transaction will add to the trail."""
+    return len(session.info.get(_QUEUE, ()))
+
+
+def _head(session: Session, count: int) -> tuple[int, str]:
+    """Reserve `count` ids: returns (the last id before them, the hash they chain from), the head locked."""
+    moved = update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id + count)
+    row = session.execute(moved.returning(AuditHead.last_id, AuditHead.hash),
+                          execution_options={"synchronize_session": False}).one_or_none()
+    if row is None:  # first entry ever: create the head; a concurrent creator makes ours a no-op
         try:
             with session.begin_nested():
-                session.add(AuditHead(id=1, last_id=0, hash=GENESIS))
+                session.execute(insert(AuditHead).values(id=1, last_id=0, hash=GENESIS))
         except IntegrityError:
             pass
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    entry_id = head.last_id + 1
-    at = at or clock.now()
-    details = json.loads(json.dumps(details or {}, default=str))  # JSON-native, as it will be read back
-    entry = AuditEntry(id=entry_id, case_id=case_id, at=at, actor=actor, action=action, details=details,
-                       prev_hash=head.hash)
-    entry.hash = digest(head.hash, entry_id, case_id, at, actor, action, details)
-    session.add(entry)
-    head.last_id, head.hash = entry_id, entry.hash
-    session.flush()
-    return entry
+        row = session.execute(moved.returning(AuditHead.last_id, AuditHead.hash),
+                              execution_options={"synchronize_session": False}).one()
+    return row.last_id - count, row.hash
+
+
+@event.listens_for(Session, "before_commit")
+def _write_queued(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint is released: its rows wait for the real commit
+        return
+    queued = session.info.pop(_QUEUE, None)
+    if not queued:
+        return
+    session.flush()  # the transaction's own writes first: the head is locked only for the last statements
+    last_id, prev_hash = _head(session, len(queued))
+    rows = []
+    for entry_id, (case_id, at, actor, action, details) in enumerate(queued, start=last_id + 1):
+        entry_hash = digest(prev_hash, entry_id, case_id, at, actor, action, details)
+        rows.append({"id": entry_id, "case_id": case_id, "at": at, "actor": actor, "action": action,
+                     "details": details, "prev_hash": prev_hash, "hash": entry_hash})
+        prev_hash = entry_hash
+    session.execute(insert(AuditEntry), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash),
+                    execution_options={"synchronize_session": False})
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_MARKS, {})[id(transaction)] = pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested:
+        mark = session.info.get(_MARKS, {}).pop(id(previous), None)
+        if mark is not None and _QUEUE in session.info:
+            del session.info[_QUEUE][mark:]
+    else:
+        session.info.pop(_QUEUE, None)
+        session.info.pop(_MARKS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: committed rows are written, others dropped
+        session.info.pop(_QUEUE, None)
+        session.info.pop(_MARKS, None)
+    elif transaction.nested:
+        session.info.get(_MARKS, {}).pop(id(transaction), None)
 
 
 @dataclass

@@ -102,12 +102,10 @@ class Engine:
         return workflow
 
     def _store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
-        state = self.state.dumps(workflow)
-        row = session.get(CaseWorkflow, case.id)
-        if row is None:
-            session.add(CaseWorkflow(case_id=case.id, serializer_version=self.state.version, state=state))
-        else:
-            row.state, row.serializer_version = state, self.state.version
+        # One UPDATE, without reading the old state back first (it is the largest column of a case).
+        values = {"state": self.state.dumps(workflow), "serializer_version": self.state.version}
+        if not session.execute(update(CaseWorkflow).where(CaseWorkflow.case_id == case.id).values(**values)).rowcount:
+            session.add(CaseWorkflow(case_id=case.id, **values))
 
     @contextmanager
     def _transaction(self, session: Session) -> Iterator[None]:
@@ -291,13 +289,10 @@ class Engine:
         workflow.do_engine_steps()
         workflow.refresh_timers()  # a limit already past fires now (non-interrupting escalation)
         workflow.do_engine_steps()
-        self._sync_tasks(session, case, workflow, definition, now)
-        self._sync_timers(session, case, workflow, now)
-        open_titles = session.scalars(
-            select(Task.title).where(Task.case_id == case.id, Task.state == "ready",
-                                     Task.escalates_task_id.is_(None)).order_by(Task.id)
-        ).all()
-        case.stage = "; ".join(dict.fromkeys(open_titles))[:200]
+        open_rows = self._sync_tasks(session, case, workflow, definition, now)
+        self._sync_timers(session, case, workflow, open_rows, now)
+        titles = [r.title for r in sorted(open_rows.values(), key=lambda r: r.id) if r.escalates_task_id is None]
+        case.stage = "; ".join(dict.fromkeys(titles))[:200]
         case.updated_at = now
         if case.status == "open":
             # The social track's end decides the case (Art. 30.1); a police track or a supervisor's
@@ -311,14 +306,16 @@ class Engine:
         session.flush()  # the case row's version check happens here: a stale case raises StaleDataError
 
     def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
-                    now: datetime) -> None:
+                    now: datetime) -> dict[str, Task]:
+        """Open a row for every new ready user task, cancel rows whose task is gone; returns the open rows
+        by SpiffWorkflow task id."""
         open_rows = {r.spiff_id: r for r in session.scalars(
             select(Task).where(Task.case_id == case.id, Task.state == "ready"))}
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        for spiff_id, row in open_rows.items():
-            if spiff_id not in ready:
-                row.state, row.completed_at = "cancelled", now
-                audit.append(session, "system", "task_cancelled", case.id, {"task": row.id, "step": row.step}, now)
+        for spiff_id in [s for s in open_rows if s not in ready]:
+            row = open_rows.pop(spiff_id)
+            row.state, row.completed_at = "cancelled", now
+            audit.append(session, "system", "task_cancelled", case.id, {"task": row.id, "step": row.step}, now)
         for spiff_id, spiff_task in ready.items():
             if spiff_id in open_rows:
                 continue
@@ -331,13 +328,21 @@ class Engine:
                 due_at=self._due(spiff_task), rule=step.rule, form=step.form,
                 assignee=self._assignee(spiff_task, step),
             )
+            late_step = self._escalated_row(spiff_task, open_rows) if step.escalates else None
+            if late_step is not None:
+                row.escalates_task_id, row.due_at = late_step.id, None
             session.add(row)
-            session.flush()
-            if step.escalates:
-                self._mark_escalated(session, case, spiff_task, row, now)
+            session.flush()  # the row's id goes into the audit trail
+            open_rows[spiff_id] = row
+            if late_step is not None:
+                late_step.escalated_at = now
+                audit.append(session, "system", "deadline_passed", case.id,
+                             {"task": late_step.id, "step": late_step.step, "due_at": late_step.due_at,
+                              "escalation_task": row.id}, now)
             audit.append(session, "system", "task_opened", case.id,
                          {"task": row.id, "step": row.step, "role": row.role, "assignee": row.assignee,
                           "due_at": row.due_at}, now)
+        return open_rows
 
     @staticmethod
     def _boundary_timer(spiff_task: SpiffTask) -> SpiffTask | None:
@@ -359,25 +364,20 @@ class Engine:
         value = self.script_engine.evaluate(spiff_task, step.assignee_expr)
         return str(value).strip() or None if value is not None else None
 
-    def _mark_escalated(self, session: Session, case: Case, escalation: SpiffTask, row: Task,
-                        now: datetime) -> None:
-        """Link a supervisor's escalation task to the overdue step it was opened for."""
+    @staticmethod
+    def _escalated_row(escalation: SpiffTask, open_rows: dict[str, Task]) -> Task | None:
+        """The open row of the late step that a supervisor's escalation task was opened for: the step is the
+        sibling of the boundary timer that fired (non-interrupting, so the step is still open)."""
         timer = escalation.parent
         split = timer.parent if timer else None
         for sibling in split.children if split else ():
-            if sibling is not timer and not isinstance(
+            if sibling is not timer and str(sibling.id) in open_rows and not isinstance(
                     getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition):
-                step_row = session.scalar(select(Task).where(Task.case_id == case.id,
-                                                             Task.spiff_id == str(sibling.id)))
-                if step_row is not None:
-                    row.escalates_task_id = step_row.id
-                    row.due_at = None
-                    step_row.escalated_at = now
-                    audit.append(session, "system", "deadline_passed", case.id,
-                                 {"task": step_row.id, "step": step_row.step, "due_at": step_row.due_at,
-                                  "escalation_task": row.id}, now)
+                return open_rows[str(sibling.id)]
+        return None
 
-    def _sync_timers(self, session: Session, case: Case, workflow: BpmnWorkflow, now: datetime) -> None:
+    def _sync_timers(self, session: Session, case: Case, workflow: BpmnWorkflow, open_rows: dict[str, Task],
+                     now: datetime) -> None:
         pending = {(t.spiff_id, t.kind): t for t in session.scalars(
             select(Timer).where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)))}
         waiting: dict[str, SpiffTask] = {}
@@ -399,7 +399,7 @@ class Engine:
             if not value:
                 continue
             fire_at = clock.parse_moment(value)
-            step_row = self._step_row_of_timer(session, case, timer_task)
+            step_row = self._step_row_of_timer(timer_task, open_rows)
             session.add(Timer(case_id=case.id, task_id=step_row.id if step_row else None, spiff_id=spiff_id,
                               kind="deadline", fire_at=fire_at))
             rule = step_row.rule if step_row else None
@@ -409,8 +409,8 @@ class Engine:
                                   fire_at=remind))
 
     @staticmethod
-    def _step_row_of_timer(session: Session, case: Case, timer_task: SpiffTask) -> Task | None:
+    def _step_row_of_timer(timer_task: SpiffTask, open_rows: dict[str, Task]) -> Task | None:
         for sibling in timer_task.parent.children if timer_task.parent else ():
             if sibling is not timer_task and sibling.task_spec.manual:
-                return session.scalar(select(Task).where(Task.case_id == case.id, Task.spiff_id == str(sibling.id)))
+                return open_rows.get(str(sibling.id))
         return None

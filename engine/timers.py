@@ -14,10 +14,10 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, Update, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
@@ -84,45 +84,68 @@ class _NotDue(Exception):
     """SpiffWorkflow did not find the timer due (clocks of workers disagree): retry later."""
 
 
+def _mark_fired(worker: str, now: datetime, *where: ColumnElement[bool]) -> Update:
+    """Mark the matching rows fired, only those still pending and claimed by `worker`: of two workers that
+    somehow hold the same row, only one marks it (and so fires it)."""
+    return (update(Timer)
+            .where(*where, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.claimed_by == worker)
+            .values(fired_at=now))
+
+
+def _remind(session: Session, fired: list[tuple[int, int | None]], now: datetime) -> None:
+    """Stamp the step row of each fired reminder (case id, task id) that is still open, and write the trail."""
+    task_ids = {task_id for _, task_id in fired if task_id is not None}
+    tasks = {t.id: t for t in session.scalars(
+        select(Task).where(Task.id.in_(task_ids), Task.state == "ready"))} if task_ids else {}
+    for case_id, task_id in fired:
+        task = tasks.get(task_id)
+        if task is not None:
+            task.reminded_at = now
+            audit.append(session, "system", "reminder", case_id,
+                         {"task": task.id, "step": task.step, "due_at": task.due_at}, now)
+
+
+def fire_reminders(engine: Engine, session: Session, timer_ids: list[int], worker: str) -> set[int]:
+    """Fire the claimed reminders among `timer_ids` together, in one transaction; returns the fired ids.
+
+    A reminder changes no workflow, so a batch of them costs a few statements in all instead of a
+    transaction each."""
+    with engine._transaction(session):
+        now = clock.now()
+        fired = session.execute(
+            _mark_fired(worker, now, Timer.id.in_(timer_ids), Timer.kind == "reminder")
+            .returning(Timer.id, Timer.case_id, Timer.task_id),
+            execution_options={"synchronize_session": False},
+        ).all()
+        _remind(session, [(case_id, task_id) for _, case_id, task_id in fired], now)
+        return {timer_id for timer_id, _, _ in fired}
+
+
 def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
     """Handle one claimed timer in its own transaction; False when it was not (or no longer) ours to fire.
 
     The row is marked fired first, by a conditional UPDATE, so of two workers that somehow hold the same
-    row only one proceeds; a deadline's firing then commits with the case version bump, or not at all.
+    row only one proceeds; the firing then commits with the case version bump, or not at all.
     """
     with engine._transaction(session):
         now = clock.now()
         marked = session.execute(
-            update(Timer)
-            .where(
-                Timer.id == timer_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.claimed_by == worker
-            )
-            .values(fired_at=now),
+            _mark_fired(worker, now, Timer.id == timer_id)
+            .returning(Timer.case_id, Timer.task_id, Timer.spiff_id, Timer.kind),
             execution_options={"synchronize_session": False},
-        ).rowcount
-        if not marked:
+        ).one_or_none()
+        if marked is None:
             return False
-        timer = session.get(Timer, timer_id)
-        session.refresh(timer)
-        if timer.kind == "reminder":
-            task = session.get(Task, timer.task_id) if timer.task_id else None
-            if task is not None and task.state == "ready":
-                task.reminded_at = now
-                audit.append(
-                    session,
-                    "system",
-                    "reminder",
-                    timer.case_id,
-                    {"task": task.id, "step": task.step, "due_at": task.due_at},
-                    now,
-                )
+        case_id, task_id, spiff_id, kind = marked
+        if kind == "reminder":
+            _remind(session, [(case_id, task_id)], now)
             return True
-        case = session.get(Case, timer.case_id)
+        case = session.get(Case, case_id)
         workflow = engine.load_workflow(session, case)
         definition = engine.registry.for_version(session, case.process_version_id)
         case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
         engine._advance(session, case, workflow, definition, SYSTEM, now)
-        boundary = workflow.get_task_from_id(uuid.UUID(timer.spiff_id))
+        boundary = workflow.get_task_from_id(uuid.UUID(spiff_id))
         if boundary is not None and boundary.state == TaskState.WAITING:
             raise _NotDue(timer_id)
         return True
@@ -159,7 +182,14 @@ def tick(
     worker = worker or worker_name()
     result = TickResult()
     while ids := claim(session, worker, batch):
+        try:
+            reminded = fire_reminders(engine, session, ids, worker)
+        except Exception:  # noqa: BLE001 - then each reminder is tried alone below, and a bad one reported
+            reminded = set()
+        result.fired += len(reminded)
         for timer_id in ids:
+            if timer_id in reminded:
+                continue
             try:
                 if fire(engine, session, timer_id, worker):
                     result.fired += 1

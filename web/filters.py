@@ -1,10 +1,11 @@
-"""Template filters: Vietnamese dates (dd/mm/yyyy), Vietnam time, time left or overdue."""
+"""Template filters: Vietnamese dates (dd/mm/yyyy), Vietnam time, numbers (1.000), time left or overdue."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from flask import Flask, g
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from engine import clock
@@ -53,5 +54,6 @@ def time_left(due: datetime | None, now: datetime | None = None) -> dict[str, ob
 def init_app(app: Flask) -> None:
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vn_datetime, "vn_datetime")
+    app.add_template_filter(format_number, "vn_number")  # grouped as the page's language writes it: 1.000 / 1,000
     app.add_template_global(time_left, "time_left")
     app.add_template_global(lambda: getattr(g, "locale", "vi"), "current_locale")

@@ -79,7 +79,7 @@ def attention_items(session: Session, user: User, now: datetime, titles_en: dict
                 due = late.due_at if late is not None else None
                 seconds = (due - now).total_seconds() if due else 0
                 items.append(DigestItem(task, case, title, True, duration(seconds), due))
-        if page_no >= page.pages:
+        if not page.has_next:
             return items
         page_no += 1
 

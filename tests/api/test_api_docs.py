@@ -51,7 +51,7 @@ def test_openapi_document_describes_every_operation_auth_and_errors(client):
     complete = spec["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
     assert any(p["name"] == "If-Match" for p in complete["parameters"])
     assert set(spec["paths"]["/api/v1/tasks"]["get"]["responses"]["200"]["headers"]) == \
-        {"X-Total", "X-Page", "X-Per-Page", "Link"}
+        {"X-Total", "X-Total-Exact", "X-Page", "X-Per-Page", "Link"}
 
 
 def test_documentation_page_is_local_and_lists_operations_and_schemas(client):

@@ -37,7 +37,7 @@ def test_my_tasks_are_my_communes_most_urgent_first_with_filters_and_paging(clie
     assert _ids(page2) == [fresh[1]]
     assert 'rel="prev"' in page2.headers["Link"] and 'rel="next"' not in page2.headers["Link"]
     assert _ids(client.get("/api/v1/tasks?page=9", headers=headers)) == []
-
+    assert page1.headers["X-Total-Exact"] == "true" and 'rel="last"' in page1.headers["Link"]
     assert _ids(client.get("/api/v1/tasks?overdue=true", headers=headers)) == [late]
     assert _ids(client.get("/api/v1/tasks?step=verify&commune=T01-X01", headers=headers)) == [late, *fresh]
     assert _ids(client.get("/api/v1/tasks?step=review", headers=headers)) == []
@@ -47,6 +47,24 @@ def test_my_tasks_are_my_communes_most_urgent_first_with_filters_and_paging(clie
     # The overdue step was escalated: the province supervisor has the acknowledgement in their list.
     supervisor = client.get("/api/v1/tasks", headers=auth("giamsat")).get_json()
     assert [(t["case_id"], t["step"]) for t in supervisor] == [(late, "escalate_verify")]
+
+
+def test_past_the_count_limit_the_total_is_a_lower_bound_and_next_links_lead_on(client, auth, world, monkeypatch):
+    from engine import worklists
+
+    monkeypatch.setattr(worklists, "COUNT_LIMIT", 2)  # as past 1,000 open tasks, with five
+    opened = [world.open(hours_ago=h) for h in (5, 4, 3, 2, 1)]
+    headers = auth("canbo")
+    first = client.get("/api/v1/tasks?per_page=1", headers=headers)
+    assert first.headers["X-Total"] == "2" and first.headers["X-Total-Exact"] == "false"
+    assert 'rel="last"' not in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+    seen, url = [], "/api/v1/tasks?per_page=1"
+    while url:  # a client walks the "next" links to the end
+        response = client.get(url, headers=headers)
+        seen += _ids(response)
+        link = next((p for p in response.headers["Link"].split(", ") if 'rel="next"' in p), None)
+        url = link[1:link.index(">")] if link else None
+    assert seen == opened and response.headers["X-Total-Exact"] == "true" and response.headers["X-Total"] == "5"
 
 
 def test_roles_without_steps_of_their_own_get_an_empty_list(client, auth, world):

@@ -51,7 +51,7 @@ def _completions(session) -> Counter:
 def test_kill_during_step_completion_loses_nothing_and_applies_nothing_twice(case_engine, session, db_url):
     demo.seed_people(session, "pbkdf2:sha256:1000")
     people = demo.cast(session)
-    for _ in range(30):  # more work than a worker finishes between two kills
+    for _ in range(100):  # more work than a worker finishes between two kills
         case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01", demo.sample("mau_01", clock.now()))
     rng = random.Random(56)
     reported: set[int] = set()

@@ -86,6 +86,33 @@ def test_filters_and_paging(app):
     assert "/tasks/" not in supervisor.get(f"/?commune={x02}").get_data(as_text=True)
 
 
+def test_long_lists_count_up_to_a_limit_and_still_page_to_the_end(app, monkeypatch):
+    """Past COUNT_LIMIT open tasks the page says "more than" instead of counting them all (a count that
+    would grow with the case load) and keeps offering the next page until the last one."""
+    from engine import worklists
+
+    monkeypatch.setattr(worklists, "COUNT_LIMIT", 3)
+    app.config["CASE56_PAGE_SIZE"] = 2
+    tasks = [ready_task(app, open_case(app, hours_ago=h), "verify") for h in (6, 5, 4, 3, 2, 1)]
+    officer = client_for(app, "canbo")
+    first = text(officer.get("/"))
+    assert "Hơn 3 việc" in first and "Trang 1 / hơn 2" in first and 'href="/?page=2"' in first
+    second = text(officer.get("/?page=2"))
+    assert "Hơn 4 việc" in second and "Trang 2 / hơn 2" in second and 'href="/?page=3"' in second
+    third = text(officer.get("/?page=3"))
+    assert "6 việc" in third and "Trang 3 / 3" in third and "page=4" not in third
+    assert order_of(first, tasks) + order_of(second, tasks) + order_of(third, tasks) == tasks
+    with app.app_context():
+        from engine.models import User
+        from web.extensions import db
+
+        db.session.scalar(db.select(User).where(User.username == "canbo")).locale = "en"
+        db.session.commit()
+    english = text(officer.get("/"))
+    assert "More than 3 tasks" in english and "Page 1 of more than 2" in english
+    app.config["CASE56_PAGE_SIZE"] = 25
+
+
 def test_roles_without_steps_go_home(app):
     assert client_for(app, "thanhtra").get("/").headers["Location"].endswith("/inspector")
     assert client_for(app, "quantri").get("/").headers["Location"].endswith("/admin")

@@ -30,10 +30,14 @@ from web.extensions import db
 bp = Blueprint("api_tasks", __name__, description="Việc cần làm / my tasks")
 
 PAGE_HEADERS = {
-    "X-Total": {"description": "Tổng số mục / total items", "schema": {"type": "integer"}},
+    "X-Total": {"description": "Tổng số mục (đếm tối đa 1.000 mục sau trang này) / total items (counted up to "
+                "1,000 past this page)", "schema": {"type": "integer"}},
+    "X-Total-Exact": {"description": "false: còn nhiều mục hơn X-Total / false: there are more items than X-Total",
+                      "schema": {"type": "string", "enum": ["true", "false"]}},
     "X-Page": {"description": "Trang hiện tại / this page", "schema": {"type": "integer"}},
     "X-Per-Page": {"description": "Số mục mỗi trang / items per page", "schema": {"type": "integer"}},
-    "Link": {"description": "RFC 8288: first, prev, next, last", "schema": {"type": "string"}},
+    "Link": {"description": "RFC 8288: first, prev, next, last (last only when the total is exact)",
+             "schema": {"type": "string"}},
 }
 ETAG = {"description": "Phiên bản hồ sơ / the case version, for If-Match", "schema": {"type": "string"}}
 _VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
@@ -54,13 +58,16 @@ def page_headers(page: worklists.Page) -> dict[str, str]:
         query = urlencode({**args, "page": number, "per_page": page.size})
         return f'<{request.path}?{query}>; rel="{rel}"'
 
-    links = [link(1, "first"), link(page.pages, "last")]
+    links = [link(1, "first")]
+    if page.exact:  # past COUNT_LIMIT rows the last page is not known: follow "next" links
+        links.append(link(page.pages, "last"))
     if page.page > 1:
         links.append(link(min(page.page - 1, page.pages), "prev"))
-    if page.page < page.pages:
+    if page.has_next:
         links.append(link(page.page + 1, "next"))
-    return {"X-Total": str(page.total), "X-Page": str(page.page), "X-Per-Page": str(page.size),
-            "Link": ", ".join(links)}
+    # X-Total is exact, or a lower bound when X-Total-Exact is "false" (there are more rows than that).
+    return {"X-Total": str(page.total), "X-Total-Exact": "true" if page.exact else "false",
+            "X-Page": str(page.page), "X-Per-Page": str(page.size), "Link": ", ".join(links)}
 
 
 def load_visible(task_id: int) -> tuple[Task, Case]:

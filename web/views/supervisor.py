@@ -283,7 +283,7 @@ def export_csv() -> Response:
                 _("Có") if row["escalated"] else "",
             )])
             count += 1
-        if page_no >= page.pages:
+        if not page.has_next:
             break
         page_no += 1
     # A download of case data is audited like a view (who, what, how many rows).
