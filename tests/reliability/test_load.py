@@ -41,10 +41,13 @@ def test_concurrent_http_clients_with_races(db_url, case_engine):
 
         token_of = {unit: tokens.issue(session, user, "load test", 1, "quantri").token
                     for unit, user in officers.items()}
-        open_tasks = session.execute(
-            select(Task.id, Task.commune_id, Task.form).where(Task.state == "ready", Task.role == "officer",
-                                                              Task.escalates_task_id.is_(None))
-        ).all()
+        # One task per case: a race is then between its two requests alone (two open steps of one case, such
+        # as verification and the police referral, completed by two clients would rightly make both racers 409).
+        open_tasks = list({case_id: (task_id, commune, form) for task_id, case_id, commune, form in session.execute(
+            select(Task.id, Task.case_id, Task.commune_id, Task.form)
+            .where(Task.state == "ready", Task.role == "officer", Task.escalates_task_id.is_(None))
+            .order_by(Task.id)
+        )}.values())
         assert session.scalar(select(OrgUnit.id).limit(1))
     assert len(open_tasks) >= 100
     rng = random.Random(9)
