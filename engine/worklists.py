@@ -119,26 +119,34 @@ def overdue(session: Session, actor: access.Actor, *, due_within: timedelta = ti
     return _page(session, [*tasks, access.case_filter(actor)], tasks, page, size, undated=False)
 
 
-def overdue_counts(session: Session, actor: access.Actor, by: str = "commune",
-                   due_within: timedelta = timedelta(0)) -> list[tuple[str, int, int]]:
-    """(label, overdue, due soon) grouped by commune, officer role or step, for the supervisor dashboard."""
+def overdue_counts(session: Session, actor: access.Actor,
+                   due_within: timedelta = timedelta(0)) -> dict[str, list[tuple[str, int, int]]]:
+    """(label, overdue, due soon) grouped by commune, step title, officer role and assignee, for the
+    supervisor dashboard, each most overdue first: one pass over the late and due-soon tasks, grouped by
+    all four at once in SQL (a few hundred groups) and summed per grouping here."""
     now = clock.now()
     late = func.sum((Task.due_at < now).cast(Integer))
     soon = func.sum(and_(Task.due_at >= now, Task.due_at < now + due_within).cast(Integer))
-    column = {"commune": OrgUnit.name, "step": Task.title, "role": Task.role, "assignee": Task.assignee}[by]
+    keys = (OrgUnit.name, Task.title, Task.role, Task.assignee)
     query = (
-        select(column, late, soon).select_from(Task)
+        select(*keys, late, soon).select_from(Task).join(OrgUnit, OrgUnit.id == Task.commune_id)
         .where(Task.state == "ready", Task.due_at.is_not(None), Task.due_at < now + due_within,
                Task.escalates_task_id.is_(None))
-        .group_by(column).order_by(late.desc())
+        .group_by(*keys)
     )
     if actor.role in TASK_SCOPED:
         query = query.where(_task_scope(actor))  # the open tasks of the actor's cases, without reading the cases
     else:
         query = query.join(Case, Case.id == Task.case_id).where(access.case_filter(actor))
-    if by == "commune":
-        query = query.join(OrgUnit, OrgUnit.id == Task.commune_id)
-    return [(label or "—", int(a or 0), int(b or 0)) for label, a, b in session.execute(query).all()]
+    groupings = ("commune", "step", "role", "assignee")
+    sums: dict[str, dict[str, list[int]]] = {name: {} for name in groupings}
+    for *labels, n_late, n_soon in session.execute(query):
+        for name, label in zip(groupings, labels, strict=True):
+            counts = sums[name].setdefault(label or "—", [0, 0])
+            counts[0] += int(n_late or 0)
+            counts[1] += int(n_soon or 0)
+    return {name: sorted(((label, a, b) for label, (a, b) in by.items()), key=lambda row: -row[1])
+            for name, by in sums.items()}
 
 
 def attention_counts(session: Session, actor: access.Actor, now: datetime | None = None) -> tuple[int, int]:

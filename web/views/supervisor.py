@@ -45,7 +45,7 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
 WINDOWS = (0, 24, 72, 168)  # due-soon windows offered, in hours (0: overdue only)
 DEFAULT_WINDOW = 24
-ESCALATIONS_SHOWN = 50
+ESCALATIONS_SHOWN = 20  # oldest first; each comes with its form, so the page stays light on old computers
 CSV_BATCH = 500
 LATE_COLOUR, SOON_COLOUR = "#b3261e", "#d48a00"
 
@@ -137,8 +137,9 @@ def overdue_row(task: Task, case: Case, commune_names: dict[int, str]) -> dict[s
     }
 
 
-def _escalations(actor: access.Actor) -> tuple[list[dict[str, Any]], int]:
-    """The supervisor's open escalation tasks, each with the late step it was opened for."""
+def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[str, Any]], int]:
+    """The supervisor's oldest open escalation tasks, each with the late step it was opened for, and how many
+    there are (counted on the task table alone)."""
     late_step = aliased(Task)
     base = (
         select(Task, Case, late_step).join(Case, Case.id == Task.case_id)
@@ -146,9 +147,10 @@ def _escalations(actor: access.Actor) -> tuple[list[dict[str, Any]], int]:
         .where(Task.state == "ready", Task.escalates_task_id.is_not(None), Task.role == "supervisor",
                access.task_filter(actor))
     )
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = db.session.execute(base.order_by(Task.created_at, Task.id).limit(ESCALATIONS_SHOWN)).all()
-    names = {u.id: u.name for u in db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "commune"))}
+    total = len(rows) if len(rows) < ESCALATIONS_SHOWN else db.session.scalar(
+        select(func.count()).select_from(Task).where(Task.state == "ready", Task.escalates_task_id.is_not(None),
+                                                     Task.role == "supervisor", access.task_filter(actor))) or 0
     return [{
         "task": task, "case": case, "case_url": case_url(case.id), "commune": names.get(case.commune_id, ""),
         "title": step_title(task), "step": late, "step_title": step_title(late),
@@ -180,11 +182,10 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
     communes = communes_in_scope(actor)
     names = {c.id: c.name for c in communes}
     window = timedelta(hours=filters.window)
-    by_commune = worklists.overdue_counts(db.session, actor, "commune", window)
-    by_step = worklists.overdue_counts(db.session, actor, "step", window)
-    by_role = [(role_label(label), late, soon)
-               for label, late, soon in worklists.overdue_counts(db.session, actor, "role", window)]
-    assigned = [row for row in worklists.overdue_counts(db.session, actor, "assignee", window) if row[0] != "—"]
+    counts = worklists.overdue_counts(db.session, actor, window)
+    by_commune, by_step = counts["commune"], counts["step"]
+    by_role = [(role_label(label), late, soon) for label, late, soon in counts["role"]]
+    assigned = [row for row in counts["assignee"] if row[0] != "—"]
     people = person_names({label for label, _late, _soon in assigned})
     by_assignee = [(f"{people[label]} ({label})" if label in people else label, late, soon)
                    for label, late, soon in assigned]
@@ -193,7 +194,7 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
         by_step = [(titles.get(label, label), late, soon) for label, late, soon in by_step]
     page = worklists.overdue(db.session, actor, due_within=window, commune_id=filters.commune_id,
                              step=filters.step, page=filters.page)
-    escalations, escalation_total = _escalations(actor)
+    escalations, escalation_total = _escalations(actor, names)
     context = {
         "filters": filters, "communes": communes, "steps": step_choices(lang),
         "windows": [(h, window_label(h)) for h in WINDOWS],
