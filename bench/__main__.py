@@ -75,31 +75,45 @@ same 2-CPU machine and load, bench/queries.py's calls), mean / p95 ms per call:
 | overdue (supervisor) | 37.3 / 38.5 | 3.0 / 4.2 | 106 / 134 | 4.6 / 6.4 |
 | case page data | 31.8 / 37.7 | 3.6 / 4.7 | 38.4 / 52.6 | 5.3 / 7.5 |
 
+**Totals counted up to 1,000 (engine/worklists.py, second round)** — a full page still counted every
+matching task, a cost that grows with the case load (the growth ratio over 1,000 cases was 2.05–2.33 on
+three lists). A page now counts at most COUNT_LIMIT = 1,000 rows past its start (a LIMIT inside the count,
+read from the index): beyond that it shows "Hơn 1.000 việc" / "Trang 2 / hơn 40" and a next link, and the
+API sends `X-Total-Exact: false` and no `rel="last"`, as mail clients and search engines do. A page then
+reads at most 25 rows and 1,025 index entries whatever the size of the country's case load.
+
 **Growth from 1,000 cases** — at 1,000 cases a commune officer's inbox holds 2–4 tasks and a province's
-lists are short: the page is not full, so there are fewer rows to load and no count query. From 10,000
-cases on the pages are full and the cost stays flat (the "p95(100k)/p95(10k)" rows); the ratio over 1,000
-measures the filling of the first page more than the growth of the data.
+lists are short: the page is not full, so there are fewer rows to load and no count query at all; from
+10,000 cases on pages are full and counted (up to the limit). The "p95(100k)/p95(10k)" rows show the
+growth of the data alone.
 
-**Timers (not changed: engine code)** — 4 workers gain little over 1 (nothing on SQLite, which has one
-writer; between 1× and 1.8× on PostgreSQL across runs on this machine) because every firing appends to the
-audit chain, whose single head row is locked from the transaction's first `audit.append` until its commit:
-sampling pg_stat_activity during a 4-worker run shows about 1.3 of the 4 workers waiting on
-`UPDATE audit_head` at any moment while the holder is still in Python (workflow serialisation, ORM flush)
-inside its transaction. A deadline firing issues 24 SQL statements (4 on audit_head for its 2 audit rows,
-the timer read twice, sibling task rows looked up one by one) and spends about 2/3 of its CPU in the
-SQLAlchemy ORM, 1/8 in SpiffWorkflow; on this machine a loopback round trip to PostgreSQL costs ~0.8 ms and
-a commit ~2 ms more. What would reach the target: chain a transaction's audit rows at the very end (one
-`UPDATE audit_head … RETURNING`, the inserts, commit), so the locked section is a few statements instead
-of the whole firing; then fewer statements per firing.
+**Timers (engine/audit.py, engine/timers.py, engine/runtime.py, second round)** — before: 85.7 s SQLite /
+103.9 s PostgreSQL for 10,000 timers with 4 workers; 4 workers gained little over 1 because every firing
+appended to the audit chain, whose single head row was locked from the transaction's first
+`audit.append` until its commit (pg_stat_activity showed ~1.3 of 4 workers waiting on it), and a deadline
+firing issued 24 SQL statements. Changes:
+- `audit.append` only queues the row on the session; a `before_commit` listener reserves the transaction's
+  ids with one `UPDATE audit_head … RETURNING`, inserts the rows in one executemany and moves the head:
+  the head is locked for the last three statements of a transaction, not for all of it. Rolled-back
+  transactions and savepoints drop their queued rows (tests/engine/test_audit.py).
+- Reminders change no workflow: a claimed batch is marked (`UPDATE … RETURNING`), stamped and audited in
+  one transaction instead of one transaction each.
+- A deadline firing marks its row with `RETURNING` (no re-read), finds the late step and the new stage
+  among the open rows it already read, and writes the workflow state with one UPDATE (no read-back of the
+  largest column). Statements per timer (mixed reminders and deadlines): 16 → 6.
+Measured once while making the change, quiet machine, 10,000 timers / 4 workers: PostgreSQL 103.9 → 28.1 s,
+SQLite 85.7 → 26.5 s; one worker 111 → 194 timers/s on SQLite and 70 → 134 on PostgreSQL (300 cases,
+cProfile on). The same changes lift every step: `complete_task` on PostgreSQL went from 0.33 to 0.83 of the
+raw SpiffWorkflow rate in a quiet run; on SQLite case56 is faster than the raw baseline (its compact state
+without the spec loads and saves faster than SpiffWorkflow's own JSON).
 
-**Step throughput on PostgreSQL** — the same round trips (about 25 statements per `complete_task`) and the
-commit's fsync; the ratio target is set on SQLite. The SQLite ratio moves between runs (0.68–0.88 here)
-with what else the two CPUs are doing.
-
-**Province dashboard (HTTP)** — profiled at 100,000 cases on SQLite: about 145 ms of CPU per page, of which
-rendering 46 % (some 580 translation calls per page), the escalation list of web/views/supervisor.py 23 %,
-the four overdue counts 22 % (each ~10 ms: they count every overdue task of the province, 1,900 here;
-16 ms before this change) and the overdue page 3 %.
+**Province dashboard (web/views/supervisor.py, second round)** — before: about 145 ms of CPU per page at
+100,000 cases, of which rendering 46 % (some 580 translation calls per page), the escalation list 23 %
+(it loaded every commune of the country for their names), the four overdue counts 22 % (four scans of
+the province's overdue tasks). Now one grouped pass gives all four counts, the escalation list shows the
+20 oldest (each carries its acknowledgement form) and counts only when full, and row labels are
+translated once per page: 34 ms per page and 79 kB of HTML (126 kB before) at 100,000 cases through the
+Flask test client on SQLite.
 """
 
 
