@@ -5,6 +5,8 @@ reads, at start-up when any .po is newer than the compiled file — so a fresh c
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -27,7 +29,12 @@ def compile_catalogs(root: Path = TRANSLATIONS) -> None:
                     if message.id and message.string:
                         merged.add(message.id, message.string)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            write_mo(handle, merged)
-        tmp.replace(target)  # atomic: several app processes may start at once
+        # Several app processes (gunicorn workers) may compile at once: each writes its own file and renames
+        # it over the target, which is atomic, so every reader sees a whole catalogue.
+        tmp = target.with_name(f"messages.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+        try:
+            with tmp.open("wb") as handle:
+                write_mo(handle, merged)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
