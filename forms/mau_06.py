@@ -79,6 +79,9 @@ class Mau06(FormSchema):
         for state in STATES:
             if state in data and data[state] is not True:
                 errors.add(state, code("close_requires_stable"))
+        for item in DANGER_ITEMS:  # a danger still rated "Cao" says the child is still at risk
+            if (data.get(item) or {}).get("rating") == "cao":
+                errors.add((item, "rating"), code("close_with_high_danger"))
         errors.raise_if_any()
 
     def compute(self, data: dict[str, Any]) -> dict[str, Any]:

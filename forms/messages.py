@@ -132,6 +132,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Chỉ kết thúc kế hoạch khi trẻ không còn nguy cơ (Điều 30.1 NĐ 56/2017).",
         "The plan can end only when the child is no longer at risk (Decree 56/2017 Art. 30.1).",
     ),
+    "close_with_high_danger": (
+        "Mục nguy cơ này còn ở mức Cao: trẻ vẫn còn nguy cơ, chưa thể kết thúc kế hoạch (Điều 30.1 NĐ 56/2017).",
+        "This danger is still rated High: the child is still at risk and the plan cannot end yet "
+        "(Decree 56/2017 Art. 30.1).",
+    ),
     "close_requires_stable": (
         "Chỉ kết thúc kế hoạch khi tình trạng này của trẻ đã ổn định (Điều 30.1 NĐ 56/2017).",
         "The plan can end only when this aspect of the child's state is stable "

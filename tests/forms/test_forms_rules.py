@@ -291,6 +291,17 @@ def test_closing_requires_no_risk_and_all_four_states_stable() -> None:
     assert ok("mau_06", {**FULL["mau_06"], "conclusion": "replan", "emotional_stable": False})
 
 
+def test_closing_is_refused_while_a_danger_is_still_rated_high() -> None:
+    """Section 1 "Cao" is danger: it contradicts "no longer at risk". Section 2 "Cao" is strength: no effect."""
+    still_reachable = {**FULL["mau_06"], "abuser_can_reach_child": {"rating": "cao", "note": "Vẫn ở cùng nhà."}}
+    assert errors_of("mau_06", still_reachable) == {"abuser_can_reach_child": {"rating": [
+        "Mục nguy cơ này còn ở mức Cao: trẻ vẫn còn nguy cơ, chưa thể kết thúc kế hoạch (Điều 30.1 NĐ 56/2017)."]}}
+    assert ok("mau_06", {**still_reachable, "conclusion": "replan"})["danger_total"]["cao"] == 1
+    medium = {**FULL["mau_06"], "harm_still_serious": {"rating": "trung_binh"}}
+    assert ok("mau_06", medium)["conclusion"] == "close"
+    assert FULL["mau_06"]["self_protection"]["rating"] == "cao" and ok("mau_06", FULL["mau_06"])
+
+
 def test_review_grids_are_totalled_separately() -> None:
     clean = ok("mau_06", FULL["mau_06"])
     # Section 1 all "thấp" (little danger), self-protection all "cao" (strong): never summed together.
