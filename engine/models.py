@@ -124,6 +124,10 @@ class Case(Base):
         Index("ix_case_scope", "province_id", "commune_id", "status", "received_at"),
         Index("ix_case_child", "child_key"),
         Index("ix_case_linked", "linked_case_id"),  # the case page's linked cases
+        # The case list, newest first, per commune, province or country (migration 0005).
+        Index("ix_case_commune_received", "commune_id", "received_at", "id"),
+        Index("ix_case_province_received", "province_id", "received_at", "id"),
+        Index("ix_case_received", "received_at", "id"),
     )
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine import access, clock
 from engine.models import Case, OrgUnit, Task
@@ -32,7 +33,7 @@ TASK_SCOPED = {"officer", "chairman", "supervisor", "inspector"}  # roles whose 
 
 @dataclass
 class Page:
-    rows: list[tuple[Task, Case]]
+    rows: list[Any]
     page: int
     size: int
     total: int
@@ -60,6 +61,30 @@ def _task_scope(actor: access.Actor) -> ColumnElement[bool]:
     return true()
 
 
+def count_up_to(session: Session, query: Select, limit: int) -> tuple[int, bool]:
+    """(how many rows `query` returns, exact?), reading at most `limit` + 1 of them: the count of a long list
+    costs the same however long it is."""
+    total = session.scalar(select(func.count()).select_from(query.limit(limit + 1).subquery())) or 0
+    return min(total, limit), total <= limit
+
+
+def paged(session: Session, query: Select, count_query: Select, page: int, size: int) -> Page:
+    """One page of `query` (ordered, ideally along an index) with its total: told by a last page itself,
+    otherwise counted by `count_query` up to COUNT_LIMIT rows past the page."""
+    page = max(1, page)
+    offset = (page - 1) * size
+    rows = list(session.execute(query.limit(size).offset(offset)).all())
+    return _with_total(session, rows, count_query, page, size)
+
+
+def _with_total(session: Session, rows: list[Any], count_query: Select, page: int, size: int) -> Page:
+    offset = (page - 1) * size
+    if len(rows) < size and (rows or page == 1):
+        return Page(rows, page, size, offset + len(rows))  # the last page tells the total itself
+    total, exact = count_up_to(session, count_query, max(COUNT_LIMIT, offset + size))
+    return Page(rows, page, size, total, exact)
+
+
 def _rows(session: Session, query: Select) -> list[tuple[Task, Case]]:
     return [tuple(r) for r in session.execute(query).all()]
 
@@ -70,7 +95,9 @@ def _page(session: Session, where: list[ColumnElement[bool]], count_where: list[
     match, those by id; `count_where` selects the same tasks from the task table alone."""
     page = max(1, page)
     offset = (page - 1) * size
-    base = select(Task, Case).join(Case, Case.id == Task.case_id).where(*where)
+    # A list never shows form contents: a saved draft (up to tens of kB of JSON) stays in the table.
+    base = (select(Task, Case).join(Case, Case.id == Task.case_id).where(*where)
+            .options(defer(Task.form_data), defer(Task.draft_data)))
     rows = _rows(session, base.where(Task.due_at.is_not(None)).order_by(Task.due_at, Task.id)
                  .limit(size).offset(offset))
     if len(rows) < size and undated:
@@ -83,12 +110,7 @@ def _page(session: Session, where: list[ColumnElement[bool]], count_where: list[
         # reads straight from the (…, due_at, id) index (it does not treat `IS NULL` as a constant to sort by).
         rows += _rows(session, base.where(Task.due_at.is_(None)).order_by(Task.due_at, Task.id)
                       .limit(size - len(rows)).offset(undated_offset))
-    if len(rows) < size and (rows or page == 1):
-        return Page(rows, page, size, offset + len(rows))  # the last page tells the total itself
-    limit = max(COUNT_LIMIT, offset + size)
-    counted = select(Task.id).where(*count_where).limit(limit + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    return Page(rows, page, size, min(total, limit), exact=total <= limit)
+    return _with_total(session, rows, select(Task.id).where(*count_where), page, size)
 
 
 def inbox(session: Session, actor: access.Actor, *, step: str | None = None, commune_id: int | None = None,

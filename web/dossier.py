@@ -79,7 +79,7 @@ from engine.models import AuditEntry, Task, User
 from engine.registry import Definition
 from engine.runtime import Engine
 from web.diagram import _parse as parse_diagram  # the one BPMN DI parser: its shapes and edges
-from web.filters import duration, vn_date, vn_datetime
+from web.filters import audit_actions, duration, vn_date, vn_datetime
 
 FONT_PACKAGE = "fonts-dejavu-core"
 FONT_DIR = Path(os.environ.get("CASE56_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
@@ -1272,30 +1272,6 @@ def _size(size: int) -> str:
     return f"{size} B"
 
 
-def _action_labels() -> dict[str, str]:
-    return {
-        "case_opened": _("Mở hồ sơ"),
-        "form_recorded": _("Ghi nhận biểu mẫu"),
-        "task_opened": _("Giao bước"),
-        "task_completed": _("Hoàn thành bước"),
-        "task_cancelled": _("Hủy bước"),
-        "draft_saved": _("Lưu nháp"),
-        "deadline_passed": _("Quá thời hạn"),
-        "reminder": _("Nhắc thời hạn"),
-        "timer_incident": _("Sự cố hẹn giờ"),
-        "case_closed": _("Đóng hồ sơ"),
-        "case_transferred": _("Chuyển hồ sơ"),
-        "case_reopened": _("Mở lại hồ sơ"),
-        "case_view": _("Xem hồ sơ"),
-        "dossier_downloaded": _("Tải hồ sơ PDF"),
-        "attachment_uploaded": _("Thêm tài liệu đính kèm"),
-        "attachment_missing": _("Không tìm thấy tệp đính kèm"),
-        "task_view": _("Xem bước"),
-        "task_viewed": _("Xem bước"),
-        "attachment_downloaded": _("Tải tài liệu đính kèm"),
-    }
-
-
 _DETAIL_KEYS = ("step", "form", "role", "assignee", "due_at", "status", "number", "from", "to", "file_name",
                 "redact", "lang", "via", "open_steps", "kind")
 
@@ -1355,7 +1331,7 @@ def _audit_section(c: _Case, outline: _Outline) -> list[Flowable]:
     rows: list[list[Any]] = [_header_row([_("Số"), _("Thời điểm"), _("Người thực hiện"), _("Hành động"),
                                           _("Chi tiết")], widths)]
     people: dict[str, str] = {}
-    actions, names = _action_labels(), _detail_names()  # translated once, not once per row
+    actions, names = audit_actions(), _detail_names()  # translated once, not once per row
     for entry in c.audit:
         who = people.get(entry.actor) or people.setdefault(entry.actor, c.person(entry.actor))
         rows.append([str(entry.id), vn_datetime(entry.at), _t(who, w[2], 7),

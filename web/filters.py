@@ -1,4 +1,5 @@
-"""Template filters: Vietnamese dates (dd/mm/yyyy), Vietnam time, numbers (1.000), time left or overdue."""
+"""Template filters and display labels: Vietnamese dates (dd/mm/yyyy), Vietnam time, numbers (1.000), time left
+or overdue, what an audit row's action means."""
 
 from __future__ import annotations
 
@@ -49,6 +50,34 @@ def time_left(due: datetime | None, now: datetime | None = None) -> dict[str, ob
     if delta < 0:
         return {"text": _("Quá hạn %(t)s", t=duration(delta)), "state": "overdue"}
     return {"text": _("Còn %(t)s", t=duration(delta)), "state": "soon" if delta < 86400 else "ok"}
+
+
+def audit_actions() -> dict[str, str]:
+    """What each audit action means, in the current language: the case page, the inspector's file and the
+    dossier all read the trail through this one table (translate it once per page, not once per row)."""
+    return {
+        "case_opened": _("Mở hồ sơ"),
+        "form_recorded": _("Ghi nhận biểu mẫu"),
+        "task_opened": _("Giao bước"),
+        "task_completed": _("Hoàn thành bước"),
+        "task_cancelled": _("Hủy bước"),
+        "draft_saved": _("Lưu nháp"),
+        "deadline_passed": _("Quá thời hạn"),
+        "reminder": _("Nhắc thời hạn"),
+        "timer_incident": _("Sự cố hẹn giờ"),
+        "case_closed": _("Đóng hồ sơ"),
+        "case_transferred": _("Chuyển hồ sơ"),
+        "case_reopened": _("Mở lại hồ sơ"),
+        "case_view": _("Xem hồ sơ"),
+        "case_inspect": _("Thanh tra xem hồ sơ"),
+        "dossier_downloaded": _("Tải hồ sơ PDF"),
+        "attachment_uploaded": _("Thêm tài liệu đính kèm"),
+        "attachment_missing": _("Không tìm thấy tệp đính kèm"),
+        "attachment_downloaded": _("Tải tài liệu đính kèm"),
+        "case_step": _("Xem bước"),
+        "task_view": _("Xem bước"),
+        "task_viewed": _("Xem bước"),
+    }
 
 
 def init_app(app: Flask) -> None:

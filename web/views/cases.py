@@ -19,14 +19,14 @@ from sqlalchemy import func, select
 
 import forms
 import web
-from engine import access, casefile, clock, transfers
+from engine import access, casefile, clock, transfers, worklists
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Attachment, Case, OrgUnit, Task, User
 from engine.registry import Definition, Step
 from web import formrender
 from web.diagram import render_svg
 from web.extensions import db
-from web.filters import duration
+from web.filters import audit_actions, duration
 
 bp = Blueprint("cases", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
@@ -45,11 +45,11 @@ def locale() -> str:
 
 def refuse(exc: EngineError) -> tuple[str, int]:
     """An engine refusal as a plain page with its message and status (never a traceback)."""
-    return render_template("cases/error.html", message=exc.message(locale()), status=exc.status), exc.status
+    return render_template("error.html", message=exc.message(locale()), status=exc.status), exc.status
 
 
 def bad_request(message: str) -> tuple[str, int]:
-    return render_template("cases/error.html", message=message, status=400), 400
+    return render_template("error.html", message=message, status=400), 400
 
 
 def int_arg(value: Any, default: int | None = None, *, low: int = 1, high: int = 2**31 - 1) -> int | None:
@@ -172,12 +172,12 @@ def index():
         query = query.where(func.lower(Case.number).like(f"%{escaped.lower()}%", escape="\\"))
     if commune_id:
         query = query.where(Case.commune_id == commune_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(db.session.scalars(query.order_by(Case.received_at.desc(), Case.id.desc())
-                                   .limit(size).offset((page - 1) * size)))
+    # Newest first along the (scope, received_at, id) indexes; counted up to worklists.COUNT_LIMIT.
+    result = worklists.paged(db.session, query.order_by(Case.received_at.desc(), Case.id.desc()),
+                             query.with_only_columns(Case.id), page, size)
+    rows = [row[0] for row in result.rows]
     names = unit_names({c.commune_id for c in rows})
-    return render_template("cases/index.html", rows=rows, names=names, total=total, page=page,
-                           pages=max(1, -(-total // size)), status=status, number=number,
+    return render_template("cases/index.html", rows=rows, names=names, result=result, status=status, number=number,
                            communes=communes if len(communes) > 1 else [], commune_id=commune_id,
                            category=lambda code: choice_label("mau_01", "category", code))
 
@@ -207,18 +207,6 @@ def _audit_summary(details: dict[str, Any], titles: dict[str, str]) -> str:
     return "; ".join(str(p) for p in parts)  # form data in details is never shown here (it may name the informant)
 
 
-AUDIT_ACTIONS = {
-    "case_opened": ("Mở hồ sơ", "Case opened"), "form_recorded": ("Ghi nhận biểu mẫu", "Form recorded"),
-    "task_opened": ("Mở bước", "Step opened"), "task_completed": ("Hoàn thành bước", "Step completed"),
-    "task_cancelled": ("Huỷ bước", "Step cancelled"), "draft_saved": ("Lưu nháp", "Draft saved"),
-    "case_view": ("Xem hồ sơ", "Case viewed"), "case_step": ("Xem bước", "Step viewed"),
-    "task_viewed": ("Xem bước", "Step viewed"), "case_closed": ("Đóng hồ sơ", "Case closed"),
-    "deadline_passed": ("Quá hạn", "Deadline passed"), "case_transferred": ("Chuyển hồ sơ", "Case transferred"),
-    "attachment_uploaded": ("Đính kèm tài liệu", "Attachment uploaded"),
-    "attachment_downloaded": ("Tải tài liệu đính kèm", "Attachment downloaded"),
-}
-
-
 @bp.route("/cases/<int:case_id>")
 @login_required
 def show(case_id: int):
@@ -237,13 +225,13 @@ def show(case_id: int):
     names = person_names({t.completed_by for t in tasks} | {t.assignee for t in tasks}
                          | {a.uploaded_by for a in attachments})
     trail = casefile.audit_trail(db.session, case.id) if actor.role in AUDIT_READERS else None
-    english = locale() == "en"
+    actions = audit_actions()
     manage = access.can_manage_case(actor, case)
     return render_template(
         "cases/show.html", file=file, case=case, tasks=tasks, names=names, titles=titles, documents=documents,
         moves=moves, attachments=attachments, trail=trail, diagram=diagram(case, tasks),
         units=unit_names({case.commune_id} | {c.commune_id for c in file.linked}),
-        audit_label=lambda action: AUDIT_ACTIONS.get(action, (action, action))[1 if english else 0],
+        audit_label=lambda action: actions.get(action, action),
         audit_summary=lambda details: _audit_summary(details or {}, titles),
         category=choice_label("mau_01", "category", case.category),
         can_transfer=manage and case.status == "open",

@@ -17,15 +17,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
-from engine import access, casefile, clock
+from engine import access, casefile, clock, worklists
 from engine.errors import EngineError
 from engine.models import Case, OrgUnit
 from forms.choices import ReportCategory
 from web import formrender
 from web.extensions import db
-from web.filters import duration, vn_datetime
+from web.filters import audit_actions, duration, vn_datetime
 from web.views.cases import (
-    AUDIT_ACTIONS,
     communes_in_scope,
     legal_basis,
     locale,
@@ -147,18 +146,18 @@ def search() -> tuple[str, int]:
             query = query.where(Case.received_at >= _local_start(criteria.received_from))
         if criteria.received_to:
             query = query.where(Case.received_at < _local_start(criteria.received_to + timedelta(days=1)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(criteria.page, pages)
-    cases = db.session.scalars(
-        query.order_by(Case.received_at.desc(), Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all() if not criteria.errors else []
+    # Newest first along the (scope, received_at, id) indexes; counted up to worklists.COUNT_LIMIT.
+    result = worklists.paged(db.session, query.order_by(Case.received_at.desc(), Case.id.desc()),
+                             query.with_only_columns(Case.id), criteria.page, PAGE_SIZE) \
+        if not criteria.errors else worklists.Page([], 1, PAGE_SIZE, 0)
+    cases = [row[0] for row in result.rows]
     names = {c.id: c.name for c in communes}
     rows = [{"case": c, "commune": names.get(c.commune_id, ""), "status": status_label(c.status),
              "category": _category(c.category, lang), "dossier_url": dossier_url(c.id)} for c in cases]
     return render_template(
-        "inspector/search.html", criteria=criteria, rows=rows, total=total if not criteria.errors else 0,
-        page=page, pages=pages, communes=communes, statuses=[(s, status_label(s)) for s in STATUSES],
+        "inspector/search.html", criteria=criteria, rows=rows, result=result,
+        pager_args={k: v for k, v in criteria.args().items() if k != "page"}, communes=communes,
+        statuses=[(s, status_label(s)) for s in STATUSES],
         categories=ReportCategory.items(lang),
     ), 400 if criteria.errors else 200
 
@@ -172,9 +171,6 @@ def _category(code: str, lang: str) -> str:
 
 AUDIT_DETAIL_KEYS = ("step", "form", "status", "number", "commune", "role", "assignee", "due_at", "to_commune",
                      "linked_case", "file_name", "rows")
-
-
-ACTIONS = {**AUDIT_ACTIONS, "case_inspect": ("Thanh tra xem hồ sơ", "Inspector review")}
 
 
 def _audit_summary(details: dict[str, Any], titles: dict[str, str]) -> str:
@@ -200,9 +196,8 @@ def case_file(case_id: int) -> str:
     } for e in file.timeline]
     titles = {e.task.step: step_title(e.task) for e in file.timeline}
     documents = [{"task": t, "title": step_title(t), "form": rendered_form(t, actor)} for t in file.forms()]
-    english = locale() == "en"
-    trail = [{"entry": a, "summary": _audit_summary(a.details or {}, titles),
-              "action": ACTIONS.get(a.action, (a.action, a.action))[1 if english else 0]}
+    actions = audit_actions()
+    trail = [{"entry": a, "summary": _audit_summary(a.details or {}, titles), "action": actions.get(a.action, a.action)}
              for a in casefile.audit_trail(db.session, case_id)]
     return render_template(
         "inspector/case.html", file=file, case=file.case, timeline=timeline, documents=documents, trail=trail,
