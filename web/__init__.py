@@ -50,11 +50,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Built once per process: parsing the BPMN, the deadline rules and the calendar is start-up work.
     app.extensions["case56_engine"] = app.config.get("CASE56_ENGINE") or Engine()
 
-    from web import auth, cli, filters, security
+    from web import auth, cli, errors, filters, security
 
     auth.init_app(app)
     filters.init_app(app)
     security.init_app(app)
+    errors.init_app(app)
     cli.init_app(app)
     from web.views import register_blueprints
 

@@ -7,6 +7,7 @@ here every page each role can reach is crawled, and responses of each other kind
 
 from __future__ import annotations
 
+import html
 import re
 from collections import deque
 from urllib.parse import urlsplit
@@ -110,18 +111,34 @@ def test_headers_on_static_api_errors_and_refusals(app):
     assert responses["static js"].mimetype == "text/javascript"
     assert responses["API without token"].mimetype == "application/json"
     assert responses["PDF"].mimetype == "application/pdf"
+    # Refusals in the browser are the app's own pages, in the user's language, with the way back.
+    pages = {name: html.unescape(responses[name].get_data(as_text=True))
+             for name in ("unknown page", "wrong method", "missing CSRF")}
+    assert "Không tìm thấy trang hoặc hồ sơ này" in pages["unknown page"]
+    assert "Trang này không nhận yêu cầu kiểu này." in pages["wrong method"]
+    assert "biểu mẫu không được gửi đi" in pages["missing CSRF"]
+    assert all('href="/"' in page and "Not Found" not in page and "Bad Request" not in page for page in pages.values())
 
 
-def test_an_unexpected_error_is_the_plain_500_page_without_a_traceback(app):
+def test_error_pages_speak_english_to_english_users(app):
+    officer = client_for(app, "canbo")
+    officer.post("/language", data={"locale": "en", "csrf_token": token(officer.get("/").get_data(as_text=True))})
+    missing = html.unescape(officer.get("/no/such/page").get_data(as_text=True))
+    refused = html.unescape(officer.post("/language", data={"locale": "vi"}).get_data(as_text=True))
+    assert "This page or case does not exist, or it is outside your scope." in missing
+    assert "nothing was saved" in refused and "CSRF" not in refused
+
+
+def test_an_unexpected_error_is_the_apps_500_page_without_a_traceback(app):
     def boom():
         raise RuntimeError("secret detail: connection string postgresql://user:password@db")
 
-    app.add_url_rule("/_test/boom", "test_boom", boom)  # test-only route, on this test's app only
+    app.add_url_rule("/_test/failure", "test_failure", boom)  # test-only route, on this test's app only
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: TESTING would re-raise it into the test
-    response = client_for(app, "canbo").get("/_test/boom")
+    response = client_for(app, "canbo").get("/_test/failure")
     assert response.status_code == 500 and response.mimetype == "text/html"
     body = response.get_data(as_text=True)
-    assert "Internal Server Error" in body
+    assert "Lỗi hệ thống" in body and "không có gì được lưu" in body and 'href="/"' in body  # the app's own page
     for leak in ("Traceback", "RuntimeError", "secret detail", "password", "boom", "werkzeug", "File \""):
         assert leak not in body, leak
     assert not app.debug and not app.config["DEBUG"]

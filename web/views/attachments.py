@@ -111,7 +111,7 @@ def upload(case_id: int):
 def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
     """A request over MAX_CONTENT_LENGTH is refused while the form is read (before any view, by the CSRF
     check): say why in words rather than with a bare error page. In practice only uploads get this big."""
-    return render_template("cases/error.html", message=_messages()["too_large"], status=413), 413
+    return render_template("error.html", message=_messages()["too_large"], status=413), 413
 
 
 def _form(case: Case, task_choices: list[tuple[int, str]], values: dict[str, Any], errors: dict[str, str]) -> str:
@@ -133,7 +133,7 @@ def download(attachment_id: int):
                      {"attachment": row.id, "sha256": row.sha256})
         db.session.commit()
         message = _("Tệp đính kèm không còn nguyên vẹn hoặc đã bị xoá khỏi kho lưu trữ; hãy báo quản trị viên.")
-        return render_template("cases/error.html", message=message, status=410), 410
+        return render_template("error.html", message=message, status=410), 410
     audit.append(db.session, actor.username, "attachment_downloaded", case.id,
                  {"attachment": row.id, "file_name": row.file_name, "sha256": row.sha256})
     db.session.commit()
