@@ -80,6 +80,17 @@ class User(Base):
     org_unit: Mapped[OrgUnit | None] = relationship()
 
 
+class UnknownLogin(Base):
+    """Failed log-ins under a name no account has, counted like an account's own (`User.failed_logins`,
+    `User.locked_until`), so the lock-out message never tells which names exist."""
+
+    __tablename__ = "unknown_login"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)  # lower-cased
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ProcessVersion(Base):
     """One distinct BPMN definition; running cases keep the version they started with."""
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import access, audit, clock, worklists
-from engine.models import User
+from engine.models import UnknownLogin, User
 from web.extensions import db, login_manager
 
 MAX_FAILURES = 5
@@ -70,6 +71,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("inbox.index")
 
 
+def _unknown(username: str, now: datetime) -> UnknownLogin | None:
+    """The failure counter of a name no account has (None for a name no account could have)."""
+    name = username.lower()
+    if not name or len(name) > 80 or "\x00" in name:
+        return None
+    row = db.session.get(UnknownLogin, name)
+    if row is None:
+        # Forget names not tried for a day, so guessing many names cannot grow the table without end.
+        db.session.execute(delete(UnknownLogin).where(UnknownLogin.last_failed_at < now - timedelta(days=1)))
+        row = UnknownLogin(name=name, failed_logins=0)
+        db.session.add(row)
+    row.last_failed_at = now
+    return row
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -82,20 +98,27 @@ def login():
         user = (db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
                 if "\x00" not in username else None)
         now = clock.now()
-        if user is not None and user.locked_until and user.locked_until > now:
+        # Failures are counted per name, whether an account has it or not (UnknownLogin), so a lock-out
+        # reads the same for both and does not tell which names exist.
+        counter = user if user is not None else _unknown(username, now)
+        if counter is not None and counter.locked_until and counter.locked_until > now:
             check_password_hash(_DUMMY_HASH, password)
             # Minutes left, rounded up: "15" right after the lock, "1" in its last minute.
             error = _("Tài khoản tạm khoá do đăng nhập sai nhiều lần. Hãy thử lại sau %(m)s phút.",
-                      m=max(1, math.ceil((user.locked_until - now).total_seconds() / 60)))
+                      m=max(1, math.ceil((counter.locked_until - now).total_seconds() / 60)))
         elif user is None or not user.active or not check_password_hash(user.password_hash, password):
             if user is None:
                 check_password_hash(_DUMMY_HASH, password)
-            else:
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILURES:
-                    user.locked_until, user.failed_logins = now + LOCK_FOR, 0
-                    audit.append(db.session, user.username, "login_locked", None, {"ip": request.remote_addr})
-                db.session.commit()
+            if counter is not None:
+                counter.failed_logins += 1
+                if counter.failed_logins >= MAX_FAILURES:
+                    counter.locked_until, counter.failed_logins = now + LOCK_FOR, 0
+                    if user is not None:
+                        audit.append(db.session, user.username, "login_locked", None, {"ip": request.remote_addr})
+                try:
+                    db.session.commit()
+                except IntegrityError:  # two first failures under one unknown name at once: one is counted
+                    db.session.rollback()
             error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
         else:
             user.failed_logins, user.locked_until = 0, None
