@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
@@ -31,6 +31,7 @@ Fields = list[dict[str, Any]]
 MAX_ROWS = 200  # also bounded by each list's own max_items
 MAX_DRAFT_TEXT = 20_000  # a draft keeps what was typed, within reason
 _ISO_WITH_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def describe(name: str, version: int | None = None, locale: str = "vi", *, hide: frozenset[str] = frozenset(),
@@ -187,8 +188,10 @@ def _input_text(field: dict[str, Any], value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if field["type"] == "datetime" and isinstance(value, str) and _ISO_WITH_ZONE.fullmatch(value):
-        # <input type="datetime-local"> shows Vietnam time without a zone.
-        return clock.local(datetime.fromisoformat(value.replace("Z", "+00:00"))).strftime("%Y-%m-%dT%H:%M")
+        # Shown as typed: Vietnam time, dd/mm/yyyy hh:mm.
+        return clock.local(datetime.fromisoformat(value.replace("Z", "+00:00"))).strftime("%d/%m/%Y %H:%M")
+    if field["type"] == "date" and isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
     return str(value)
 
 

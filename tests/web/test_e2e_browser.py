@@ -35,11 +35,12 @@ def server(app):
 
 
 def _moment(minutes_ago: int = 5) -> str:
-    return clock.local(clock.now() - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M")
+    """As an officer types it: dd/mm/yyyy hh:mm, Vietnam time."""
+    return clock.local(clock.now() - timedelta(minutes=minutes_ago)).strftime("%d/%m/%Y %H:%M")
 
 
 def _day(days: int = 0) -> str:
-    return (clock.local(clock.now()) + timedelta(days=days)).date().isoformat()
+    return (clock.local(clock.now()) + timedelta(days=days)).strftime("%d/%m/%Y")
 
 
 class Person:

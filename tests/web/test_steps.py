@@ -50,7 +50,9 @@ def test_step_page_shows_law_deadline_form_and_history(app):
                  "verified_at", "verifier_name"):
         assert f'name="{name}"' in page
     assert "Bắt buộc khi “Thông tin có căn cứ” = “Không”." in page
-    assert 'type="datetime-local"' in page and 'value="complete"' in page and 'value="draft"' in page
+    # Moments are typed dd/mm/yyyy hh:mm whatever the browser's language (no native picker: mm/dd/yyyy in English).
+    assert 'placeholder="dd/mm/yyyy hh:mm"' in page and 'type="datetime-local"' not in page
+    assert 'value="complete"' in page and 'value="draft"' in page
     assert f'name="_version" value="{case_of(app, case_id).version}"' in page
     # The earlier step (the report, Mẫu 01) in view, informant included for the handling officer.
     assert "Tiếp nhận thông tin (Mẫu số 01)" in page and "Nguyễn Văn An" in page and "Trần Thị Bình" in page
