@@ -88,12 +88,16 @@ def measure(synthetic: Synthetic, repeat: int = 200) -> dict[str, tuple[list[flo
     }
 
 
+def size_label(cases: int) -> str:
+    return f"{cases // 1_000_000}M" if cases >= 1_000_000 else f"{cases // 1000}k"
+
+
 def run(sizes: tuple[int, ...] = (1_000, 10_000), pg_url: str | None = None, repeat: int = 200,
         log: Callable[[str], None] = print, databases: dict[str, tuple[str, int]] | None = None,
-        ) -> list[dict[str, Any]]:
+        kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Measure at each size; `databases` receives each backend's (url, cases) at the largest size."""
     rows: list[dict[str, Any]] = []
-    kinds = ["sqlite"] + (["postgresql"] if pg_url else [])
+    kinds = kinds or ("sqlite", *(("postgresql",) if pg_url else ()))
     for kind in kinds:
         url = fresh_database(kind, "bench_queries", **({"pg_url": pg_url} if pg_url else {}))
         synthetic = Synthetic(url).prepare()
@@ -114,7 +118,7 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000), pg_url: str | None = None, rep
         for first in sizes[:-1] if len(sizes) > 2 else sizes[:1]:
             for name in by_size[first]:
                 growth = percentile(by_size[last][name][0], 0.95) / percentile(by_size[first][name][0], 0.95)
-                rows.append({"measure": f"{name}: growth p95({last // 1000}k)/p95({first // 1000}k)", "db": kind,
+                rows.append({"measure": f"{name}: growth p95({size_label(last)})/p95({size_label(first)})", "db": kind,
                              "ratio": round(growth, 2)})
         synthetic.session_factory.kw["bind"].dispose()
         if databases is not None:
