@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from engine import clock
 from engine.models import AuditEntry, AuditHead
@@ -38,10 +38,14 @@ def digest(prev_hash: str, entry_id: int, case_id: int | None, at: datetime, act
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def append(session: Session, actor: str, action: str, case_id: int | None = None,
+def append(session: Session | scoped_session, actor: str, action: str, case_id: int | None = None,
            details: dict[str, Any] | None = None, at: datetime | None = None) -> None:
     """Add one audit row to the current transaction: it is written when (and only if) that commits."""
     details = json.loads(json.dumps(details or {}, default=str))  # JSON-native, as it will be read back
+    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's db.session: the request's own session
+        session = session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any statement still drops the row (no connection yet)
     session.info.setdefault(_QUEUE, []).append((case_id, at or clock.now(), actor, action, details))
 
 
@@ -94,13 +98,11 @@ def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """A savepoint rolled back: drop the rows queued since it began (a whole transaction: see `_forget`)."""
     if previous.nested:
         mark = session.info.get(_MARKS, {}).pop(id(previous), None)
         if mark is not None and _QUEUE in session.info:
             del session.info[_QUEUE][mark:]
-    else:
-        session.info.pop(_QUEUE, None)
-        session.info.pop(_MARKS, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -108,8 +110,6 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended: committed rows are written, others dropped
         session.info.pop(_QUEUE, None)
         session.info.pop(_MARKS, None)
-    elif transaction.nested:
-        session.info.get(_MARKS, {}).pop(id(transaction), None)
 
 
 @dataclass

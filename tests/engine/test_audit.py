@@ -64,3 +64,30 @@ def test_concurrent_appends_never_fork_the_chain(session_factory):
     with session_factory() as s:
         assert audit.verify(s) == []
         assert s.execute(text("SELECT count(*) FROM audit")).scalar() == 40
+
+
+def _rows(session) -> list[tuple[int, str]]:
+    return [tuple(r) for r in session.execute(text("SELECT id, actor FROM audit ORDER BY id"))]
+
+
+def test_rows_are_written_as_the_transaction_commits_with_consecutive_ids(session):
+    audit.append(session, "a", "case_viewed")
+    audit.append(session, "b", "case_viewed")
+    assert audit.pending(session) == 2 and _rows(session) == []  # queued: the head is not locked yet
+    session.commit()
+    assert _rows(session) == [(1, "a"), (2, "b")] and audit.pending(session) == 0
+    assert audit.verify(session) == []
+
+
+def test_a_rolled_back_transaction_or_savepoint_leaves_nothing_in_the_trail(session):
+    audit.append(session, "lost", "case_viewed")
+    session.rollback()
+    audit.append(session, "kept", "case_viewed")
+    savepoint = session.begin_nested()
+    audit.append(session, "lost in savepoint", "case_viewed")
+    savepoint.rollback()
+    with session.begin_nested():  # a released savepoint keeps its rows for the real commit
+        audit.append(session, "kept in savepoint", "case_viewed")
+    session.commit()
+    assert _rows(session) == [(1, "kept"), (2, "kept in savepoint")]
+    assert audit.verify(session) == []
