@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := chromium fonts-dejavu-core poppler-utils
+BENCH_APT_PACKAGES := wrk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test setup system venv lint bench clean
@@ -22,7 +23,7 @@ setup: system venv
 # Debian packages: a browser for the end-to-end tests, a font that covers Vietnamese for PDFs,
 # poppler for reading PDFs back as pictures. Skipped when already installed.
 system:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -40,7 +41,9 @@ $(BIN)/case56: pyproject.toml
 lint: venv
 	$(BIN)/ruff check engine forms web tests bench
 
+# The HTTP measurement drives the app with wrk (Debian's package).
 bench: venv
+	$(MAKE) system EXTRA_APT_PACKAGES="$(BENCH_APT_PACKAGES)"
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
