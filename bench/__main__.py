@@ -88,8 +88,8 @@ reads at most 25 rows and 1,025 index entries whatever the size of the country's
 holds 2–4 tasks and a province's lists are short: the page is not full, so there are fewer rows to load and
 no count query at all; from 10,000 cases on pages are full and counted (up to the limit). The
 "p95(100k)/p95(10k)" rows show the growth of the data alone. The officer's ratio over 1,000 divides ~1.3 ms
-by a p95 of 0.6–1.2 ms, which a few scheduler delays move: in the four full runs of 23/11/2026 (the same
-code but for the last run's defer of draft JSON) it was 2.15, 1.25, 2.46 and 1.55 on SQLite and 2.17,
+by a p95 of 0.6–1.2 ms, which a few scheduler delays move: in the four full runs of 23/11/2026 (the
+first without the work lists' defer of draft JSON) it was 2.15, 1.25, 2.46 and 1.55 on SQLite and 2.17,
 0.69, 1.48 and 0.99 on PostgreSQL — above 2 in three of those eight. Its 100k/10k ratio stayed between 0.48
 and 1.17. The 10,000 timers with 4 workers took 25.3, 21.0, 23.4, 24.9 s on SQLite and 26.1, 25.6, 28.3,
 26.7 s on PostgreSQL in the same runs.
