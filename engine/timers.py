@@ -2,8 +2,9 @@
 
 A worker first *claims* a batch of due rows in a short transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
 workers never take the same rows; SQLite: one writer at a time), then fires the batch's reminders together
-in one transaction (they change no workflow) and each deadline in its own transaction that marks it fired. A deadline is fired by SpiffWorkflow itself (`refresh_timers`), in
-the same transaction as the case version bump, so a row whose case was changed meanwhile is simply retried;
+in one transaction (they change no workflow) and each deadline in its own transaction that marks it fired.
+A deadline is fired by SpiffWorkflow itself (`refresh_timers`), in the same transaction as the case version
+bump, so a row whose case was changed meanwhile is simply retried;
 a row that keeps failing becomes an incident after `max_attempts` and stops blocking the others.
 """
 
