@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from web.api.errors import API_ROOT
+from web.api.errors import API_ROOT, from_http
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,7 @@ def message_for(error: HTTPException) -> str:
 def page(error: HTTPException) -> tuple[str, int] | Response:
     status = error.code or 500
     if request.path.startswith(API_ROOT):  # reached only for errors outside the API's own blueprints
-        from web.api.errors import _from_http
-
-        return _from_http(error)
+        return from_http(error)
     message = message_for(error)
     try:
         return render("error.html", message=message, status=status), status

@@ -104,7 +104,8 @@ def payload(status: int, code: str, message: str, errors: dict[str, Any] | None 
     return response
 
 
-def _from_http(error: HTTPException) -> Response:
+def from_http(error: HTTPException) -> Response:
+    """An HTTP error (routing, webargs, abort) as the API's JSON error body; also used by web/errors.py."""
     status = error.code or 500
     code, message = _status_text(status)
     errors: dict[str, Any] = {}
@@ -134,7 +135,7 @@ def _handle(error: Exception) -> Response:
             log.exception("API error", exc_info=original)
         return payload(500, *_status_text(500))
     if isinstance(error, HTTPException):
-        return _from_http(error)
+        return from_http(error)
     log.exception("API error", exc_info=error)
     return payload(500, *_status_text(500))
 
@@ -155,5 +156,5 @@ def init_app(app: Flask) -> None:
         if error is None or not request.path.startswith(API_ROOT):
             return None
         if isinstance(error, HTTPException) and (error.code or 0) >= 400:
-            return _from_http(error)
+            return from_http(error)
         return None
