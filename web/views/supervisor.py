@@ -141,16 +141,15 @@ def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[
     """The supervisor's oldest open escalation tasks, each with the late step it was opened for, and how many
     there are (counted on the task table alone)."""
     late_step = aliased(Task)
+    mine = (Task.state == "ready", Task.escalates_task_id.is_not(None), Task.role == "supervisor",
+            access.task_filter(actor))
     base = (
         select(Task, Case, late_step).join(Case, Case.id == Task.case_id)
-        .join(late_step, late_step.id == Task.escalates_task_id)
-        .where(Task.state == "ready", Task.escalates_task_id.is_not(None), Task.role == "supervisor",
-               access.task_filter(actor))
+        .join(late_step, late_step.id == Task.escalates_task_id).where(*mine)
     )
     rows = db.session.execute(base.order_by(Task.created_at, Task.id).limit(ESCALATIONS_SHOWN)).all()
     total = len(rows) if len(rows) < ESCALATIONS_SHOWN else db.session.scalar(
-        select(func.count()).select_from(Task).where(Task.state == "ready", Task.escalates_task_id.is_not(None),
-                                                     Task.role == "supervisor", access.task_filter(actor))) or 0
+        select(func.count()).select_from(Task).where(*mine)) or 0
     return [{
         "task": task, "case": case, "case_url": case_url(case.id), "commune": names.get(case.commune_id, ""),
         "title": step_title(task), "step": late, "step_title": step_title(late),
