@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from engine import clock
-from engine.models import AuditEntry, Base, Case, OrgUnit, Task, User
+from engine.models import AuditEntry, Base, Case, Task, User
 from tests.conftest import FAST_HASH
+from tests.web.casework_kit import add_other_province
 from web import demo
 from web.api import tokens
 from web.extensions import db
@@ -68,12 +69,7 @@ def last_audit_id(app: Flask) -> int:
 def seed_other_province(app: Flask) -> None:
     """Province T02 with one commune and its people (password demo.DEMO_PASSWORD)."""
     with app.app_context():
-        province = OrgUnit(code="T02", name="Tỉnh Thứ Hai", kind="province")
-        db.session.add(province)
-        db.session.flush()
-        commune = OrgUnit(code="T02-X01", name="Xã Tỉnh Hai", kind="commune", parent_id=province.id)
-        db.session.add(commune)
-        db.session.flush()
+        province, commune = add_other_province(db.session)
         units = {"T02": province, "T02-X01": commune}
         for username, role, unit in OTHER_PROVINCE:
             db.session.add(User(username=username, full_name=f"Người dùng {username}", role=role,

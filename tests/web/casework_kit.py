@@ -10,9 +10,21 @@ from typing import Any
 from sqlalchemy import select
 
 from engine import clock
-from engine.models import AuditEntry, Case, Task
+from engine.models import AuditEntry, Case, OrgUnit, Task
 from web import demo
 from web.extensions import db
+
+
+def add_other_province(session, name: str = "Tỉnh Thứ Hai",
+                       commune_name: str = "Xã Tỉnh Hai") -> tuple[OrgUnit, OrgUnit]:
+    """Province T02 with its commune T02-X01 (flushed, not committed): the "elsewhere" of scope tests."""
+    province = OrgUnit(code="T02", name=name, kind="province")
+    session.add(province)
+    session.flush()
+    commune = OrgUnit(code="T02-X01", name=commune_name, kind="commune", parent_id=province.id)
+    session.add(commune)
+    session.flush()
+    return province, commune
 
 
 def token(page: str) -> str:

@@ -18,7 +18,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine import access, clock
-from engine.models import OrgUnit, Task
+from engine.models import Task
+from tests.web.casework_kit import add_other_province
 from web import demo
 from web.extensions import db
 
@@ -69,11 +70,7 @@ def _world(app, case_engine) -> dict[str, dict[str, object]]:
     """Three cases (two communes of T01, one of T02), each with its verification step; the X01 and T02 ones
     received 13 hours ago, so their 12-hour limit passed and a supervisor's escalation is open."""
     with app.app_context():
-        province = OrgUnit(code="T02", name="Tỉnh Khác", kind="province")
-        db.session.add(province)
-        db.session.flush()
-        commune = OrgUnit(code="T02-X01", name="Xã Tỉnh Khác", kind="commune", parent_id=province.id)
-        db.session.add(commune)
+        province, commune = add_other_province(db.session, "Tỉnh Khác", "Xã Tỉnh Khác")
         db.session.commit()
         people = demo.cast(db.session)
         other_intake = access.Actor("tiepnhan_t02", "intake", commune.id, province.id)

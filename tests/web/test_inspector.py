@@ -8,7 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine import clock
-from engine.models import AuditEntry, Case, OrgUnit
+from engine.models import AuditEntry, Case
+from tests.web.casework_kit import add_other_province
 from web.extensions import db
 from web.views import inspector
 
@@ -105,11 +106,7 @@ def test_case_outside_the_province_is_not_found(app, login, case_engine):
     from web import demo
 
     with app.app_context():
-        province = OrgUnit(code="T02", name="Tỉnh khác", kind="province")
-        db.session.add(province)
-        db.session.flush()
-        commune = OrgUnit(code="T02-X01", name="Xã khác", kind="commune", parent_id=province.id)
-        db.session.add(commune)
+        province, commune = add_other_province(db.session, "Tỉnh khác", "Xã khác")
         db.session.commit()
         intake = access.Actor("tiepnhan2", "intake", commune.id, province.id)
         other = case_engine.open_case(db.session, intake, "T02-X01", demo.sample("mau_01", clock.now()))
