@@ -16,8 +16,10 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import BpmnValidator, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,18 @@ NS = {
 }
 ROLES = ("intake", "officer", "chairman", "partner", "supervisor")
 _DEADLINE = re.compile(r"""^\s*deadline\(\s*["']([A-Za-z0-9_]+)["']\s*\)\s*$""")
+
+
+# SpiffWorkflow's converters, used here only to restore the specs the parser made (see `_restored`).
+_SPEC_CODEC = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG)).registry
+
+
+def _restored(spec: BpmnProcessSpec) -> BpmnProcessSpec:
+    """The spec as SpiffWorkflow's serializer restores it. Its spec restore also wires runtime behaviour that a
+    freshly parsed spec only gets when a task first runs (a multi-instance child's completion is connected to
+    its parent there): specs taken straight from the parser made a workflow loaded in a fresh process
+    strand its intervention. Restored once per process version, so every load behaves the same."""
+    return _SPEC_CODEC.restore(_SPEC_CODEC.convert(spec))
 
 
 class ProcessError(ValueError):
@@ -161,8 +175,8 @@ def load_definition(xml: str | bytes, file_name: str, rules: Rules, process_id: 
     parser = SpiffBpmnParser(validator=BpmnValidator())
     try:
         parser.add_bpmn_xml(etree.fromstring(raw), filename=file_name)
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        spec = _restored(parser.get_spec(process_id))
+        subprocess_specs = {name: _restored(sub) for name, sub in parser.get_subprocess_specs(process_id).items()}
     except ValidationException as exc:
         where = f"{file_name}: <{exc.tag} id={exc.id!r}> (line {exc.line_number})" if exc.id else file_name
         raise ProcessError(f"{where}: {exc}") from None
