@@ -108,7 +108,7 @@ class Engine:
             session.add(CaseWorkflow(case_id=case.id, **values))
 
     @contextmanager
-    def _transaction(self, session: Session) -> Iterator[None]:
+    def transaction(self, session: Session) -> Iterator[None]:
         """Commit on success; on any failure roll everything back, reporting lost races as Conflict."""
         session.expire_all()  # decide on the database's state, never on objects cached by an earlier call
         try:
@@ -142,7 +142,7 @@ class Engine:
                             "You may not record reports for this commune.")
         for _attempt in range(5):
             try:
-                with self._transaction(session):
+                with self.transaction(session):
                     return self._open(session, actor, commune, mau_01, linked_case, reopen)
             except IntegrityError as exc:  # two reports numbered at once in one commune: number again
                 if "case_counter" not in str(exc) and "uq_case_number" not in str(exc):
@@ -188,17 +188,17 @@ class Engine:
             "case": {"number": number, "commune": commune.code},
         })
         start = next(s for s in definition.steps.values() if s.step == "receive")
-        self._record(session, case, start, f"open-{case.id}", actor, mau_01, now, definition)
+        self.record_form(session, case, start, f"open-{case.id}", actor, mau_01, now, definition)
         if reopen is not None:
             reopen_step = Step("reopen", "reopen", "Mở lại hồ sơ (liên kết)", "Reopening (linked case)",
                                "reopen", actor.role, "Điều 25 NĐ 56/2017/NĐ-CP", "")
-            self._record(session, case, reopen_step, f"reopen-{case.id}", actor, reopen, now, definition)
+            self.record_form(session, case, reopen_step, f"reopen-{case.id}", actor, reopen, now, definition)
         audit.append(session, actor.username, "case_opened", case.id,
                      {"number": number, "commune": commune.code, "linked_case": case.linked_case_id}, now)
-        self._advance(session, case, workflow, definition, actor, now)
+        self.advance(session, case, workflow, definition, actor, now)
         return case
 
-    def _record(self, session: Session, case: Case, step: Step, spiff_id: str, actor: access.Actor,
+    def record_form(self, session: Session, case: Case, step: Step, spiff_id: str, actor: access.Actor,
                 data: dict[str, Any], now: datetime, definition: Definition) -> Task:
         """A completed row for a form filled outside a user task (the report, a transfer, a reopening)."""
         row = Task(case_id=case.id, spiff_id=spiff_id, step=step.step, title=step.title_vi, role=step.role,
@@ -225,7 +225,7 @@ class Engine:
 
     def _complete(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any],
                   expected_version: int | None, locale: str) -> Task:
-        with self._transaction(session):
+        with self.transaction(session):
             task, case = self._task_for_change(session, actor, task_id, expected_version)
             workflow = self.load_workflow(session, case)
             spiff_task = workflow.get_task_from_id(uuid.UUID(task.spiff_id))
@@ -248,12 +248,12 @@ class Engine:
             audit.append(session, actor.username, "task_completed", case.id,
                          {"task": task.id, "step": task.step, "form": task.form, "data": clean}, now)
             definition = self.registry.for_version(session, case.process_version_id)
-            self._advance(session, case, workflow, definition, actor, now)
+            self.advance(session, case, workflow, definition, actor, now)
             return task
 
     def save_draft(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any]) -> Task:
         """Keep the user's unfinished input (unvalidated) without touching the workflow."""
-        with self._transaction(session):
+        with self.transaction(session):
             task, case = self._task_for_change(session, actor, task_id, None)
             task.draft_data, task.draft_saved_at = data, clock.now()
             audit.append(session, actor.username, "draft_saved", case.id, {"task": task.id, "step": task.step})
@@ -282,7 +282,7 @@ class Engine:
         return task, case
 
     # -- advancing and syncing -----------------------------------------------------------------------
-    def _advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
+    def advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
                  actor: access.Actor, now: datetime) -> None:
         """Run engine steps and timers, then make the task and timer rows and the case row agree."""
         self.refresh_calendar(session)  # deadlines computed below follow the administrators' days

@@ -111,7 +111,7 @@ def fire_reminders(engine: Engine, session: Session, timer_ids: list[int], worke
 
     A reminder changes no workflow, so a batch of them costs a few statements in all instead of a
     transaction each."""
-    with engine._transaction(session):
+    with engine.transaction(session):
         now = clock.now()
         fired = session.execute(
             _mark_fired(worker, now, Timer.id.in_(timer_ids), Timer.kind == "reminder")
@@ -128,7 +128,7 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
     The row is marked fired first, by a conditional UPDATE, so of two workers that somehow hold the same
     row only one proceeds; the firing then commits with the case version bump, or not at all.
     """
-    with engine._transaction(session):
+    with engine.transaction(session):
         now = clock.now()
         marked = session.execute(
             _mark_fired(worker, now, Timer.id == timer_id)
@@ -145,7 +145,7 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
         workflow = engine.load_workflow(session, case)
         definition = engine.registry.for_version(session, case.process_version_id)
         case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
-        engine._advance(session, case, workflow, definition, SYSTEM, now)
+        engine.advance(session, case, workflow, definition, SYSTEM, now)
         boundary = workflow.get_task_from_id(uuid.UUID(spiff_id))
         if boundary is not None and boundary.state == TaskState.WAITING:
             raise _NotDue(timer_id)
@@ -154,7 +154,7 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
 
 def _release(engine: Engine, session: Session, timer_id: int, error: str | None, max_attempts: int) -> bool:
     """Record a failed attempt; returns True when the timer became an incident."""
-    with engine._transaction(session):
+    with engine.transaction(session):
         timer = session.get(Timer, timer_id)
         if timer is None:
             return False

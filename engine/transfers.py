@@ -42,7 +42,7 @@ def transfer(engine: Any, session: Session, actor: access.Actor, case_id: int, d
     page opened before the move cannot change it afterwards, and everything commits together or not at all.
     """
     clean = forms.validate("transfer", data, locale=locale)
-    with engine._transaction(session):
+    with engine.transaction(session):
         case = _case_for(session, actor, case_id)
         if expected_version is not None and case.version != expected_version:
             raise Conflict("Hồ sơ đã thay đổi kể từ khi bạn mở trang; không có thay đổi nào được lưu. "
@@ -66,7 +66,7 @@ def transfer(engine: Any, session: Session, actor: access.Actor, case_id: int, d
         step = Step("transfer", "transfer", TRANSFER_STEP[0], TRANSFER_STEP[1], "transfer", actor.role,
                     forms.get("transfer").article, "")
         # Recorded before the move: the transfer is an act of the commune that held the case.
-        engine._record(session, case, step, f"transfer-{uuid.uuid4().hex[:24]}", actor, clean, now, definition)
+        engine.record_form(session, case, step, f"transfer-{uuid.uuid4().hex[:24]}", actor, clean, now, definition)
         moved = session.execute(
             update(Task).where(Task.case_id == case.id, Task.state == "ready")
             .values(commune_id=target.id, province_id=target.parent_id)
