@@ -1,5 +1,6 @@
-"""`case56 check`: is the database consistent? Every case's workflow loads, the task table agrees with the
-workflow state, every pending timer is recorded, the audit chain is intact."""
+"""`case56 check`: is the database consistent and is every case live? Every case's workflow loads, the task
+table agrees with the workflow state, every pending timer is recorded, no case is stranded (engine.liveness),
+the audit chain is intact."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, liveness
 from engine.models import Case, Task, Timer
 from engine.runtime import Engine
 
@@ -24,14 +25,21 @@ def check(engine: Engine, session: Session, batch: int = 200) -> Iterator[str]:
             break
         for case in cases:
             last_id = case.id
-            yield from _check_case(engine, session, case)
+            yield from check_case(engine, session, case)
         session.expunge_all()
     for problem in audit.verify(session):
         yield f"audit row {problem.entry_id}: {problem.message}"
 
 
+def check_case(engine: Engine, session: Session, case: Case) -> list[str]:
+    """Every problem of one case (empty: consistent and live)."""
+    return list(_check_case(engine, session, case))
+
+
 def _check_case(engine: Engine, session: Session, case: Case) -> Iterator[str]:
     where = f"case {case.number} (id {case.id})"
+    for problem in liveness.problems(session, case):
+        yield f"{where}: stranded: {problem.en} / {problem.vi}"
     try:
         workflow = engine.load_workflow(session, case)
     except Exception as exc:  # noqa: BLE001 - any failure to load is the finding
@@ -51,3 +59,6 @@ def _check_case(engine: Engine, session: Session, case: Case) -> Iterator[str]:
         yield f"{where}: waiting timer {missing} is not recorded in the timer table"
     for extra in sorted(pending - waiting):
         yield f"{where}: timer row {extra} waits for a timer the workflow no longer has"
+    if case.status == "open" and not workflow.is_completed() and not ready and not workflow.waiting_events():
+        yield (f"{where}: stranded: nothing in the workflow waits (no ready step, no waiting event) / "
+               "không có gì trong quy trình đang chờ (không có bước sẵn sàng, không có sự kiện chờ)")

@@ -69,6 +69,9 @@ class Step:
     rule: str | None = None
     escalates: str | None = None
     assignee_expr: str | None = None
+    # A step on a track that goes on after the case closes (the police track, Art. 25.3): closing the case
+    # cancels every other open step.
+    track: str | None = None
 
 
 @dataclass
@@ -159,7 +162,7 @@ def _steps(file_name: str, root: etree._Element, rules: Rules) -> dict[str, Step
             title_en=props.get("title_en", node.get("name", "")), form=form, role=role,
             article=props.get("article", ""), instructions=(instructions.text or "").strip()
             if instructions is not None else "", rule=timers.get(node.get("id")),
-            escalates=props.get("escalates"), assignee_expr=props.get("assignee_expr"),
+            escalates=props.get("escalates"), assignee_expr=props.get("assignee_expr"), track=props.get("track"),
         )
     return steps
 

@@ -12,7 +12,7 @@ import hashlib
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -289,33 +289,57 @@ class Engine:
         workflow.do_engine_steps()
         workflow.refresh_timers()  # a limit already past fires now (non-interrupting escalation)
         workflow.do_engine_steps()
-        open_rows = self._sync_tasks(session, case, workflow, definition, now)
-        self._sync_timers(session, case, workflow, open_rows, now)
-        titles = [r.title for r in sorted(open_rows.values(), key=lambda r: r.id) if r.escalates_task_id is None]
-        case.stage = "; ".join(dict.fromkeys(titles))[:200]
-        case.updated_at = now
+        closing: set[str] = set()
         if case.status == "open":
-            # The social track's end decides the case (Art. 30.1); a police track or a supervisor's
-            # acknowledgement of a late step may still be open and stays workable.
+            # The social track's end decides the case (Art. 30.1).
             ended = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)} & set(END_STATUS)
             if ended:
                 case.status = END_STATUS[sorted(ended)[0]]
                 case.closed_at = now
                 audit.append(session, actor.username, "case_closed", case.id, {"status": case.status}, now)
+        if case.status != "open":
+            closing = self._cancel_after_close(workflow, definition)
+        open_rows = self._sync_tasks(session, case, workflow, definition, now, closing)
+        self._sync_timers(session, case, workflow, open_rows, now)
+        # A closed case is at no step of the procedure; what goes on (the police track) is shown as such.
+        titles = [r.title for r in sorted(open_rows.values(), key=lambda r: r.id)
+                  if r.escalates_task_id is None and case.status == "open"]
+        case.stage = "; ".join(dict.fromkeys(titles))[:200]
+        case.updated_at = now
         self._store_workflow(session, case, workflow)
         session.flush()  # the case row's version check happens here: a stale case raises StaleDataError
 
+    @staticmethod
+    def _cancel_after_close(workflow: BpmnWorkflow, definition: Definition) -> set[str]:
+        """Cancel, in the workflow, every open step of a closed case that can no longer matter: all but the
+        steps of a track that goes on by law (the police track, Art. 25.3) and their escalations. Returns the
+        cancelled task ids."""
+        cancelled: set[str] = set()
+        for spiff_task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            step = definition.step(spiff_task.task_spec.name)
+            if step is not None and step.track:
+                continue
+            # The step's boundary-event split holds the step and its timers: cancelling it ends them together.
+            holder = spiff_task.parent if Engine._boundary_timer(spiff_task) is not None else spiff_task
+            holder.cancel()
+            cancelled.add(str(spiff_task.id))
+        if cancelled:
+            workflow.do_engine_steps()  # the process can now reach its end once the remaining tracks do
+        return cancelled
+
     def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
-                    now: datetime) -> dict[str, Task]:
-        """Open a row for every new ready user task, cancel rows whose task is gone; returns the open rows
-        by SpiffWorkflow task id."""
+                    now: datetime, closing: Collection[str] = ()) -> dict[str, Task]:
+        """Open a row for every new ready user task, cancel rows whose task is gone (`closing`: cancelled
+        because the case closed); returns the open rows by SpiffWorkflow task id."""
         open_rows = {r.spiff_id: r for r in session.scalars(
             select(Task).where(Task.case_id == case.id, Task.state == "ready"))}
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         for spiff_id in [s for s in open_rows if s not in ready]:
             row = open_rows.pop(spiff_id)
-            row.state, row.completed_at = "cancelled", now
-            audit.append(session, "system", "task_cancelled", case.id, {"task": row.id, "step": row.step}, now)
+            reason = "case_closed" if spiff_id in closing else "path_left"
+            row.state, row.completed_at, row.cancel_reason = "cancelled", now, reason
+            audit.append(session, "system", "task_cancelled", case.id,
+                         {"task": row.id, "step": row.step, "reason": reason}, now)
         for spiff_id, spiff_task in ready.items():
             if spiff_id in open_rows:
                 continue
@@ -326,7 +350,7 @@ class Engine:
                 case_id=case.id, spiff_id=spiff_id, step=step.step, title=step.title_vi, role=step.role,
                 commune_id=case.commune_id, province_id=case.province_id, state="ready", created_at=now,
                 due_at=self._due(spiff_task), rule=step.rule, form=step.form,
-                assignee=self._assignee(spiff_task, step),
+                assignee=self._assignee(spiff_task, step), track=step.track,
             )
             late_step = self._escalated_row(spiff_task, open_rows) if step.escalates else None
             if late_step is not None:

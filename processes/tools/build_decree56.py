@@ -89,13 +89,14 @@ STEPS: dict[str, Step] = {
             "Thông tin có dấu hiệu tội phạm: chuyển ngay thông tin và hồ sơ ban đầu cho cơ quan công an có "
             "thẩm quyền để giải quyết theo pháp luật tố tụng hình sự. Ghi rõ thời điểm chuyển, cơ quan và "
             "người nhận. Việc bảo vệ trẻ em vẫn tiếp tục song song.",
-            rule="police_referral",
+            rule="police_referral", extra={"track": "police"},
         ),
         Step(
             "police_outcome", "Ghi nhận kết quả xử lý của công an", "officer", "police_outcome",
             f"Điều 25 khoản 3 {ND}", "Record the police outcome",
             "Theo dõi và ghi nhận kết quả giải quyết của cơ quan công an (khởi tố, không khởi tố, chuyển cơ "
             "quan khác…). Bước này không làm gián đoạn việc hỗ trợ, can thiệp cho trẻ em.",
+            extra={"track": "police"},
         ),
         Step(
             "verify", "Xác minh thông tin", "officer", "verification",
@@ -579,6 +580,8 @@ class Builder:
             "title_en": f"Overdue: {step.title_en}",
             "role": "supervisor",
         }
+        if "track" in step.extra:  # a late police step's escalation belongs to the police track too
+            props["track"] = step.extra["track"]
         instr = (f"Bước “{step.name}” đã quá thời hạn ({step.article}). Cấp tỉnh xem xét nguyên nhân, đôn đốc "
                  "cấp xã thực hiện và ghi nhận chỉ đạo; không sửa các biểu mẫu pháp lý của hồ sơ.")
         self.extension(el, props, instr)
