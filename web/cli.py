@@ -71,7 +71,7 @@ def init_app(app: Flask) -> None:
 
         notifications.digest_command()
 
-    @app.cli.command("check", help="Verify the whole database: workflows, task rows, timers, audit chain.")
+    @app.cli.command("check", help="Verify the database: workflows, task rows, timers, stranded cases, audit chain.")
     def check_command() -> None:
         problems = 0
         for line in check_database(engine(), db.session):

@@ -61,3 +61,21 @@ def test_cli_backup_and_restore(app, case_engine, tmp_path):
     result = target.test_cli_runner().invoke(args=["restore", str(archive)])
     assert result.exit_code == 0, result.output
     assert "identical to the backup; database consistent" in result.output
+
+
+def test_check_names_a_stranded_case_and_fails(app, case_engine):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        people = demo.cast(db.session)
+        case = case_engine.open_case(db.session, people.actors["tiepnhan"], "T01-X01",
+                                     demo.sample("mau_01", clock.now()))
+        demo.drive(case_engine, db.session, case, people, stop_at="carry_out_activity")
+        number = case.number
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0 and "database consistent" in result.output, result.output
+    with app.app_context():
+        db.session.execute(text("UPDATE user_account SET active = false WHERE username = 'yte'"))
+        db.session.commit()
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert f"case {number}" in result.output and "stranded" in result.output and "“yte” is deactivated" in result.output

@@ -1,0 +1,104 @@
+"""Liveness (engine.liveness): every open case has someone or something to move it; `case56 check` names
+the ones that have not; closing a case leaves no step open but the police track's."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+
+from engine import audit, check, clock, liveness
+from engine.models import AuditEntry, Case, Task, Timer, User
+from web import demo
+
+EMERGENCY = {"mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh nhiều lần, nguy cơ bị đánh tiếp."}}
+
+
+def open_case(engine, session, people, **mau01) -> Case:
+    return engine.open_case(session, people.actors["tiepnhan"], "T01-X01", demo.sample("mau_01", clock.now(), **mau01))
+
+
+def stranded_numbers(session, actor=None) -> list[str]:
+    return [c.number for c in session.scalars(liveness.stranded_query(actor))]
+
+
+def test_cases_along_the_procedure_are_live(case_engine, session, people):
+    case = open_case(case_engine, session, people, crime_suspected=True)
+    for stop in ("initial_assessment", "detailed_assessment", "approve_plan", "carry_out_activity", "review"):
+        demo.drive(case_engine, session, case, people, choices=EMERGENCY, stop_at=stop)
+        assert liveness.problems(session, case) == [] and check.check_case(case_engine, session, case) == []
+    assert stranded_numbers(session) == [] and liveness.count_stranded(session) == 0
+
+
+def test_a_deactivated_assignee_strands_the_case_until_the_step_moves(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    demo.drive(case_engine, session, case, people, stop_at="carry_out_activity")
+    session.execute(update(User).where(User.username == "yte").values(active=False))
+    session.commit()
+    [problem] = liveness.problems(session, case)
+    assert problem.code == "unworkable_step" and "“yte” đã bị khoá" in problem.vi
+    assert stranded_numbers(session) == [case.number]
+    assert liveness.count_stranded(session, people.actors["giamsat"]) == 1  # the province sees it
+    assert liveness.count_stranded(session, people.actors["canbo2"]) == 0  # another commune does not
+    assert any("stranded" in line and case.number in line for line in check.check(case_engine, session))
+
+
+def test_a_role_without_any_active_account_strands_its_steps(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    session.execute(update(User).where(User.role == "officer", User.username == "canbo").values(active=False))
+    session.commit()
+    [problem] = liveness.problems(session, case)
+    assert "không có tài khoản" in problem.vi and problem.task_id is not None
+    assert stranded_numbers(session) == [case.number]
+
+
+def test_a_workflow_where_nothing_waits_is_named_by_check(case_engine, session, people):
+    """The workflow state is edited so its open step is neither ready nor waiting and its timer is gone (what
+    the restart bug did to the intervention), and the rows follow: nothing will ever move the case."""
+    case = open_case(case_engine, session, people)
+    workflow = case_engine.load_workflow(session, case)
+    [step] = workflow.get_tasks(state=TaskState.READY, manual=True)
+    for timer in list(step.parent.children):
+        if timer is not step:
+            timer.cancel()
+    step._set_state(TaskState.STARTED)
+    case_engine._store_workflow(session, case, workflow)
+    session.execute(update(Task).where(Task.case_id == case.id, Task.state == "ready").values(state="cancelled"))
+    session.execute(update(Timer).where(Timer.case_id == case.id).values(cancelled_at=clock.now()))
+    session.commit()
+    found = check.check_case(case_engine, session, case)
+    assert any("nothing in the workflow waits" in line for line in found), found
+    assert any("no step is open and no deadline is pending" in line for line in found), found
+    assert stranded_numbers(session) == [case.number]
+
+
+def test_closing_cancels_steps_that_no_longer_matter_but_keeps_the_police_track(case_engine, session, people):
+    case = open_case(case_engine, session, people, crime_suspected=True)
+    # Close the social track while the separation review and the police outcome are still open.
+    demo.drive(case_engine, session, case, people, choices=EMERGENCY,
+               skip=lambda t: t.escalates_task_id is not None or t.step in ("separation_review", "police_outcome"))
+    session.refresh(case)
+    assert case.status == "closed" and case.stage == ""
+    rows = {t.step: t for t in session.scalars(select(Task).where(Task.case_id == case.id))}
+    assert (rows["separation_review"].state, rows["separation_review"].cancel_reason) == ("cancelled", "case_closed")
+    assert (rows["police_outcome"].state, rows["police_outcome"].track) == ("ready", "police")
+    reasons = [e.details.get("reason") for e in session.scalars(
+        select(AuditEntry).where(AuditEntry.case_id == case.id, AuditEntry.action == "task_cancelled"))]
+    assert reasons == ["case_closed"]
+    assert liveness.problems(session, case) == [] and check.check_case(case_engine, session, case) == []
+    # The police track goes on and ends the workflow.
+    outcome = rows["police_outcome"]
+    case_engine.complete_task(session, people.for_task(outcome), outcome.id, demo.sample("police_outcome", clock.now()))
+    assert demo.open_tasks(session, case.id) == []
+    assert case_engine.load_workflow(session, case).is_completed()
+    assert check.check_case(case_engine, session, case) == [] and audit.verify(session) == []
+
+
+def test_a_step_left_open_on_a_closed_case_is_stranded(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    demo.drive(case_engine, session, case, people, stop_at="review")
+    session.execute(update(Case).where(Case.id == case.id).values(status="closed"))
+    session.commit()
+    session.refresh(case)
+    [problem] = liveness.problems(session, case)
+    assert problem.code == "open_after_close"
+    assert stranded_numbers(session) == [case.number]
