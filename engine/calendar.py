@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import holidays
@@ -31,6 +31,33 @@ def load_calendar_file(path: Path = CALENDAR_FILE) -> tuple[set[date], set[date]
         off.update(date.fromisoformat(d) for d in year.get("days_off", []))
         work.update(date.fromisoformat(d) for d in year.get("working_days", []))
     return off, work
+
+
+def announced_years(path: Path = CALENDAR_FILE) -> frozenset[int]:
+    """Years that have a section in the calendar data file, i.e. whose announced swaps were recorded (an empty
+    section means "announced, nothing to add"). Read again only when the file changes."""
+    return _announced(path, path.stat().st_mtime_ns if path.exists() else 0)
+
+
+@lru_cache(maxsize=8)
+def _announced(path: Path, _mtime: int) -> frozenset[int]:
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return frozenset(int(key) for key in data if key.isdigit())
+
+
+def missing_years(years: Iterable[int], path: Path = CALENDAR_FILE) -> list[int]:
+    """Those of `years` without announced data: working-day limits there rest on the package's guesses."""
+    announced = announced_years(path)
+    return sorted({y for y in years if y not in announced})
+
+
+def estimate_year(kind: str | None, due: datetime | None, path: Path = CALENDAR_FILE) -> int | None:
+    """The year without announced data that makes a limit of rule kind `kind` ending at `due` an estimate, or
+    None. Only working-day counts depend on the calendar; they count up to the due day, so its year decides."""
+    if kind != "working_days" or due is None:
+        return None
+    year = local(due).year
+    return year if missing_years([year], path) else None
 
 
 class WorkingCalendar:
