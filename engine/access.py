@@ -116,3 +116,7 @@ def can_manage_case(actor: Actor, case: Case) -> bool:
     return actor.role in {"officer", "chairman"} and can_read_case(actor, case)
 
 
+def can_list_stranded(actor: Actor) -> bool:
+    """Stranded cases (engine.liveness) are listed for those who can move them: the commune's officer and
+    chairman (reassign a step) and the province supervisor (follow up), each in their scope."""
+    return actor.role in {"officer", "chairman", "supervisor"}

@@ -1,4 +1,5 @@
-"""A case with its timeline (audited read), its dossier PDF (audited download), and the overdue steps."""
+"""A case with its timeline (audited read), its dossier PDF (audited download), the overdue steps and the
+stranded cases."""
 
 from __future__ import annotations
 
@@ -8,14 +9,22 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
+from sqlalchemy import select
 
-from engine import access, audit, casefile, worklists
+from engine import access, audit, casefile, liveness, worklists
 from engine.errors import NotFound
 from engine.models import Case
 from web import dossier as dossier_pdf
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
-from web.api.present import case_detail, task_page
-from web.api.schemas import CaseDetailSchema, DossierArgs, OverdueArgs, TaskSummarySchema
+from web.api.present import case_detail, case_summary, task_page, units
+from web.api.schemas import (
+    CaseDetailSchema,
+    DossierArgs,
+    OverdueArgs,
+    PagingArgs,
+    StrandedCaseSchema,
+    TaskSummarySchema,
+)
 from web.api.tasks import ETAG, PAGE_HEADERS, commune_id, page_headers
 from web.extensions import db
 
@@ -81,3 +90,28 @@ def overdue(args: dict[str, Any]) -> Any:
                              commune_id=commune_id(args.get("commune")), step=args.get("step"),
                              page=args["page"], size=args["per_page"])
     return task_page(db.session, page.rows), 200, page_headers(page)
+
+
+@bp.route("/stranded", methods=["GET"])
+@bp.arguments(PagingArgs, location="query", unknown=RAISE)
+@bp.response(200, StrandedCaseSchema(many=True), headers=PAGE_HEADERS)
+@bp.alt_response(403, response="FORBIDDEN")
+def stranded(args: dict[str, Any]) -> Any:
+    """Hồ sơ bị bỏ lửng: không ai làm được bước đang mở, hoặc không có gì đang chờ / stranded cases.
+
+    Một hồ sơ đang mở phải luôn có người làm được bước đang mở hoặc một thời hạn đang chờ (xem README).
+    An open case always has a step some active account can do or a pending deadline; these have not, each
+    with the reasons, oldest receipt first, in the caller's scope.
+    """
+    who = actor()
+    if not access.can_list_stranded(who):
+        raise ApiError(403, "forbidden", _("Vai trò của bạn không xem được danh sách hồ sơ bị bỏ lửng."))
+    count = select(Case.id).where(liveness.stranded_condition(), access.case_filter(who))
+    page = worklists.paged(db.session, liveness.stranded_query(who), count, args["page"], args["per_page"])
+    cases = [row[0] for row in page.rows]
+    names = units(db.session, (c.commune_id for c in cases))
+    english = locale() == "en"
+    body = [{"case": case_summary(case, names.get(case.commune_id)),
+             "problems": [{"code": p.code, "message": p.en if english else p.vi, "task_id": p.task_id}
+                          for p in liveness.problems(db.session, case)]} for case in cases]
+    return body, 200, page_headers(page)

@@ -98,6 +98,17 @@ class CaseSummarySchema(Schema):
     href = fields.String(required=True)
 
 
+class StrandedProblemSchema(Schema):
+    code = fields.String(required=True, metadata={"enum": ["unworkable_step", "nothing_waits", "open_after_close"]})
+    message = fields.String(required=True)
+    task_id = fields.Integer(required=True, allow_none=True)
+
+
+class StrandedCaseSchema(Schema):
+    case = fields.Nested(CaseSummarySchema, required=True)
+    problems = fields.List(fields.Nested(StrandedProblemSchema), required=True)
+
+
 # -- tasks ------------------------------------------------------------------------------------------
 class TaskListArgs(PagingArgs):
     step = fields.String(validate=validate.Length(min=1, max=60), metadata={"description": "Bước / step key"})

@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
     from web.views import statistics
 
     app.register_blueprint(statistics.bp)
-    from web.views import dossier
+    from web.views import dossier, health
 
     app.register_blueprint(dossier.bp)
+    app.register_blueprint(health.bp)

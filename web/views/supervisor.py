@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.routing import BuildError
 
 import forms
-from engine import access, audit, clock, worklists
+from engine import access, audit, clock, liveness, worklists
 from engine.errors import Conflict, EngineError
 from engine.models import Case, OrgUnit, Task
 from web import engine
@@ -158,6 +158,15 @@ def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[
     } for task, case, late in rows], total
 
 
+def _stranded(actor: Any, names: dict[int, str], lang: str) -> tuple[list[dict[str, Any]], int]:
+    """The oldest stranded cases in scope with their reasons, and how many there are (engine.liveness)."""
+    total = liveness.count_stranded(db.session, actor)
+    cases = db.session.scalars(liveness.stranded_query(actor).limit(ESCALATIONS_SHOWN)).all() if total else []
+    return [{"case": case, "commune": names.get(case.commune_id, ""),
+             "problems": [p.en if lang == "en" else p.vi for p in liveness.problems(db.session, case)]}
+            for case in cases], total
+
+
 def _late_by(task: Task) -> str:
     """How late a step was finished, or is while still open."""
     if task.due_at is None:
@@ -194,6 +203,7 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
     page = worklists.overdue(db.session, actor, due_within=window, commune_id=filters.commune_id,
                              step=filters.step, page=filters.page)
     escalations, escalation_total = _escalations(actor, names)
+    stranded, stranded_total = _stranded(actor, names, lang)
     context = {
         "filters": filters, "communes": communes, "steps": step_choices(lang),
         "windows": [(h, window_label(h)) for h in WINDOWS],
@@ -206,6 +216,7 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
         "by_assignee": by_assignee,
         "page": page, "rows": [overdue_row(t, c, names) for t, c in page.rows],
         "escalations": escalations, "escalation_total": escalation_total,
+        "stranded": stranded, "stranded_total": stranded_total,
         "ack_form": forms.describe("escalation_ack", locale=lang),
         "ack_errors": ack_errors or {}, "ack_input": ack_input or {},
     }

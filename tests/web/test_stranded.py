@@ -1,0 +1,43 @@
+"""Stranded cases are visible where someone can act on them: the supervisor dashboard, the API list, and
+the readiness endpoint's count (engine.liveness)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from engine import clock
+from web import demo
+from web.extensions import db
+
+
+def _strand_one(app, case_engine) -> str:
+    """A case in intervention whose assignee's account is then deactivated."""
+    with app.app_context():
+        people = demo.cast(db.session)
+        case = case_engine.open_case(db.session, people.actors["tiepnhan"], "T01-X01",
+                                     demo.sample("mau_01", clock.now()))
+        demo.drive(case_engine, db.session, case, people, stop_at="carry_out_activity")
+        db.session.execute(text("UPDATE user_account SET active = false WHERE username = 'yte'"))
+        db.session.commit()
+        number = case.number
+        db.session.remove()
+    return number
+
+
+def test_readiness_counts_stranded_cases_without_login(app, case_engine):
+    client = app.test_client()
+    body = client.get("/readyz").get_json()
+    assert body == {"status": "ready", "database": "ok", "stranded_cases": 0, "timer_incidents": 0}
+    _strand_one(app, case_engine)
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json()["stranded_cases"] == 1
+    assert "T01-X01" not in response.get_data(as_text=True)  # counts only, no case data
+
+
+def test_supervisor_dashboard_lists_the_stranded_case_with_its_reason(app, case_engine, login):
+    number = _strand_one(app, case_engine)
+    client = app.test_client()
+    login(client, "giamsat")
+    page = client.get("/supervisor").get_data(as_text=True)
+    assert "Hồ sơ bị bỏ lửng" in page and number in page
+    assert "tài khoản được giao “yte” đã bị khoá" in page
