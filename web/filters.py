@@ -80,9 +80,24 @@ def audit_actions() -> dict[str, str]:
     }
 
 
+def track_label(track: str, case_closed: bool = False) -> str:
+    """A track of steps that goes on by law after the case closes (engine.registry.Step.track)."""
+    names = {"police": _("Luồng tố tụng (công an)")}
+    name = names.get(track, track)
+    return _("%(t)s — vẫn tiếp tục sau khi đóng hồ sơ", t=name) if case_closed else name
+
+
+def cancel_reason_label(reason: str) -> str:
+    """Why a step was cancelled (task.cancel_reason)."""
+    return {"case_closed": _("hồ sơ đã đóng, bước không còn cần thiết"),
+            "path_left": _("quy trình đã chuyển sang nhánh khác")}.get(reason, reason)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vn_datetime, "vn_datetime")
     app.add_template_filter(format_number, "vn_number")  # grouped as the page's language writes it: 1.000 / 1,000
     app.add_template_global(time_left, "time_left")
+    app.add_template_global(track_label, "track_label")
+    app.add_template_global(cancel_reason_label, "cancel_reason_label")
     app.add_template_global(lambda: getattr(g, "locale", "vi"), "current_locale")

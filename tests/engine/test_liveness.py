@@ -102,3 +102,4 @@ def test_a_step_left_open_on_a_closed_case_is_stranded(case_engine, session, peo
     [problem] = liveness.problems(session, case)
     assert problem.code == "open_after_close"
     assert stranded_numbers(session) == [case.number]
+

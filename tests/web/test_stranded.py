@@ -1,5 +1,5 @@
 """Stranded cases are visible where someone can act on them: the supervisor dashboard, the API list, and
-the readiness endpoint's count (engine.liveness)."""
+the readiness endpoint's count (engine.liveness); a closed case shows what goes on and why steps ended."""
 
 from __future__ import annotations
 
@@ -41,3 +41,23 @@ def test_supervisor_dashboard_lists_the_stranded_case_with_its_reason(app, case_
     page = client.get("/supervisor").get_data(as_text=True)
     assert "Hồ sơ bị bỏ lửng" in page and number in page
     assert "tài khoản được giao “yte” đã bị khoá" in page
+
+
+def test_closed_case_page_shows_what_goes_on_and_why_steps_were_cancelled(app, case_engine, login):
+    with app.app_context():
+        people = demo.cast(db.session)
+        case = case_engine.open_case(db.session, people.actors["tiepnhan"], "T01-X01",
+                                     demo.sample("mau_01", clock.now(), crime_suspected=True))
+        emergency = {"emergency": True, "danger_description": "Trẻ bị đánh nhiều lần, nguy cơ tái diễn."}
+        demo.drive(case_engine, db.session, case, people, choices={"mau_02": emergency},
+                   skip=lambda t: t.escalates_task_id is not None or t.step in ("separation_review", "police_outcome"))
+        case_id = case.id
+        db.session.remove()
+    client = app.test_client()
+    login(client, "canbo")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Đang ở bước" not in page
+    assert "Luồng tố tụng (công an) — vẫn tiếp tục sau khi đóng hồ sơ" in page
+    assert "Đã huỷ — hồ sơ đã đóng, bước không còn cần thiết" in page
+    inbox = client.get("/").get_data(as_text=True)
+    assert "Ghi nhận kết quả xử lý của công an" in inbox and "vẫn tiếp tục sau khi đóng hồ sơ" in inbox
