@@ -3,6 +3,10 @@
 Provisional: the official layout was not read. A plan is a list of activities, each with the
 measure and its level (support, Law Art. 49; intervention, Law Art. 50), who carries it out, when,
 resources and cost, and the expected result. Each activity's end date is its due date.
+
+Version 2 adds one rule: the planned review date, which now sets the review's limit (rule `review` in
+processes/deadlines.toml), may not come before the last activity's expected end or the plan's date. Plans
+stored under version 1 were accepted without it and keep validating under version 1.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from marshmallow import validates_schema
 
 from forms import fields as f
 from forms.choices import MeasureLevel
+from forms.fields import VN_TZ
 from forms.messages import code
 from forms.registry import register
 from forms.schema import Errors, FormSchema, Part
@@ -66,3 +71,31 @@ class Mau04(FormSchema):
         help_en="Within 5 working days, except in an emergency (Art. 28).",
     )
     drafter_name = f.string("Người xây dựng kế hoạch", "Drafted by")
+
+
+@register
+class Mau04V2(Mau04):
+    class Meta(Mau04.Meta):
+        version = 2
+
+    planned_review_on = f.date(
+        "Ngày dự kiến rà soát, đánh giá", "Planned review date",
+        help_vi="Không bắt buộc; không trước ngày kết thúc dự kiến của hoạt động cuối cùng. Bỏ trống: hạn rà "
+                "soát tính sau ngày kết thúc đó (quy định của case56; Điều 30 NĐ 56/2017 không quy định thời hạn).",
+        help_en="Optional; not before the expected end of the last activity. Left empty: the review falls due "
+                "after that end (a case56 rule; Decree 56/2017 Art. 30 sets no interval).",
+    )
+
+    @validates_schema(skip_on_field_errors=False)
+    def _review_date(self, data: dict[str, Any], **kwargs: Any) -> None:
+        review = data.get("planned_review_on")
+        if review is None:
+            return
+        errors = Errors()
+        ends = [a["end"] for a in data.get("activities") or [] if a.get("end") is not None]
+        if ends and review < max(ends):
+            errors.add("planned_review_on", code("review_before_activities_end"))
+        drafted = data.get("drafted_at")
+        if drafted is not None and review < drafted.astimezone(VN_TZ).date():
+            errors.add("planned_review_on", code("review_before_plan_date"))
+        errors.raise_if_any()

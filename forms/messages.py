@@ -127,6 +127,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Bắt buộc khi phê duyệt kế hoạch (Điều 52 Luật Trẻ em).",
         "Required when approving the plan (Law on Children Art. 52).",
     ),
+    "review_before_activities_end": (
+        "Ngày dự kiến rà soát không được trước ngày kết thúc dự kiến của hoạt động kết thúc muộn nhất.",
+        "The planned review date cannot be before the expected end of the last activity.",
+    ),
+    "review_before_plan_date": (
+        "Ngày dự kiến rà soát không được trước ngày xây dựng kế hoạch.",
+        "The planned review date cannot be before the date the plan was drafted.",
+    ),
     # Mẫu 06
     "close_requires_no_risk": (
         "Chỉ kết thúc kế hoạch khi trẻ không còn nguy cơ (Điều 30.1 NĐ 56/2017).",

@@ -19,6 +19,8 @@ CONTRACT_FORMS = {
     "needs_meeting", "mau_04", "mau_05", "plan_approval", "activity_report", "mau_06", "plan_end",
     "police_referral", "police_outcome", "escalation_ack", "transfer", "reopen",
 }
+# Forms past their first version (older versions stay registered for the data stored under them).
+VERSIONS = {"mau_04": 2}  # v2: the planned review date sets the review limit, so it is checked
 PROVISIONAL = {"mau_02", "mau_03", "mau_04", "mau_05", "no_basis_signoff", "emergency_decision",
                "separation_review", "plan_approval", "plan_end"}
 
@@ -33,7 +35,7 @@ ROUTING = {
     "emergency_decision": {"separate": ("boolean", True), "separation_start": ("date", False),
                            "separation_end": ("date", False), "decided_at": ("datetime", True)},
     "separation_review": {"action": ("choice", True), "new_end": ("date", False), "current_start": ("date", False)},
-    "mau_04": {"activities": ("list", True)},
+    "mau_04": {"activities": ("list", True), "planned_review_on": ("date", False)},
     "plan_approval": {"decision": ("choice", True)},
     "activity_report": {"status": ("choice", True)},
     "mau_06": {"conclusion": ("choice", True)},
@@ -60,12 +62,12 @@ def test_names_are_the_contract_forms() -> None:
 def test_spec_metadata(name: str) -> None:
     spec = forms.get(name)
     assert isinstance(spec, forms.FormSpec)
-    assert spec.name == name and spec.version == 1
+    assert spec.name == name and spec.version == VERSIONS.get(name, 1)
     assert spec.title_vi and spec.title_en and spec.title_vi != spec.title_en
     assert "Điều" in spec.article
     assert spec.provisional is (name in PROVISIONAL)
     assert issubclass(spec.schema, FormSchema)
-    assert forms.get(name, 1) == spec
+    assert forms.get(name, spec.version) == spec and forms.versions(name)[0] == 1
 
 
 def test_unknown_form_is_a_key_error() -> None:
@@ -112,7 +114,7 @@ def _check_described_fields(fields: list[dict[str, Any]]) -> None:
 def test_describe_every_form(name: str) -> None:
     vi, en = forms.describe(name), forms.describe(name, locale="en")
     spec = forms.get(name)
-    assert vi["name"] == name and vi["version"] == 1 and vi["article"] == spec.article
+    assert vi["name"] == name and vi["version"] == VERSIONS.get(name, 1) and vi["article"] == spec.article
     assert vi["title"] == spec.title_vi and en["title"] == spec.title_en
     assert vi["provisional"] is spec.provisional
     _check_described_fields(vi["fields"])
@@ -170,7 +172,7 @@ def test_json_schema_every_form(name: str) -> None:
     schema = forms.json_schema(name)
     described = forms.describe(name)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == f"urn:case56:form:{name}:v1"
+    assert schema["$id"] == f"urn:case56:form:{name}:v{VERSIONS.get(name, 1)}"
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert list(schema["properties"]) == [field["name"] for field in described["fields"]]
     assert schema["required"] == [field["name"] for field in described["fields"] if field["required"]]
