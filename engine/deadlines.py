@@ -3,22 +3,29 @@
 The rules live in `processes/deadlines.toml` beside the BPMN (numbers the decree leaves open are marked
 `to_confirm` there and shown as such in the UI). A rule counts hours on the clock or working days on the
 Vietnamese calendar from the latest of its named anchors (legal moments recorded in the case: the receipt
-time on Mẫu 01, or the completion of a named step), or takes a date from the task data (an activity's end,
-a separation's end).
+time on Mẫu 01, or the completion of a named step), takes a date from the task data (an activity's end,
+a separation's end), or counts working days after the latest of several dates in the task data (the plan's
+activity ends), unless a planned date is given there.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from engine.calendar import WorkingCalendar
-from engine.clock import LOCAL_TZ, parse_moment
+from engine.clock import LOCAL_TZ, local, parse_moment
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "processes" / "deadlines.toml"
+KINDS = ("hours", "working_days", "date", "after_dates")
+# Keys a rule may have; anything else is a typo that would silently change a legal limit.
+RULE_KEYS = {"kind", "amount", "anchor", "field", "dates", "label_vi", "label_en", "article", "to_confirm",
+             "reminder_before_hours"}
+_PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
 
 
 class DeadlineError(ValueError):
@@ -28,15 +35,22 @@ class DeadlineError(ValueError):
 @dataclass(frozen=True)
 class Rule:
     name: str
-    kind: str  # hours | working_days | date
+    kind: str  # one of KINDS
     amount: float = 0
     anchors: tuple[str, ...] = ()
-    field: str = ""
+    field: str = ""  # date: the date; after_dates: the planned date that takes precedence (optional)
+    dates: tuple[str, ...] = ()  # after_dates: paths of the dates whose latest is counted from
     label_vi: str = ""
     label_en: str = ""
     article: str = ""
     to_confirm: bool = False
     reminder_before_hours: float | None = None
+
+    @property
+    def counts_working_days(self) -> bool:
+        """Whether the due moment depends on the working-day calendar (a day off declared later moves it);
+        an after_dates rule does unless the task's planned date applies."""
+        return self.kind in ("working_days", "after_dates")
 
 
 @dataclass(frozen=True)
@@ -48,24 +62,7 @@ class Rules:
     @classmethod
     def load(cls, path: Path = RULES_FILE) -> Rules:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        rules = {}
-        for name, raw in data.get("rules", {}).items():
-            kind = raw.get("kind")
-            if kind not in {"hours", "working_days", "date"}:
-                raise DeadlineError(f"{path.name}: rule {name!r} has unknown kind {kind!r}")
-            anchors = raw.get("anchor", [])
-            rule = Rule(
-                name=name, kind=kind, amount=raw.get("amount", 0),
-                anchors=tuple([anchors] if isinstance(anchors, str) else anchors),
-                field=raw.get("field", ""), label_vi=raw.get("label_vi", ""), label_en=raw.get("label_en", ""),
-                article=raw.get("article", ""), to_confirm=bool(raw.get("to_confirm", False)),
-                reminder_before_hours=raw.get("reminder_before_hours"),
-            )
-            if kind == "date" and not rule.field:
-                raise DeadlineError(f"{path.name}: rule {name!r} of kind date needs a field")
-            if kind != "date" and (not rule.anchors or rule.amount <= 0):
-                raise DeadlineError(f"{path.name}: rule {name!r} needs a positive amount and an anchor")
-            rules[name] = rule
+        rules = {name: _rule(path.name, name, raw) for name, raw in data.get("rules", {}).items()}
         close = time.fromisoformat(data.get("calendar", {}).get("office_close", "17:00"))
         share = float(data.get("reminders", {}).get("share", 0.75))
         return cls(rules, close, share)
@@ -80,16 +77,20 @@ class Rules:
         """The due moment (aware, UTC) of rule `name` for a task whose data is `data`."""
         rule = self[name]
         if rule.kind == "date":
-            value: Any = data
-            for part in rule.field.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            if not value:
+            value = _first(data, rule.field)
+            if value is None:
                 raise DeadlineError(f"rule {name!r}: no date at {rule.field!r} in the task data")
             if "T" in str(value):
                 return parse_moment(str(value))
-            # A date limit ends at office closing time of that day.
-            day = datetime.fromisoformat(str(value)).date()
-            return parse_moment(datetime.combine(day, calendar.office_close, LOCAL_TZ))
+            return _closing(_day(value), calendar)  # a date limit ends at office closing time of that day
+        if rule.kind == "after_dates":
+            planned = _first(data, rule.field) if rule.field else None
+            if planned is not None:
+                return _closing(_day(planned), calendar)
+            days = [_day(v) for path in rule.dates for v in _values(data, path.split("."))]
+            if not days:
+                raise DeadlineError(f"rule {name!r}: no date at {list(rule.dates)} in the task data")
+            return parse_moment(calendar.add_working_days(_closing(max(days), calendar), int(rule.amount)))
         anchors = data.get("anchors") or {}
         present = [parse_moment(anchors[a]) for a in rule.anchors if anchors.get(a)]
         if not present:
@@ -109,3 +110,76 @@ class Rules:
         else:
             at = created_at + (due_at - created_at) * self.reminder_share
         return at if created_at < at < due_at else None
+
+
+def _rule(file_name: str, name: str, raw: dict[str, Any]) -> Rule:
+    """One rule of the file, checked: a wrong rule must stop the start-up, not move a deadline."""
+
+    def bad(problem: str) -> DeadlineError:
+        return DeadlineError(f"{file_name}: rule {name!r} {problem}")
+
+    unknown = sorted(set(raw) - RULE_KEYS)
+    if unknown:
+        raise bad(f"has unknown keys {unknown}")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise bad(f"has unknown kind {kind!r}")
+    anchors = raw.get("anchor", [])
+    dates = raw.get("dates", [])
+    field = raw.get("field", "")
+    amount = raw.get("amount", 0)
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        raise bad("needs a number as amount")
+    rule = Rule(
+        name=name, kind=kind, amount=amount,
+        anchors=tuple([anchors] if isinstance(anchors, str) else anchors),
+        field=field, dates=tuple([dates] if isinstance(dates, str) else dates),
+        label_vi=raw.get("label_vi", ""), label_en=raw.get("label_en", ""),
+        article=raw.get("article", ""), to_confirm=bool(raw.get("to_confirm", False)),
+        reminder_before_hours=raw.get("reminder_before_hours"),
+    )
+    if field and not (isinstance(field, str) and _PATH.fullmatch(field)):
+        raise bad(f"has a field that is not a dotted path: {field!r}")
+    if kind == "date":
+        if not field:
+            raise bad("of kind date needs a field")
+        if rule.anchors or rule.dates or "amount" in raw:
+            raise bad("of kind date takes only a field (no anchor, dates or amount)")
+    elif kind == "after_dates":
+        if not rule.dates or not all(isinstance(p, str) and _PATH.fullmatch(p) for p in rule.dates):
+            raise bad("of kind after_dates needs dates: a list of dotted paths in the task data")
+        if not isinstance(amount, int) or amount < 0:
+            raise bad("of kind after_dates needs a whole number of working days (0 or more) as amount")
+        if rule.anchors:
+            raise bad("of kind after_dates counts from dates, not from an anchor")
+    else:
+        if not rule.anchors or amount <= 0:
+            raise bad("needs a positive amount and an anchor")
+        if field or rule.dates:
+            raise bad(f"of kind {kind} counts from anchors, not from a field or dates")
+    return rule
+
+
+def _values(value: Any, path: list[str]) -> list[Any]:
+    """Every non-empty value at a dotted path; a list on the way stands for each of its items
+    (`mau_04.activities.end` is the end of every activity)."""
+    if isinstance(value, list):
+        return [v for item in value for v in _values(item, path)]
+    if not path:
+        return [value] if value else []
+    return _values(value.get(path[0]), path[1:]) if isinstance(value, dict) else []
+
+
+def _first(data: dict[str, Any], path: str) -> Any:
+    found = _values(data, path.split("."))
+    return found[0] if found else None
+
+
+def _day(value: Any) -> date:
+    """The local calendar day of an ISO date or moment."""
+    text = str(value)
+    return local(parse_moment(text)).date() if "T" in text else datetime.fromisoformat(text).date()
+
+
+def _closing(day: date, calendar: WorkingCalendar) -> datetime:
+    return parse_moment(datetime.combine(day, calendar.office_close, LOCAL_TZ))

@@ -218,13 +218,16 @@ def test_deadline_rules_are_well_formed():
     assert data["calendar"]["office_close"] == "17:00"
     assert data["reminders"]["share"] == 0.75
     for name, rule in data["rules"].items():
-        assert rule["kind"] in {"hours", "working_days", "date"}, name
+        assert rule["kind"] in {"hours", "working_days", "date", "after_dates"}, name
         for key in ("label_vi", "label_en", "article"):
             assert isinstance(rule[key], str) and rule[key], (name, key)
         assert isinstance(rule["to_confirm"], bool), name
         if rule["kind"] == "date":
             assert re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", rule["field"]), name
             assert "amount" not in rule and "anchor" not in rule, name
+        elif rule["kind"] == "after_dates":
+            assert all(re.fullmatch(r"[a-z_0-9]+(\.[a-z_]+)+", d) for d in rule["dates"]), name
+            assert isinstance(rule["amount"], int) and rule["amount"] >= 0 and "anchor" not in rule, name
         else:
             assert rule["amount"] > 0 and isinstance(rule["anchor"], list) and rule["anchor"], name
             # anchors are the receipt time or step keys (set when that step completes)
@@ -238,7 +241,10 @@ def test_deadline_rules_are_well_formed():
     assert r["plan"]["to_confirm"] is True
     assert (r["separation"]["field"], r["separation"]["reminder_before_hours"]) == ("separation.end", 48)
     assert r["activity"]["field"] == "activity.end"
-    assert (r["review"]["amount"], r["review"]["anchor"]) == (30, ["approve_plan"])
+    # case56 policy (Art. 30 sets no interval): after the approved plan's last activity, or its planned date
+    assert (r["review"]["kind"], r["review"]["dates"], r["review"]["field"], r["review"]["amount"]) == (
+        "after_dates", ["mau_04.activities.end"], "mau_04.planned_review_on", 5)
+    assert r["review"]["to_confirm"] is True and "case56" in r["review"]["label_vi"]
 
 
 def test_lanes_are_the_role_keys():
