@@ -259,6 +259,27 @@ class Engine:
             audit.append(session, actor.username, "draft_saved", case.id, {"task": task.id, "step": task.step})
             return task
 
+    # -- the other commands: one transaction each, in their own modules, all reachable from the engine --------
+    def fire_timer(self, session: Session, timer_id: int, worker: str) -> bool:
+        """Fire one claimed timer (engine.timers.fire); False when it was not ours to fire."""
+        from engine import timers  # timers and transfers build on this class
+
+        return timers.fire(self, session, timer_id, worker)
+
+    def transfer_case(self, session: Session, actor: access.Actor, case_id: int, data: dict[str, Any],
+                      expected_version: int | None = None, locale: str = "vi") -> Case:
+        """Move a case and its open steps to another commune (engine.transfers.transfer)."""
+        from engine import transfers
+
+        return transfers.transfer(self, session, actor, case_id, data, expected_version, locale)
+
+    def reopen_case(self, session: Session, actor: access.Actor, case_id: int, reopen_data: dict[str, Any],
+                    report_data: dict[str, Any], locale: str = "vi") -> Case:
+        """A new report about the child of a closed case: a new, linked case (engine.transfers.reopen)."""
+        from engine import transfers
+
+        return transfers.reopen(self, session, actor, case_id, reopen_data, report_data, locale)
+
     def _task_for_change(self, session: Session, actor: access.Actor, task_id: int,
                          expected_version: int | None) -> tuple[Task, Case]:
         task = session.get(Task, task_id)
@@ -377,9 +398,14 @@ class Engine:
                 return sibling
         return None
 
+    @staticmethod
+    def _timer_value(timer_task: SpiffTask) -> Any:
+        """The moment a waiting timer event fires, as SpiffWorkflow reports a pending event."""
+        return timer_task.task_spec.event_definition.details(timer_task).value
+
     def _due(self, spiff_task: SpiffTask) -> datetime | None:
         timer = self._boundary_timer(spiff_task)
-        value = timer._get_internal_data("event_value") if timer else None
+        value = self._timer_value(timer) if timer else None
         return clock.parse_moment(value) if value else None
 
     def _assignee(self, spiff_task: SpiffTask, step: Step) -> str | None:
@@ -419,7 +445,7 @@ class Engine:
         for spiff_id, timer_task in waiting.items():
             if (spiff_id, "deadline") in pending:
                 continue
-            value = timer_task._get_internal_data("event_value")
+            value = self._timer_value(timer_task)
             if not value:
                 continue
             fire_at = clock.parse_moment(value)

@@ -274,7 +274,7 @@ def transfer(case_id: int):
     if request.method == "POST":
         values = formrender.parse(description["fields"], request.form)
         try:
-            transfers.transfer(web.engine(), db.session, actor, case.id, values,
+            web.engine().transfer_case(db.session, actor, case.id, values,
                                expected_version=int_arg(request.form.get("_version"), -1, low=0), locale=locale())
         except forms.FormError as exc:
             errors, status = exc.errors, 422
@@ -326,7 +326,7 @@ def reopen(case_id: int):
             status = 422
         else:
             try:
-                new = transfers.reopen(web.engine(), db.session, actor, case.id, reasons, report, locale=loc)
+                new = web.engine().reopen_case(db.session, actor, case.id, reasons, report, locale=loc)
             except forms.FormError as exc:
                 (reason_errors if exc.form == "reopen" else report_errors).update(exc.errors)
                 status = 422
