@@ -174,7 +174,7 @@ class Task(Base):
     province_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     assignee: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(12))  # ready | completed | cancelled
-    cancel_reason: Mapped[str | None] = mapped_column(String(40))  # case_closed | path_left
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))  # case_closed | path_left | late_step_done
     track: Mapped[str | None] = mapped_column(String(20))  # a track that goes on after closing (police)
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]

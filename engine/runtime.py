@@ -358,6 +358,9 @@ class Engine:
         for spiff_id in [s for s in open_rows if s not in ready]:
             row = open_rows.pop(spiff_id)
             reason = "case_closed" if spiff_id in closing else "path_left"
+            late_step = session.get(Task, row.escalates_task_id) if row.escalates_task_id else None
+            if reason == "path_left" and late_step is not None and late_step.state == "completed":
+                reason = "late_step_done"  # an activity's branch ended with its report (BPMN terminate end)
             row.state, row.completed_at, row.cancel_reason = "cancelled", now, reason
             audit.append(session, "system", "task_cancelled", case.id,
                          {"task": row.id, "step": row.step, "reason": reason}, now)

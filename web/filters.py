@@ -90,7 +90,8 @@ def track_label(track: str, case_closed: bool = False) -> str:
 def cancel_reason_label(reason: str) -> str:
     """Why a step was cancelled (task.cancel_reason)."""
     return {"case_closed": _("hồ sơ đã đóng, bước không còn cần thiết"),
-            "path_left": _("quy trình đã chuyển sang nhánh khác")}.get(reason, reason)
+            "path_left": _("quy trình đã chuyển sang nhánh khác"),
+            "late_step_done": _("bước quá hạn đã được hoàn thành")}.get(reason, reason)
 
 
 def init_app(app: Flask) -> None:

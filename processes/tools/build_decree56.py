@@ -278,6 +278,9 @@ SUB_NODES: dict[str, tuple[str, str, float, float]] = {
     "Script_record_activity": ("script", "Ghi nhận kết quả hoạt động", 310, 100),
     "Sub_end": ("end", "", 425, 100),
 }
+# An activity's branch ends when its report is recorded, even while the supervisor's acknowledgement of its
+# late deadline is still open: that oversight step must not hold up the review (it is cancelled, with its reason).
+TERMINATE = {"Sub_end"}
 SUB_ESC_Y = 230  # centre of the escalation row inside the subprocess
 SUB_W, SUB_H = 3 * COLW - (COLW - TASK_W), 300
 
@@ -630,6 +633,8 @@ class Builder:
         self.io(el, nid)
         if kind == "script":
             etree.SubElement(el, q("bpmn", "script")).text = SCRIPTS[nid]
+        if nid in TERMINATE:
+            etree.SubElement(el, q("bpmn", "terminateEventDefinition"), id=f"{nid}_terminate")
 
     def flow_elements(self, parent, container: str) -> None:
         for f in self.flows:

@@ -3,6 +3,8 @@ the ones that have not; closing a case leaves no step open but the police track'
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
@@ -103,3 +105,25 @@ def test_a_step_left_open_on_a_closed_case_is_stranded(case_engine, session, peo
     assert problem.code == "open_after_close"
     assert stranded_numbers(session) == [case.number]
 
+
+
+def test_an_open_acknowledgement_of_a_late_activity_does_not_hold_up_the_review(case_engine, session, people):
+    """The supervisor's acknowledgement is oversight, not a step of the procedure: once the late activity is
+    reported, its branch ends (terminate end event) and the review opens; the acknowledgement is cancelled
+    with its reason."""
+    import time_machine
+
+    from engine import timers
+
+    case = open_case(case_engine, session, people)
+    demo.drive(case_engine, session, case, people, stop_at="carry_out_activity")
+    later = clock.now() + timedelta(days=45)  # past both activities' end dates
+    with time_machine.travel(later, tick=False):
+        timers.tick(case_engine, session)
+        assert sorted(t.step for t in demo.open_tasks(session, case.id)) == [
+            "carry_out_activity", "carry_out_activity", "escalate_carry_out_activity", "escalate_carry_out_activity"]
+        demo.drive(case_engine, session, case, people, at=later, stop_at="review")
+        assert [t.step for t in demo.open_tasks(session, case.id) if t.escalates_task_id is None] == ["review"]
+    acks = session.scalars(select(Task).where(Task.case_id == case.id, Task.step == "escalate_carry_out_activity"))
+    assert {(t.state, t.cancel_reason) for t in acks} == {("cancelled", "late_step_done")}
+    assert check.check_case(case_engine, session, case) == []
