@@ -5,13 +5,15 @@ the audit chain is intact."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, liveness
+from engine import audit, clock, liveness
+from engine.calendar import CALENDAR_FILE, missing_years
 from engine.models import Case, Task, Timer
 from engine.runtime import Engine
 
@@ -29,6 +31,15 @@ def check(engine: Engine, session: Session, batch: int = 200) -> Iterator[str]:
         session.expunge_all()
     for problem in audit.verify(session):
         yield f"audit row {problem.entry_id}: {problem.message}"
+
+
+def warnings(today: date | None = None) -> list[str]:
+    """What makes results less certain without being an inconsistency (`case56 check` prints it; its exit
+    status ignores it): this year or next without announced calendar data."""
+    today = today or clock.local(clock.now()).date()
+    return [f"calendar {year}: no announced days off or make-up days in {CALENDAR_FILE.name}, working-day "
+            f"deadlines in {year} are estimates / chưa có lịch nghỉ chính thức năm {year}, thời hạn tính theo "
+            "ngày làm việc trong năm này là ước tính" for year in missing_years([today.year, today.year + 1])]
 
 
 def check_case(engine: Engine, session: Session, case: Case) -> list[str]:

@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup
 from engine import audit, schema
 from engine import timers as timer_service
 from engine.check import check as check_database
+from engine.check import warnings as check_warnings
 
 
 def main() -> None:
@@ -73,6 +74,8 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("check", help="Verify the database: workflows, task rows, timers, stranded cases, audit chain.")
     def check_command() -> None:
+        for warning in check_warnings():
+            click.echo(f"warning: {warning}", err=True)
         problems = 0
         for line in check_database(engine(), db.session):
             problems += 1

@@ -7,6 +7,7 @@ Vietnamese, status 422, nothing saved) and written together with its audit row i
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
-from engine import access, audit, clock
+from engine import access, audit, clock, rescheduling
+from engine.calendar import CALENDAR_FILE, missing_years
+from engine.errors import Conflict, InvalidState, NotFound
 from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
 from web import engine
 from web.extensions import db
@@ -325,7 +328,8 @@ def processes() -> str:
 
 # -- working-day calendar ----------------------------------------------------------------------------
 def _calendar_page(errors: dict[str, str] | None = None, data: dict[str, str] | None = None,
-                   status: int = 200) -> tuple[str, int]:
+                   status: int = 200, confirm: dict[str, Any] | None = None,
+                   problem: str | None = None) -> tuple[str, int]:
     calendar = engine().calendar
     today = clock.local(clock.now()).date()
     # The engine's calendar names holidays in English; the page shows them in its own language.
@@ -343,7 +347,25 @@ def _calendar_page(errors: dict[str, str] | None = None, data: dict[str, str] | 
     culture = [(date(y, 11, 24), calendar.is_working_day(date(y, 11, 24))) for y in (today.year, today.year + 1)
                if y >= 2026]
     return render_template("admin/calendar.html", rows=rows, ahead=ahead, culture=culture, errors=errors or {},
-                           data=data or {"working": "off"}), status
+                           data=data or {"working": "off"}, confirm=confirm, problem=problem,
+                           missing=missing_years([today.year, today.year + 1]),
+                           data_file=CALENDAR_FILE.relative_to(CALENDAR_FILE.parents[2])), status
+
+
+def _confirmation(moves: list[rescheduling.Move], **form: Any) -> dict[str, Any]:
+    """What the administrator confirms: the change and how many open steps' limits it moves, by step."""
+    steps = engine().registry.current.steps.values()
+    titles = {s.step: (s.title_en or s.title_vi) if locale() == "en" else s.title_vi for s in steps}
+    by_step = Counter(titles.get(m.step, m.title) for m in moves)
+    return {"count": len(moves), "by_step": sorted(by_step.items()), **form}
+
+
+def _changed(day: date, moves: list[rescheduling.Move], saved: str) -> Any:
+    flash(saved, "success")
+    if moves:
+        flash(_("%(n)s bước đang mở đã đổi thời hạn theo ngày %(d)s.", n=len(moves), d=day.strftime("%d/%m/%Y")),
+              "success")
+    return redirect(url_for(".calendar"), code=303)
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
@@ -363,22 +385,24 @@ def calendar() -> Any:
         errors["note"] = _("Ghi chú (căn cứ, văn bản thông báo) là bắt buộc.")
     elif len(data["note"]) > 200 or not _no_control(data["note"]):
         errors["note"] = _("Ghi chú tối đa 200 ký tự, không có ký tự điều khiển.")
-    if errors:
+    if errors or day is None:
         return _calendar_page(errors, data, 422)
-    row = CalendarDay(day=day, working=data["working"] == "working", note=data["note"],
-                      created_by=current_user.username)
-    db.session.add(row)
+    working = data["working"] == "working"
+    # Open steps whose limit the day changes are shown first; the change is made only once confirmed.
+    if request.form.get("confirm") != "1":
+        moves = rescheduling.preview(engine(), db.session, day, working)
+        if moves:
+            return _calendar_page(data=data, confirm=_confirmation(moves, action="add", day=day, working=working,
+                                                                   form=data))
     try:
-        db.session.flush()
-        _commit_with_audit("calendar_day_added", {"day": day.isoformat(), "working": row.working, "note": row.note})
-    except IntegrityError:
-        db.session.rollback()
+        moves = rescheduling.change_day(engine(), db.session, current_user.username, day, working, data["note"])
+    except (InvalidState, IntegrityError):  # declared meanwhile by another administrator
         return _calendar_page({"day": _("Ngày này đã có trong danh sách; hãy xoá dòng cũ trước khi khai báo lại.")},
                               data, 422)
-    # New deadlines count with the new day at once; running deadlines keep the moment already computed.
-    engine().load_calendar(db.session)
-    flash(_("Đã lưu ngày %(d)s.", d=day.strftime("%d/%m/%Y")), "success")
-    return redirect(url_for(".calendar"), code=303)
+    except Conflict:
+        return _calendar_page(data=data, status=409, problem=_(
+            "Một hồ sơ vừa được cập nhật trong lúc đổi thời hạn; chưa có gì được lưu. Hãy gửi lại."))
+    return _changed(day, moves, _("Đã lưu ngày %(d)s.", d=day.strftime("%d/%m/%Y")))
 
 
 @bp.route("/calendar/<day>/delete", methods=["POST"])
@@ -390,9 +414,15 @@ def calendar_delete(day: str) -> Any:
     row = db.session.get(CalendarDay, parsed)
     if row is None:
         abort(404)
-    details = {"day": parsed.isoformat(), "working": row.working, "note": row.note}
-    db.session.delete(row)
-    _commit_with_audit("calendar_day_deleted", details)
-    engine().load_calendar(db.session)
-    flash(_("Đã xoá ngày %(d)s khỏi danh sách.", d=parsed.strftime("%d/%m/%Y")), "success")
-    return redirect(url_for(".calendar"), code=303)
+    if request.form.get("confirm") != "1":
+        moves = rescheduling.preview(engine(), db.session, parsed, None)
+        if moves:
+            return _calendar_page(confirm=_confirmation(moves, action="delete", day=parsed, working=row.working))
+    try:
+        moves = rescheduling.change_day(engine(), db.session, current_user.username, parsed, None)
+    except NotFound:  # deleted meanwhile by another administrator
+        abort(404)
+    except Conflict:
+        return _calendar_page(status=409, problem=_(
+            "Một hồ sơ vừa được cập nhật trong lúc đổi thời hạn; chưa có gì được lưu. Hãy gửi lại."))
+    return _changed(parsed, moves, _("Đã xoá ngày %(d)s khỏi danh sách.", d=parsed.strftime("%d/%m/%Y")))
