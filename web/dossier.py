@@ -79,7 +79,7 @@ from engine.models import AuditEntry, Task, User
 from engine.registry import Definition
 from engine.runtime import Engine
 from web.diagram import _parse as parse_diagram  # the one BPMN DI parser: its shapes and edges
-from web.filters import audit_actions, duration, vn_date, vn_datetime
+from web.filters import audit_actions, duration, time_left, vn_date, vn_datetime
 
 FONT_PACKAGE = "fonts-dejavu-core"
 FONT_DIR = Path(os.environ.get("CASE56_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
@@ -837,11 +837,13 @@ def _timeline(c: _Case, outline: _Outline) -> list[Flowable]:
         else:
             result = [(_("Đang thực hiện"), FONT, 7.5, INK)]
         who = c.person(task.completed_by or task.assignee)
+        left = time_left(task, rules=c.rules)
+        estimate = [(f"{left['label']}: {left['note']}", FONT, 7, INK)] if left["estimated"] else []
         rows.append([
             str(n),
             _Text([(c.step_title(task), FONT, 7.5, colour)], w[1]),
             _Text([(vn_datetime(task.due_at) if task.due_at else _("Không có thời hạn"), FONT_BOLD, 7.5, colour),
-                   (_rule_text(c, task.rule), FONT, 7, MUTED)], w[2]),
+                   *estimate, (_rule_text(c, task.rule), FONT, 7, MUTED)], w[2]),
             _Text([(vn_datetime(task.completed_at) if task.completed_at else "—", FONT, 7.5, INK)], w[3]),
             _Text([(who, FONT, 7.5, INK), (c.role(task.role), FONT, 7, MUTED)], w[4]),
             _Text(result, w[5]),

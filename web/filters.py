@@ -1,15 +1,21 @@
-"""Template filters and display labels: Vietnamese dates (dd/mm/yyyy), Vietnam time, numbers (1.000), time left
-or overdue, what an audit row's action means."""
+"""Template filters and display labels: Vietnamese dates (dd/mm/yyyy), Vietnam time, numbers (1.000), how a
+step's time limit stands (time left, overdue, finished on time or late, estimated), what an audit row's action
+means."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g, has_app_context
 from flask_babel import format_number
 from flask_babel import gettext as _
 
-from engine import clock
+from engine import casefile, clock
+from engine.calendar import estimate_year
+from engine.deadlines import Rules
+from engine.models import Task
 
 
 def vn_date(value: date | datetime | str | None) -> str:
@@ -42,14 +48,51 @@ def duration(seconds: float) -> str:
     return _("%(m)s phút", m=minutes)
 
 
-def time_left(due: datetime | None, now: datetime | None = None) -> dict[str, object]:
-    """{'text', 'state'}: state is overdue | soon (within 24 h) | ok | none."""
+@cache
+def _file_rules() -> Rules:
+    return Rules.load()
+
+
+def _stamp(moment: datetime) -> str:
+    return clock.local(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def time_left(subject: Task | datetime | None, now: datetime | None = None,
+              rules: Rules | None = None) -> dict[str, Any]:
+    """How a step's limit stands, for every place that shows one: {'text', 'state', 'estimated', 'label', 'note'}.
+
+    Given a task, a finished one says when it was finished and whether on time (state done | late), or when it
+    was cancelled (cancelled) — never a countdown; an open one, like a bare due moment, counts down (ok | soon
+    within 24 h | overdue | none). A working-day limit in a year without announced calendar data is an
+    estimate: `estimated` is that year, `label` says "ước tính" and `note` why."""
+    task = subject if isinstance(subject, Task) else None
+    due = task.due_at if task is not None else subject
+    out: dict[str, Any] = {"estimated": None, "label": "", "note": ""}
+    if task is not None and task.rule and due is not None:
+        rule = (rules or (current_app.extensions["case56_engine"].rules if has_app_context() else _file_rules())
+                ).rules.get(task.rule)
+        year = estimate_year(rule.kind if rule else None, due)
+        if year is not None:
+            out.update(estimated=year, label=_("ước tính"), note=_(
+                "Chưa có lịch nghỉ chính thức năm %(y)s: thời hạn tính theo lịch dự kiến và sẽ được tính lại "
+                "khi lịch được khai báo.", y=year))
+    if task is not None and task.state == "cancelled":
+        text = _("Đã huỷ lúc %(t)s", t=_stamp(task.completed_at)) if task.completed_at else _("Đã huỷ")
+        return {**out, "text": text, "state": "cancelled"}
+    if task is not None and task.state == "completed" and task.completed_at is not None:
+        late = casefile.lateness(task)
+        if late is None:
+            return {**out, "text": _("Hoàn thành lúc %(t)s", t=_stamp(task.completed_at)), "state": "done"}
+        if late > 0:
+            return {**out, "state": "late",
+                    "text": _("Hoàn thành lúc %(t)s — trễ %(d)s", t=_stamp(task.completed_at), d=duration(late))}
+        return {**out, "text": _("Hoàn thành lúc %(t)s — đúng hạn", t=_stamp(task.completed_at)), "state": "done"}
     if due is None:
-        return {"text": _("Không có thời hạn"), "state": "none"}
+        return {**out, "text": _("Không có thời hạn"), "state": "none"}
     delta = (due - (now or clock.now())).total_seconds()
     if delta < 0:
-        return {"text": _("Quá hạn %(t)s", t=duration(delta)), "state": "overdue"}
-    return {"text": _("Còn %(t)s", t=duration(delta)), "state": "soon" if delta < 86400 else "ok"}
+        return {**out, "text": _("Quá hạn %(t)s", t=duration(delta)), "state": "overdue"}
+    return {**out, "text": _("Còn %(t)s", t=duration(delta)), "state": "soon" if delta < 86400 else "ok"}
 
 
 def audit_actions() -> dict[str, str]:
@@ -63,6 +106,7 @@ def audit_actions() -> dict[str, str]:
         "task_cancelled": _("Hủy bước"),
         "draft_saved": _("Lưu nháp"),
         "deadline_passed": _("Quá thời hạn"),
+        "deadline_rescheduled": _("Đổi thời hạn theo lịch làm việc"),
         "reminder": _("Nhắc thời hạn"),
         "timer_incident": _("Sự cố hẹn giờ"),
         "case_closed": _("Đóng hồ sơ"),

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import url_for
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from engine.models import Case, OrgUnit, Task
 from engine.registry import Step
 from web import engine
 from web.api.common import locale
+from web.filters import time_left
 
 TO_CONFIRM = "[cần xác nhận]"
 
@@ -54,6 +56,14 @@ def deadline(rule_name: str | None) -> dict[str, Any] | None:
     return {"rule": rule.name, "label": label, "article": rule.article, "to_confirm": rule.to_confirm}
 
 
+def due_status(task: Task, now: datetime | None = None) -> dict[str, Any]:
+    """The account of the step's limit the pages give (web.filters.time_left), in the API's language."""
+    with force_locale(locale()):
+        left = time_left(task, now)
+    return {"state": left["state"], "text": left["text"], "estimated_year": left["estimated"],
+            "note": left["note"] or None}
+
+
 def task_summary(task: Task, case: Case, unit: OrgUnit | None, steps: dict[str, Step] | None = None,
                  now: datetime | None = None) -> dict[str, Any]:
     now = now or clock.now()
@@ -73,6 +83,7 @@ def task_summary(task: Task, case: Case, unit: OrgUnit | None, steps: dict[str, 
         "due_at": task.due_at,
         "overdue": overdue_by is not None and overdue_by > 0,
         "overdue_seconds": overdue_by if overdue_by is not None and overdue_by > 0 else None,
+        "due_status": due_status(task, now),
         "deadline": deadline(task.rule),
         "form": task.form,
         "href": url_for("api_tasks.task", task_id=task.id),
@@ -167,6 +178,7 @@ def case_detail(file: casefile.CaseFile, actor: access.Actor) -> dict[str, Any]:
             "completed_at": task.completed_at if task.state == "completed" else None,
             "completed_by": task.completed_by,
             "late_by_seconds": entry.late_by_seconds,
+            "due_status": due_status(task),
             "deadline": deadline(task.rule),
             "form": task.form,
             "form_version": task.form_version,

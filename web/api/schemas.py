@@ -42,6 +42,19 @@ class DeadlineSchema(Schema):
     to_confirm = fields.Boolean(required=True)
 
 
+class DueStatusSchema(Schema):
+    state = fields.String(required=True, metadata={
+        "enum": ["ok", "soon", "overdue", "none", "done", "late", "cancelled"],
+        "description": "Đang chờ / open: ok, soon (< 24 h), overdue, none (no limit); "
+                       "đã xong / finished: done (on time), late, cancelled"})
+    text = fields.String(required=True, metadata={
+        "description": "Như trang web hiển thị / as the pages show it: time left, or when it was finished"})
+    estimated_year = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Năm chưa có lịch nghỉ chính thức khiến thời hạn là ước tính / the year without announced "
+                       "calendar data that makes this working-day limit an estimate; null: not an estimate"})
+    note = fields.String(required=True, allow_none=True)
+
+
 class PagingArgs(Schema):
     """Read with unknown=RAISE (webargs would drop unknown query parameters): a typo such as `comune` is
     refused rather than silently ignored."""
@@ -132,6 +145,7 @@ class TaskSummarySchema(Schema):
     overdue = fields.Boolean(required=True)
     overdue_seconds = fields.Float(required=True, allow_none=True, metadata={
         "description": "Quá hạn bao nhiêu giây / seconds past the limit; null when not overdue"})
+    due_status = fields.Nested(DueStatusSchema, required=True)
     deadline = fields.Nested(DeadlineSchema, required=True, allow_none=True)
     form = fields.String(required=True, allow_none=True)
     href = fields.String(required=True)
@@ -197,6 +211,7 @@ class TimelineEntrySchema(Schema):
     completed_by = fields.String(required=True, allow_none=True)
     late_by_seconds = fields.Float(required=True, allow_none=True, metadata={
         "description": "> 0 trễ / late, <= 0 đúng hạn / on time, null không có hạn / no limit"})
+    due_status = fields.Nested(DueStatusSchema, required=True)
     deadline = fields.Nested(DeadlineSchema, required=True, allow_none=True)
     form = fields.String(required=True, allow_none=True)
     form_version = fields.Integer(required=True, allow_none=True)
