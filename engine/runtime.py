@@ -107,6 +107,10 @@ class Engine:
         if not session.execute(update(CaseWorkflow).where(CaseWorkflow.case_id == case.id).values(**values)).rowcount:
             session.add(CaseWorkflow(case_id=case.id, **values))
 
+    def store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
+        """Write a changed workflow back (for engine commands outside this class, e.g. reassigning)."""
+        self._store_workflow(session, case, workflow)
+
     @contextmanager
     def transaction(self, session: Session) -> Iterator[None]:
         """Commit on success; on any failure roll everything back, reporting lost races as Conflict."""
