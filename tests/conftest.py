@@ -89,6 +89,16 @@ def case_engine():
     return Engine()
 
 
+@pytest.fixture
+def calendar_engine(case_engine):
+    """The shared engine, for a test that changes the working-day calendar: afterwards its calendar is put back
+    as the data file has it (the database's declared days are emptied before the next test)."""
+    from engine.calendar import WorkingCalendar
+
+    yield case_engine
+    case_engine.calendar = WorkingCalendar.from_file(office_close=case_engine.rules.office_close)
+
+
 FAST_HASH = "pbkdf2:sha256:1000"  # demo passwords hash fast in tests; production uses scrypt
 
 

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from engine import audit, clock, rescheduling, timers
-from engine.calendar import CALENDAR_FILE, WorkingCalendar, estimate_year, missing_years
+from engine.calendar import CALENDAR_FILE, estimate_year, missing_years
 from engine.check import check
 from engine.clock import LOCAL_TZ
 from engine.errors import InvalidState, NotFound
@@ -26,10 +26,8 @@ def vn(*args) -> datetime:
 
 
 @pytest.fixture
-def engine(case_engine):
-    """The shared engine; its calendar is put back as the data file has it (the database is emptied after)."""
-    yield case_engine
-    case_engine.calendar = WorkingCalendar.from_file(office_close=case_engine.rules.office_close)
+def engine(calendar_engine):
+    return calendar_engine
 
 
 def open_case(engine, session, people, received: datetime, stop_at: str | None = None) -> Case:

@@ -14,7 +14,6 @@ import time_machine
 from sqlalchemy import func, select
 
 from engine import clock
-from engine.calendar import WorkingCalendar
 from engine.check import check
 from engine.clock import LOCAL_TZ
 from engine.models import AuditEntry, CalendarDay
@@ -29,10 +28,8 @@ def vn(*args) -> datetime:
 
 
 @pytest.fixture
-def engine(case_engine):
-    """The shared engine; its calendar is put back as the data file has it (the database is emptied after)."""
-    yield case_engine
-    case_engine.calendar = WorkingCalendar.from_file(office_close=case_engine.rules.office_close)
+def engine(calendar_engine):
+    return calendar_engine
 
 
 def _count(app, model) -> int:
