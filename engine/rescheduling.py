@@ -159,6 +159,7 @@ def _move(engine: Engine, session: Session, change: _Change, day: date, actor: s
             reminder.cancelled_at = reminder.cancelled_at or now
         else:
             reminder.fire_at, reminder.cancelled_at = remind_at, None
+    # `due_at` is the new limit, named as in `task_opened`, so every view of the trail shows it.
     audit.append(session, actor, "deadline_rescheduled", task.case_id,
                  {"task": task.id, "step": task.step, "day": day.isoformat(),
-                  "old_due_at": move.old_due, "new_due_at": move.new_due}, now)
+                  "old_due_at": move.old_due, "due_at": move.new_due}, now)

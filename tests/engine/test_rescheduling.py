@@ -95,7 +95,7 @@ def test_day_off_moves_working_day_limit_and_removal_moves_it_back(engine, sessi
     trail = session.scalars(select(AuditEntry).where(AuditEntry.action == "deadline_rescheduled")).all()
     assert [(a.case_id, a.details["task"], a.details["day"]) for a in trail] == [(plan_case.id, plan.id, "2026-12-07")]
     assert clock.local(clock.parse_moment(trail[0].details["old_due_at"])) == vn(2026, 12, 7, 17, 0)
-    assert clock.local(clock.parse_moment(trail[0].details["new_due_at"])) == vn(2026, 12, 8, 17, 0)
+    assert clock.local(clock.parse_moment(trail[0].details["due_at"])) == vn(2026, 12, 8, 17, 0)
     added = session.scalars(select(AuditEntry).where(AuditEntry.action == "calendar_day_added")).one()
     assert added.details == {"day": "2026-12-07", "working": False, "note": "Nghỉ bù (thử)", "steps_rescheduled": 1}
 
