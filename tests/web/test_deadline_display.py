@@ -162,3 +162,18 @@ def test_admin_page_and_check_warn_about_missing_years(app, engine):
     with time_machine.travel(vn(2026, 5, 4, 9, 0), tick=False):
         assert "Chưa có lịch nghỉ chính thức năm 2027." in client_for(app, "quantri").get(
             "/admin/calendar").get_data(as_text=True)  # next year is planned for already
+
+
+def test_hostile_calendar_input_is_refused_without_saving(app, engine):
+    admin = client_for(app, "quantri")
+    csrf = token(admin.get("/admin/calendar").get_data(as_text=True))
+    for day in ("", "\x00", "99/99/9999", "07/12/2026 x", "a" * 500, "0/0/0", "07/12/0001"):
+        for extra in ({}, {"confirm": "1"}, {"confirm": "\x00" * 50}):
+            response = admin.post("/admin/calendar", data={"csrf_token": csrf, "day": day, "working": "off",
+                                                           "note": "x", **extra})
+            # A NUL anywhere is refused by the app before the view (400); anything else names the field.
+            assert response.status_code == 400 if "\x00" in day + extra.get("confirm", "") else (
+                response.status_code == 422 and 'id="err-day"' in response.get_data(as_text=True)), day
+    for day in ("x", "2026-02-30", "99999-01-01", "%00", "2026-12-07"):  # the last: valid, but not declared
+        assert admin.post(f"/admin/calendar/{day}/delete", data={"csrf_token": csrf, "confirm": "1"}).status_code == 404
+    assert _count(app, CalendarDay) == 0
