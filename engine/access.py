@@ -116,6 +116,16 @@ def can_manage_case(actor: Actor, case: Case) -> bool:
     return actor.role in {"officer", "chairman"} and can_read_case(actor, case)
 
 
+REASSIGNERS = {"officer", "chairman"}
+
+
+def can_reassign(actor: Actor, task: Task, case: Case) -> bool:
+    """Give an open, assigned step (a plan activity) to another account: the officer or chairman of the case's
+    commune, who drafted and approved the plan (Art. 28-29) — also when the assignee's account was deactivated."""
+    return (actor.role in REASSIGNERS and actor.commune_id is not None and actor.commune_id == case.commune_id
+            and task.case_id == case.id and task.state == "ready" and bool(task.assignee))
+
+
 def can_list_stranded(actor: Actor) -> bool:
     """Stranded cases (engine.liveness) are listed for those who can move them: the commune's officer and
     chairman (reassign a step) and the province supervisor (follow up), each in their scope."""

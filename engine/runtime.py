@@ -240,6 +240,10 @@ class Engine:
                 separation = spiff_task.data["separation"]
                 data = {**data, "current_start": separation["start"], "current_end": separation["end"]}
             clean = forms.validate(task.form, data, locale=locale)
+            if task.form == "mau_04":  # activities go to real, active accounts in scope, or nowhere is refused
+                from engine import assignees
+
+                clean = assignees.check_plan_assignees(session, case, clean, locale)
             now = clock.now()
             spiff_task.data[task.form] = clean
             anchors = dict(spiff_task.data.get("anchors") or {})
@@ -262,6 +266,14 @@ class Engine:
             task.draft_data, task.draft_saved_at = data, clock.now()
             audit.append(session, actor.username, "draft_saved", case.id, {"task": task.id, "step": task.step})
             return task
+
+    def reassign_task(self, session: Session, actor: access.Actor, task_id: int, username: str, reason: str,
+                      expected_version: int | None = None, locale: str = "vi") -> Task:
+        """Give an open plan activity to another assignable account (engine.assignees.reassign)."""
+        from engine import assignees
+
+        return assignees.reassign(self, session, actor, task_id, username, reason, locale,
+                                  expected_version=expected_version)
 
     # -- the other commands: one transaction each, in their own modules, all reachable from the engine --------
     def fire_timer(self, session: Session, timer_id: int, worker: str) -> bool:

@@ -28,8 +28,9 @@ class Activity(Part):
     level = f.choice(MeasureLevel, "Cấp độ", "Level", required=True)
     assignee = f.string(
         "Người, cơ quan thực hiện (tài khoản)", "Carried out by (user or organisation)", required=True,
-        help_vi="Tên tài khoản hoặc mã cơ quan, tổ chức được giao.",
-        help_en="The username or the code of the organisation assigned.",
+        help_vi="Tên tài khoản của cơ sở, đơn vị phối hợp thuộc xã/phường hoặc tỉnh của hồ sơ; tên khác bị từ chối.",
+        help_en="The username of a service provider's or partner's account in the case's commune or province; "
+                "any other name is refused.",
     )
     assignee_name = f.string("Tên người, cơ quan thực hiện", "Name of who carries it out", max_length=500)
     start = f.date("Bắt đầu", "Start", required=True)

@@ -29,6 +29,8 @@ USERS = [
     ("chutich", "Lê Văn Chủ Tịch", "chairman", "T01-X01"),
     ("truonghoc", "Trường THCS Phan Đình Phùng", "partner", "T01-X01"),
     ("yte", "Trạm Y tế phường", "partner", "T01-X01"),
+    # A province service provider: plan activities may go to partners of the case's commune or province.
+    ("ctxh", "Trung tâm Công tác xã hội tỉnh (demo)", "partner", "T01"),
     ("canbo2", "Phạm Thị Cán Bộ Hai", "officer", "T01-X02"),
     ("chutich2", "Hoàng Văn Chủ Tịch Hai", "chairman", "T01-X02"),
     ("giamsat", "Đỗ Thị Giám Sát", "supervisor", "T01"),
@@ -227,7 +229,10 @@ def seed_cases(session: Session, engine: Engine) -> None:
     # Plan waiting for the chairman's approval.
     c = new_case(2, commune="T01-X02", child={"full_name": "Đỗ Thu Trang", "estimated_age": 12, "sex": "female"},
                  category="nguy_co_bo_roi", abuse_forms=["bo_mac"])
-    drive(engine, session, c, people, stop_at="approve_plan")
+    # Its commune has no partner account of its own: the plan's activities go to the province's centre.
+    activities = [{**a, "assignee": "ctxh", "assignee_name": "Trung tâm Công tác xã hội tỉnh (demo)"}
+                  for a in sample("mau_04", now)["activities"]]
+    drive(engine, session, c, people, stop_at="approve_plan", choices={"mau_04": {"activities": activities}})
     # Intervention under way: partners have activities.
     c = new_case(6, child={"full_name": "Vũ Đức Bảo", "estimated_age": 7, "sex": "male"})
     drive(engine, session, c, people, stop_at="carry_out_activity")
