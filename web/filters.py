@@ -104,6 +104,7 @@ def audit_actions() -> dict[str, str]:
         "task_opened": _("Giao bước"),
         "task_completed": _("Hoàn thành bước"),
         "task_cancelled": _("Hủy bước"),
+        "task_reassigned": _("Giao lại bước"),
         "draft_saved": _("Lưu nháp"),
         "deadline_passed": _("Quá thời hạn"),
         "deadline_rescheduled": _("Đổi thời hạn theo lịch làm việc"),

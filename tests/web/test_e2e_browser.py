@@ -162,7 +162,7 @@ def _flow(browser, base: str, app) -> None:
     officer.open_step(number, "Xây dựng kế hoạch hỗ trợ, can thiệp (Mẫu số 04)")
     page.fill("#f-activities-0-measure", "Tư vấn tâm lý hằng tuần")
     page.check("#f-activities-0-level-support")
-    page.fill("#f-activities-0-assignee", "truonghoc")
+    page.select_option("#f-activities-0-assignee", "truonghoc")  # picked from the accounts in scope, not typed
     page.fill("#f-activities-0-start", _day())
     page.fill("#f-activities-0-end", _day(30))
     page.fill("#f-activities-0-expected_result", "Trẻ ổn định tâm lý")

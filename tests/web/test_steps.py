@@ -160,16 +160,16 @@ def test_plan_rows_grow_and_shrink_without_javascript_and_nested_errors_are_plac
     path = f"/tasks/{task_id}"
     page = officer.get(path).get_data(as_text=True)
     assert 'name="activities.0.measure"' in page and 'name="activities.1.measure"' not in page
-    # "Carried out by" offers the commune's partners: the activity's step goes to the user named there.
-    assert 'list="f-activities-0-assignee-list"' in page
-    assert '<option value="truonghoc">Trường THCS Phan Đình Phùng</option>' in page
-    assert '<option value="yte">' in page
+    # "Carried out by" is picked from the accounts in scope (tests/web/test_reassign.py), never typed.
+    assert '<select id="f-activities-0-assignee" name="activities.0.assignee"' in page
+    assert '<option value="truonghoc">Trường THCS Phan Đình Phùng — Phường Phan Đình Phùng (demo)</option>' in page
+    assert '<option value="yte">' in page and 'name="activities.0.assignee_name"' not in page
     first = {"measure": "Hoạt động thứ nhất", "level": "support", "assignee": "truonghoc"}
     grown = officer.post(path, data={**flatten({"activities": [first]}), "csrf_token": token(page),
                                      "_add": "activities"})
     assert grown.status_code == 200
     body = grown.get_data(as_text=True)
-    assert 'name="activities.1.measure"' in body and 'value="truonghoc"' in body  # typed input kept
+    assert 'name="activities.1.measure"' in body and '<option value="truonghoc" selected>' in body  # input kept
     assert task_of(app, task_id).draft_data is None  # a row button saves nothing
     shrunk = officer.post(path, data={**flatten({"activities": [first, {"measure": "Khám sức khoẻ"}]}),
                                       "csrf_token": token(body), "_remove": "activities.0"})

@@ -237,7 +237,14 @@ def show(case_id: int):
         can_transfer=manage and case.status == "open",
         can_reopen=manage and case.status in transfers.CLOSED_STATES and access.can_open_case(actor, file.commune),
         can_attach=manage, task_by_id={t.id: t for t in tasks},
+        reassign_offers=_reassign_offers(actor, case, tasks), reassign_back="case",
     )
+
+
+def _reassign_offers(actor: access.Actor, case: Case, tasks: list[Task]) -> list[dict[str, Any]]:
+    from web.views import assign  # assign builds on this module's helpers
+
+    return assign.offers(actor, case, [t for t in tasks if t.state == "ready"])
 
 
 # -- transfer and reopening --------------------------------------------------------------------------

@@ -13,15 +13,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 import forms
 import web
 from engine import access, audit, casefile, clock
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
-from engine.models import Case, OrgUnit, Task, User
+from engine.models import Case, OrgUnit, Task
 from web import formrender
 from web.extensions import db
+from web.views import assign
 from web.views.cases import (
     bad_request,
     int_arg,
@@ -61,6 +62,9 @@ def partner_activity(task: Task) -> dict[str, Any] | None:
                            Task.completed_at <= task.created_at)
         .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
     ).first()
+    moved = assign.reassigned_activity(task)  # the plan still names the first assignee
+    if moved is not None:
+        return _shown_activity(moved, plan.form_version if plan is not None else None)
     if plan is None or not isinstance(plan.form_data, dict):
         return None
     mine = [a for a in plan.form_data.get("activities") or [] if a.get("assignee") == task.assignee]
@@ -74,25 +78,14 @@ def partner_activity(task: Task) -> dict[str, Any] | None:
     position = next((i for i, t in enumerate(batch) if t.id == task.id), 0)
     if not mine:
         return None
-    activity = mine[min(position, len(mine) - 1)]
+    return _shown_activity(mine[min(position, len(mine) - 1)], plan.form_version)
+
+
+def _shown_activity(activity: dict[str, Any], version: int | None) -> dict[str, Any] | None:
     shown = {key: activity.get(key) for key in ACTIVITY_FIELDS}
-    rendered = forms.render("mau_04", {"activities": [shown]}, version=plan.form_version, locale=locale())
+    rendered = forms.render("mau_04", {"activities": [shown]}, version=version, locale=locale())
     item = next(f for f in rendered["fields"] if f["name"] == "activities")["items"]
     return {"fields": [f for f in item[0] if f["name"] in ACTIVITY_FIELDS]} if item else None
-
-
-def _suggest_partners(description: dict[str, Any], case: Case) -> None:
-    """Offer the partners of the case's commune (and province) for a plan activity's "carried out by":
-    the activity's step goes to the user named there, so a typing mistake would send it nowhere."""
-    partners = db.session.execute(
-        select(User.username, User.full_name).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-        .where(User.role == "partner", User.active.is_(True),
-               or_(OrgUnit.id == case.commune_id, OrgUnit.id == case.province_id))
-        .order_by(User.full_name)).all()
-    for field in description["fields"]:
-        for sub in field.get("fields") or []:
-            if field["name"] == "activities" and sub["name"] == "assignee":
-                sub["suggest"] = [(username, name) for username, name in partners]
 
 
 def _next_steps_message(task: Task, case: Case) -> str:
@@ -127,7 +120,7 @@ def task(task_id: int):
     editable = task.state == "ready" and bool(task.form) and access.can_act(actor, task)
     description = formrender.describe(task.form, locale=loc) if editable else None
     if description and task.form == "mau_04":
-        _suggest_partners(description, case)
+        assign.plan_pick_list(description, case)
     values: dict[str, Any] = {}
     errors: dict[str, Any] = {}
     conflict = None
@@ -203,4 +196,5 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
         partner=partner, late_task=late, stored=stored, names=names, english=english,
         who=names.get(task.assignee, task.assignee) if task.assignee else role_label(task.role),
         can_attach=not partner and access.can_manage_case(actor, case),
+        reassign_offers=assign.offers(actor, case, [task]), reassign_back="task",
     )
