@@ -44,6 +44,7 @@ OPERATIONS = {
     "POST /api/v1/reports", "GET /api/v1/tasks", "GET /api/v1/tasks/{task_id}", "PUT /api/v1/tasks/{task_id}/draft",
     "POST /api/v1/tasks/{task_id}/complete", "GET /api/v1/cases/{case_id}", "GET /api/v1/cases/{case_id}/dossier.pdf",
     "GET /api/v1/overdue", "GET /api/v1/statistics", "GET /api/v1/me",
+    "GET /api/v1/cases/{case_id}/assignees", "POST /api/v1/tasks/{task_id}/reassign",
 }
 USER = {"GET /api/v1/overdue": "giamsat"}  # the supervisor's list; everything else as the commune officer
 

@@ -58,9 +58,11 @@ def _csrf_world(app) -> list[Post]:
     verify = ready_task(app, escalated, "verify")
     moving = open_case(app)
     closed = open_case(app, choices={"verification": {"has_basis": False, "reason_no_basis": "Không có sự việc."}})
+    planned = open_case(app, stop_at="carry_out_activity")
     raw = kit.api_token(app, "canbo")
     with app.app_context():
         escalation = db.session.scalar(select(Task.id).where(Task.escalates_task_id == verify))
+        activity = db.session.scalar(select(Task.id).where(Task.case_id == planned, Task.assignee == "yte"))
         canbo = db.session.scalar(select(User.id).where(User.username == "canbo"))
         commune = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01-X02"))
         province = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01"))
@@ -85,6 +87,8 @@ def _csrf_world(app) -> list[Post]:
         Post("cases.transfer", "canbo", f"/cases/{moving}/transfer",
              lambda: {**flatten(demo.sample("transfer", now)), "_version": version(moving)}, 302),
         Post("cases.reopen", "canbo", f"/cases/{closed}/reopen", lambda: dict(reopen), 302),
+        Post("assign.reassign", "canbo", f"/tasks/{activity}/reassign",
+             lambda: {"assignee": "ctxh", "reason": "Trạm y tế quá tải.", "_version": version(planned)}, 302),
         Post("attachments.upload", "canbo", f"/cases/{escalated}/attachments/new",
              lambda: {"file": (io.BytesIO(PNG), "anh.png"), "description": "Ảnh"}, 302),
         Post("reports.new", "canbo", "/reports/new",
@@ -386,7 +390,8 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("put", f"/api/v1/tasks/{task_id}/draft", {"data": {"findings": "x"}}),
              ("get", f"/api/v1/cases/{case_id}", None), ("get", f"/api/v1/cases/{case_id}/dossier.pdf", None),
              ("get", "/api/v1/overdue", None), ("get", "/api/v1/statistics", None),
-             ("post", "/api/v1/reports", report)]
+             ("post", "/api/v1/reports", report), ("get", f"/api/v1/cases/{case_id}/assignees", None),
+             ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."})]
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
                  and r.endpoint.startswith("api_") and not r.endpoint.startswith("api_docs")}
     assert len(api_rules) == len(calls), sorted(api_rules)

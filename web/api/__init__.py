@@ -16,14 +16,14 @@ from flask import Flask, request
 from flask_smorest import Api
 
 import forms
-from web.api import account, cases, docs, errors, me, reports, statistics, tasks
+from web.api import account, assignees, cases, docs, errors, me, reports, statistics, tasks
 from web.api.common import ApiError, _
 from web.api.schemas import ErrorSchema
 from web.api.tokens import authenticate
 from web.extensions import csrf, db
 
 PREFIX = "/api/v1"
-BLUEPRINTS = (reports.bp, tasks.bp, cases.bp, statistics.bp, me.bp)
+BLUEPRINTS = (reports.bp, tasks.bp, cases.bp, assignees.bp, statistics.bp, me.bp)
 DESCRIPTION = """\
 API của case56: tiếp nhận báo cáo (Mẫu 01) từ Tổng đài 111, công an và hệ thống khác; việc cần làm;
 hồ sơ và dòng thời gian; danh sách quá hạn; hồ sơ PDF; thống kê. Quyền và nhật ký như giao diện web.
@@ -37,6 +37,8 @@ the web UI.
 - Errors: `{"code": "...", "message": "...", "errors": {"field": ["..."]}}` for every 4xx/5xx.
 - `POST /reports` takes an `Idempotency-Key`: a retry returns the first case (200) and never opens another.
 - `POST /tasks/{id}/complete` takes `If-Match: <case version>`: a stale version is refused (409), nothing saved.
+- A plan's activities (Mẫu 04) name accounts from `GET /cases/{id}/assignees`; `POST /tasks/{id}/reassign`
+  (also with `If-Match`) gives an open activity to another of them.
 - Times are ISO 8601 in Asia/Ho_Chi_Minh (+07:00).
 """
 

@@ -1,0 +1,88 @@
+"""Who carries out a plan activity, for API clients: the accounts a case may assign, and reassigning a step.
+
+A plan (Mẫu 04) sent to `POST /tasks/{id}/complete` must name, for each activity, one of the usernames
+`GET /cases/{id}/assignees` lists; anything else is refused with a field error on `activities.<i>.assignee`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from engine import access, assignees
+from engine.models import Case, OrgUnit
+from web import engine
+from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
+from web.api.present import task_summary
+from web.api.schemas import CompletedSchema, IfMatchHeaderSchema
+from web.api.tasks import ETAG, expected_version, load_visible
+from web.extensions import db
+
+bp = Blueprint("api_assignees", __name__, description="Giao việc / who carries out plan activities")
+
+
+class AssigneeSchema(Schema):
+    username = fields.String(required=True, metadata={"description": "Tên tài khoản: giá trị của `assignee` / "
+                                                                     "the value to send as `assignee`"})
+    full_name = fields.String(required=True)
+    unit = fields.String(required=True, metadata={"description": "Mã xã/phường hoặc tỉnh / unit code"})
+    unit_name = fields.String(required=True)
+
+
+class ReassignSchema(Schema):
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={
+        "description": "Tài khoản nhận bước, một trong GET /cases/{id}/assignees / the account to give the step "
+                       "to, one of GET /cases/{id}/assignees", "example": "yte"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "Lý do giao lại (ghi nhật ký) / why (kept in the audit trail)",
+        "example": "Tài khoản được giao đã ngừng hoạt động."})
+
+
+@bp.route("/cases/<int:case_id>/assignees", methods=["GET"])
+@bp.response(200, AssigneeSchema(many=True))
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def assignable(case_id: int) -> Any:
+    """Tài khoản được giao hoạt động của kế hoạch / accounts a plan activity of this case may go to.
+
+    Các tài khoản đang hoạt động của cơ sở, đơn vị phối hợp thuộc xã/phường hoặc tỉnh của hồ sơ, theo tên.
+    The active partner accounts of the case's commune or province, by name (for Mẫu 04 and reassigning).
+    """
+    if not 0 < case_id <= MAX_ID:
+        raise not_found()
+    who = actor()
+    case = db.session.get(Case, case_id)
+    if case is None or not access.can_read_case(who, case):
+        raise not_found()
+    if not access.can_manage_case(who, case):
+        raise ApiError(403, "forbidden", _("Chỉ cán bộ hoặc chủ tịch UBND xã/phường quản lý hồ sơ được giao việc."))
+    return [{"username": a.username, "full_name": a.full_name, "unit": a.unit_code, "unit_name": a.unit_name}
+            for a in assignees.assignable(db.session, case)]
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@bp.arguments(IfMatchHeaderSchema, location="headers")
+@bp.arguments(ReassignSchema)
+@bp.response(200, CompletedSchema, headers={"ETag": ETAG})
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT",
+                 description="Hồ sơ đã đổi (If-Match cũ), bước đã xong hoặc không giao cho tài khoản nào / stale "
+                             "If-Match, step already done or not assigned to an account")
+def reassign(headers: dict[str, Any], body: dict[str, Any], task_id: int) -> Any:
+    """Giao lại bước cho tài khoản khác / give an open plan activity to another account.
+
+    Cán bộ hoặc chủ tịch UBND xã/phường của hồ sơ; tài khoản không có trong danh sách → 422 với lỗi ở
+    `assignee`; If-Match cũ → 409; không có gì được lưu. The case's commune officer or chairman; an account not
+    in the list → 422 with the error on `assignee`; a stale If-Match → 409; nothing is saved either way.
+    """
+    version = expected_version(headers)
+    load_visible(task_id)
+    done = engine().reassign_task(db.session, actor(), task_id, body["assignee"], body["reason"],
+                                  expected_version=version, locale=locale())
+    case = db.session.get(Case, done.case_id)
+    summary = task_summary(done, case, db.session.get(OrgUnit, done.commune_id))
+    return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status}}, 200,
+            {"ETag": f'"{case.version}"'})
