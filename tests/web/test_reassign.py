@@ -260,3 +260,23 @@ def test_reassign_in_english(app):
     assert ("Reassigned the step “Carry out a plan activity” of case "
             f"{case_of(app, case_id).number} to Trung tâm Công tác xã hội tỉnh (demo) (account ctxh).") in \
         text(chairman.get(f"/cases/{case_id}"))
+
+
+def test_moving_one_of_a_partners_activities_leaves_the_other_in_place(app):
+    at = clock.now()
+    same = {"level": "support", "assignee": "truonghoc", "start": demo._day(at), "end": demo._day(at, 20)}
+    plan = {"activities": [{**same, "measure": "Hoạt động thứ nhất"}, {**same, "measure": "Hoạt động thứ hai"}]}
+    case_id = open_case(app, stop_at="carry_out_activity", choices={"mau_04": plan})
+    with app.app_context():
+        first, second = db.session.scalars(select(Task.id).where(Task.case_id == case_id,
+                                                                 Task.step == "carry_out_activity").order_by(Task.id))
+        db.session.remove()
+    officer = client_for(app, "canbo")
+    page = text(officer.get(f"/cases/{case_id}"))
+    assert officer.post(f"/tasks/{first}/reassign", data={
+        "csrf_token": token(page), "_version": version_on(page), "assignee": "yte", "reason": "Chia việc."}
+    ).status_code == 302
+    shown = {username: text(client_for(app, username).get(f"/tasks/{task_id}"))
+             for username, task_id in (("yte", first), ("truonghoc", second))}
+    assert "Hoạt động thứ nhất" in shown["yte"] and "Hoạt động thứ hai" not in shown["yte"]
+    assert "Hoạt động thứ hai" in shown["truonghoc"] and "Hoạt động thứ nhất" not in shown["truonghoc"]

@@ -69,14 +69,16 @@ def offers(actor: access.Actor, case: Case, tasks: list[Task]) -> list[dict[str,
             for t in mine]
 
 
-def reassigned_activity(task: Task) -> dict[str, Any] | None:
-    """The activity as it stood when this step was last reassigned (the plan still names the first assignee)."""
+def reassignments(case_id: int) -> dict[int, tuple[str | None, dict[str, Any]]]:
+    """The case's reassigned steps: task id → (the assignee the plan named, the activity as last handed over)."""
+    out: dict[int, tuple[str | None, dict[str, Any]]] = {}
     for details in db.session.scalars(
-            select(AuditEntry.details).where(AuditEntry.case_id == task.case_id,
-                                             AuditEntry.action == "task_reassigned").order_by(AuditEntry.id.desc())):
-        if isinstance(details, dict) and details.get("task") == task.id and isinstance(details.get("activity"), dict):
-            return details["activity"]
-    return None
+            select(AuditEntry.details).where(AuditEntry.case_id == case_id, AuditEntry.action == "task_reassigned")
+            .order_by(AuditEntry.id)):
+        if isinstance(details, dict) and isinstance(details.get("activity"), dict):
+            first = out[details["task"]][0] if details.get("task") in out else details.get("from")
+            out[details.get("task")] = (first, details["activity"])
+    return out
 
 
 def _load(actor: access.Actor, task_id: int) -> tuple[Task, Case]:

@@ -62,9 +62,11 @@ def partner_activity(task: Task) -> dict[str, Any] | None:
                            Task.completed_at <= task.created_at)
         .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
     ).first()
-    moved = assign.reassigned_activity(task)  # the plan still names the first assignee
-    if moved is not None:
-        return _shown_activity(moved, plan.form_version if plan is not None else None)
+    # A reassigned step keeps its activity as it was handed over (the plan still names the first assignee);
+    # its batch is counted by the assignees the plan named, so moving one step does not shift the others.
+    moved = assign.reassignments(task.case_id)
+    if task.id in moved:
+        return _shown_activity(moved[task.id][1], plan.form_version if plan is not None else None)
     if plan is None or not isinstance(plan.form_data, dict):
         return None
     mine = [a for a in plan.form_data.get("activities") or [] if a.get("assignee") == task.assignee]
@@ -72,9 +74,9 @@ def partner_activity(task: Task) -> dict[str, Any] | None:
     if due and any(a.get("end") == due for a in mine):
         mine = [a for a in mine if a.get("end") == due]
     batch = [t for t in db.session.scalars(
-        select(Task).where(Task.case_id == task.case_id, Task.step == task.step, Task.assignee == task.assignee,
+        select(Task).where(Task.case_id == task.case_id, Task.step == task.step,
                            Task.created_at == task.created_at).order_by(Task.id))
-        if t.due_at == task.due_at]
+        if t.due_at == task.due_at and (moved[t.id][0] if t.id in moved else t.assignee) == task.assignee]
     position = next((i for i, t in enumerate(batch) if t.id == task.id), 0)
     if not mine:
         return None
