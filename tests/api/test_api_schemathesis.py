@@ -43,10 +43,10 @@ POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
 OPERATIONS = {
     "POST /api/v1/reports", "GET /api/v1/tasks", "GET /api/v1/tasks/{task_id}", "PUT /api/v1/tasks/{task_id}/draft",
     "POST /api/v1/tasks/{task_id}/complete", "GET /api/v1/cases/{case_id}", "GET /api/v1/cases/{case_id}/dossier.pdf",
-    "GET /api/v1/overdue", "GET /api/v1/statistics", "GET /api/v1/me",
+    "GET /api/v1/overdue", "GET /api/v1/stranded", "GET /api/v1/statistics", "GET /api/v1/me",
     "GET /api/v1/cases/{case_id}/assignees", "POST /api/v1/tasks/{task_id}/reassign",
 }
-USER = {"GET /api/v1/overdue": "giamsat"}  # the supervisor's list; everything else as the commune officer
+USER = {"GET /api/v1/overdue": "giamsat", "GET /api/v1/stranded": "giamsat"}  # the supervisor's lists; else the officer
 
 
 def _exercise(strategy: Any, label: str, headers: dict[str, str], statuses: Counter, examples: int) -> None:

@@ -389,7 +389,7 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("post", f"/api/v1/tasks/{task_id}/complete", {"data": demo.sample("verification", clock.now())}),
              ("put", f"/api/v1/tasks/{task_id}/draft", {"data": {"findings": "x"}}),
              ("get", f"/api/v1/cases/{case_id}", None), ("get", f"/api/v1/cases/{case_id}/dossier.pdf", None),
-             ("get", "/api/v1/overdue", None), ("get", "/api/v1/statistics", None),
+             ("get", "/api/v1/overdue", None), ("get", "/api/v1/stranded", None), ("get", "/api/v1/statistics", None),
              ("post", "/api/v1/reports", report), ("get", f"/api/v1/cases/{case_id}/assignees", None),
              ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."})]
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
