@@ -51,10 +51,11 @@ def missing_years(years: Iterable[int], path: Path = CALENDAR_FILE) -> list[int]
     return sorted({y for y in years if y not in announced})
 
 
-def estimate_year(kind: str | None, due: datetime | None, path: Path = CALENDAR_FILE) -> int | None:
-    """The year without announced data that makes a limit of rule kind `kind` ending at `due` an estimate, or
-    None. Only working-day counts depend on the calendar; they count up to the due day, so its year decides."""
-    if kind != "working_days" or due is None:
+def estimate_year(counts_working_days: bool, due: datetime | None, path: Path = CALENDAR_FILE) -> int | None:
+    """The year without announced data that makes a limit ending at `due` an estimate, or None. Only a rule that
+    counts working days (`Rule.counts_working_days`) depends on the calendar; it counts up to the due day, so
+    that day's year decides."""
+    if not counts_working_days or due is None:
         return None
     year = local(due).year
     return year if missing_years([year], path) else None

@@ -66,7 +66,7 @@ def calendar_with(engine: Engine, session: Session, day: date, working: bool | N
 def _changes(engine: Engine, session: Session, day: date, calendar: WorkingCalendar,
              workflows: dict[int, BpmnWorkflow]) -> list[_Change]:
     """The open steps whose limit differs on `calendar`, with the rows and timer to change."""
-    rules = [r.name for r in engine.rules.rules.values() if r.kind == "working_days"]
+    rules = [r.name for r in engine.rules.rules.values() if r.counts_working_days]
     if not rules:
         return []
     # A day can only change a count that reaches it: limits ending before the day are never touched.

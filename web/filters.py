@@ -71,7 +71,8 @@ def time_left(subject: Task | datetime | None, now: datetime | None = None,
     if task is not None and task.rule and due is not None:
         rule = (rules or (current_app.extensions["case56_engine"].rules if has_app_context() else _file_rules())
                 ).rules.get(task.rule)
-        year = estimate_year(rule.kind if rule else None, due)
+        # An after_dates rule that took the plan's own review date is marked too: the row cannot tell which.
+        year = estimate_year(rule is not None and rule.counts_working_days, due)
         if year is not None:
             out.update(estimated=year, label=_("ước tính"), note=_(
                 "Chưa có lịch nghỉ chính thức năm %(y)s: thời hạn tính theo lịch dự kiến và sẽ được tính lại "

@@ -137,6 +137,20 @@ def test_make_up_working_day_brings_the_limit_forward(engine, session, people, c
     assert list(check(engine, session)) == []
 
 
+def test_review_counted_after_the_activities_moves_too(engine, session, people):
+    # Activities end 02/12/2026 at the latest; the review falls due 5 working days later (case56 policy).
+    case = open_case(engine, session, people, vn(2026, 11, 2, 9, 0), stop_at="review")
+    review = step(session, case, "review")
+    assert engine.rules[review.rule].kind == "after_dates" and clock.local(review.due_at) == vn(2026, 12, 9, 17, 0)
+    with time_machine.travel(vn(2026, 12, 3, 10, 0), tick=False):
+        rescheduling.change_day(engine, session, "quantri", DAY, False, "Nghỉ bù (thử)")
+    review = fresh(session, review)
+    thursday_close = vn(2026, 12, 10, 17, 0)
+    assert clock.local(review.due_at) == thursday_close
+    assert workflow_due(engine, session, case, review) == pending(session, review)["deadline"] == thursday_close
+    assert list(check(engine, session)) == []
+
+
 def test_preview_counts_without_changing_anything(engine, session, people, cases):
     plan_case, _hours = cases
     other = open_case(engine, session, people, vn(2026, 12, 4, 9, 0))
@@ -179,10 +193,9 @@ def test_refusals_leave_nothing(engine, session, people):
 
 def test_missing_calendar_years(tmp_path):
     assert missing_years([2026, 2027]) == [2027]  # the data file announces 2026 only
-    assert estimate_year("working_days", vn(2027, 1, 5, 17, 0)) == 2027
-    assert estimate_year("working_days", vn(2026, 12, 31, 17, 0)) is None
-    assert estimate_year("hours", vn(2027, 1, 5, 17, 0)) is None  # the clock needs no calendar
-    assert estimate_year("date", vn(2027, 1, 5, 17, 0)) is None
+    assert estimate_year(True, vn(2027, 1, 5, 17, 0)) == 2027
+    assert estimate_year(True, vn(2026, 12, 31, 17, 0)) is None
+    assert estimate_year(False, vn(2027, 1, 5, 17, 0)) is None  # hours or a date: no calendar needed
     data = tmp_path / "vn.toml"
     data.write_text(CALENDAR_FILE.read_text(encoding="utf-8") + "\n[2027]\n", encoding="utf-8")
     assert missing_years([2026, 2027], data) == []  # an empty section: announced, nothing to add
