@@ -41,6 +41,10 @@ def test_concurrent_http_clients_with_races(db_url, case_engine):
 
         token_of = {unit: tokens.issue(session, user, "load test", 1, "quantri").token
                     for unit, user in officers.items()}
+        # A plan's activities go to partner accounts of the case's own commune (engine.assignees).
+        partners_of: dict[int, list[str]] = {}
+        for user in session.scalars(select(User).where(User.role == "partner").order_by(User.username)):
+            partners_of.setdefault(user.org_unit_id, []).append(user.username)
         # One task per case: a race is then between its two requests alone (two open steps of one case, such
         # as verification and the police referral, completed by two clients would rightly make both racers 409).
         open_tasks = list({case_id: (task_id, commune, form) for task_id, case_id, commune, form in session.execute(
@@ -61,12 +65,20 @@ def test_concurrent_http_clients_with_races(db_url, case_engine):
     deadline = time.monotonic() + SECONDS
 
     with Server(db_url, workers=3) as server:
+        def data_for(form: str, commune: int) -> dict:
+            data = demo.sample(form, clock.now())
+            if form == "mau_04":
+                names = partners_of[commune]
+                data["activities"] = [{**a, "assignee": names[i % len(names)]}
+                                      for i, a in enumerate(data["activities"])]
+            return data
+
         def complete(http: requests.Session, task_id: int, commune: int, form: str, version: int | None) -> int:
             headers = {"Authorization": f"Bearer {token_of[commune]}"}
             if version is not None:
                 headers["If-Match"] = str(version)
             response = http.post(f"{server.base}/api/v1/tasks/{task_id}/complete", headers=headers,
-                                 json={"data": demo.sample(form, clock.now())}, timeout=60)
+                                 json={"data": data_for(form, commune)}, timeout=60)
             if response.status_code == 422 and not unexpected:
                 unexpected.append(f"{form}: {response.text[:500]}")
             if response.status_code >= 500:
