@@ -22,6 +22,15 @@ PG_URL = os.environ.get("CASE56_TEST_PG", "postgresql://postgres@127.0.0.1:5432/
 _prepared: dict[str, object] = {}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the random walker (tests/engine/test_walk.py)."""
+    group = parser.getgroup("case56 walker")
+    group.addoption("--walks", type=int, default=None,
+                    help="number of random walks per database (default: CI's count; env CASE56_WALKS)")
+    group.addoption("--walk-seed", type=int, default=None,
+                    help="replay the walk with this seed; with --walks, the first seed of the range")
+
+
 def _prepare(kind: str, tmp_root: Path):
     """Create the schema once per backend per run, by migration (as production does)."""
     if kind in _prepared:
