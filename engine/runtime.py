@@ -361,7 +361,10 @@ class Engine:
             holder.cancel()
             cancelled.add(str(spiff_task.id))
         if cancelled:
-            workflow.do_engine_steps()  # the process can now reach its end once the remaining tracks do
+            # A join already waiting (the process's end) is only re-examined when a branch reaches it, and a
+            # cancelled branch never does: look again now, so the process ends once the remaining tracks do.
+            workflow.update_waiting_tasks()
+            workflow.do_engine_steps()
         return cancelled
 
     def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,

@@ -127,3 +127,23 @@ def test_an_open_acknowledgement_of_a_late_activity_does_not_hold_up_the_review(
     acks = session.scalars(select(Task).where(Task.case_id == case.id, Task.step == "escalate_carry_out_activity"))
     assert {(t.state, t.cancel_reason) for t in acks} == {("cancelled", "late_step_done")}
     assert check.check_case(case_engine, session, case) == []
+
+
+def test_closing_with_only_acknowledgements_left_ends_the_workflow(case_engine, session, people):
+    """Late steps done, their acknowledgements still open when the plan ends: closing cancels them and the
+    process reaches its end (a join already waiting is looked at again; found by the walker)."""
+    import time_machine
+
+    from engine import timers
+
+    case = open_case(case_engine, session, people)
+    later = clock.now() + timedelta(hours=13)  # past the 12-hour verification limit
+    with time_machine.travel(later, tick=False):
+        timers.tick(case_engine, session)
+        demo.drive(case_engine, session, case, people, at=later)  # leaves the acknowledgements open
+    session.refresh(case)
+    assert case.status == "closed" and demo.open_tasks(session, case.id) == []
+    cancelled = session.scalars(select(Task.cancel_reason).where(Task.case_id == case.id, Task.state == "cancelled"))
+    assert set(cancelled) == {"case_closed"}
+    assert case_engine.load_workflow(session, case).is_completed()
+    assert check.check_case(case_engine, session, case) == []
