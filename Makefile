@@ -30,7 +30,12 @@ system:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-venv: $(BIN)/case56
+venv: $(BIN)/case56 node_modules/.package-lock.json
+
+# bpmn-moddle (the parser of bpmn.io and Camunda Modeler) for the BPMN round-trip test: exact versions from
+# package-lock.json, no browser download.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
 
 $(BIN)/case56: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
