@@ -318,6 +318,17 @@ class IdempotencyKey(Base):
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_key"),)
 
 
+class TickHeartbeat(Base):
+    """One row per tick worker, rewritten after each batch: readiness and metrics read the newest `beat_at`."""
+
+    __tablename__ = "tick_heartbeat"
+    worker: Mapped[str] = mapped_column(String(80), primary_key=True)  # host:pid
+    beat_at: Mapped[datetime]
+    fired: Mapped[int] = mapped_column(Integer, default=0)
+    retried: Mapped[int] = mapped_column(Integer, default=0)
+    incidents: Mapped[int] = mapped_column(Integer, default=0)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     """SQLite: WAL so readers never wait for the writer, foreign keys on, wait for locks rather than fail."""

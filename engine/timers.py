@@ -10,24 +10,28 @@ a row that keeps failing becomes an incident after `max_attempts` and stops bloc
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import ColumnElement, Update, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine import access, audit, clock
+from engine import access, audit, clock, monitoring
 from engine.errors import Conflict
 from engine.models import Case, Task, Timer
 from engine.runtime import Engine
 
 SYSTEM = access.Actor("system", "system")
 RETRY_AFTER = timedelta(seconds=10)
+log = logging.getLogger("case56.tick")
 
 
 @dataclass
@@ -206,9 +210,37 @@ def tick(
     return result
 
 
-def run_forever(engine: Engine, session_factory, interval: float = 30.0) -> None:  # pragma: no cover
-    """The periodic runner (`case56 tick --loop`)."""
-    while True:
-        with session_factory() as session:
-            tick(engine, session)
-        time.sleep(interval)
+def run_forever(engine: Engine, session_factory: Callable[[], Session], interval: float = 30.0, *,
+                max_backoff: float = 300.0, sleep: Callable[[float], None] = time.sleep,
+                should_stop: Callable[[], bool] = lambda: False, worker: str | None = None) -> None:
+    """The periodic runner (`case56 tick --loop`): one batch every `interval` seconds, each logged and recorded
+    as a heartbeat. A database outage does not end the loop: it waits twice as long after each failure (up to
+    `max_backoff`) and says so, then goes on where it left off (claims are leased, nothing is lost)."""
+    worker = worker or worker_name()
+    failures = 0
+    while not should_stop():
+        started = time.monotonic()
+        try:
+            with session_factory() as session:
+                engine.load_calendar(session)
+                result = tick(engine, session, worker)
+                monitoring.beat(session, worker, result.fired, result.retried, result.incidents)
+        except SQLAlchemyError as exc:
+            failures += 1
+            wait = min(max_backoff, interval * 2 ** (failures - 1))
+            log.warning("tick: database unavailable (%s), retrying in %.0f s", type(exc).__name__, wait,
+                        extra={"fields": {"worker": worker, "failures": failures, "retry_in_s": wait,
+                                          "error": str(exc).splitlines()[0][:300]}})
+            sleep(wait)
+            continue
+        if failures:
+            log.info("tick: database reachable again after %d failed attempt(s)", failures,
+                     extra={"fields": {"worker": worker}})
+        failures = 0
+        log.info("tick: fired=%d retried=%d incidents=%d", result.fired, result.retried, result.incidents,
+                 extra={"fields": {"worker": worker, "fired": result.fired, "retried": result.retried,
+                                   "incidents": result.incidents, "errors": len(result.errors),
+                                   "ms": round((time.monotonic() - started) * 1000)}})
+        for error in result.errors:
+            log.error("tick: %s", error, extra={"fields": {"worker": worker}})
+        sleep(interval)

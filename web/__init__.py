@@ -50,7 +50,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Built once per process: parsing the BPMN, the deadline rules and the calendar is start-up work.
     app.extensions["case56_engine"] = app.config.get("CASE56_ENGINE") or Engine()
 
-    from web import auth, cli, errors, filters, security
+    from web import auth, cli, errors, filters, metrics, observability, security
+
+    observability.configure_logging(app.config["CASE56_LOG_FORMAT"], app.config["CASE56_LOG_LEVEL"])
+    observability.init_app(app)
+    metrics.init_app(app)
 
     auth.init_app(app)
     filters.init_app(app)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from engine import audit, schema
+from engine import audit, monitoring, schema
 from engine import timers as timer_service
 from engine.check import check as check_database
 from engine.check import warnings as check_warnings
@@ -34,24 +33,45 @@ def init_app(app: Flask) -> None:
     def db_group() -> None:
         pass
 
-    @db_group.command("upgrade", help="Apply every migration.")
-    def db_upgrade() -> None:
-        schema.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
-        click.echo("schema up to date")
+    @db_group.command("upgrade", help="Apply migrations up to REVISION (default: head).")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        schema.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
+        click.echo(f"schema at {', '.join(schema.current(current_app.config['SQLALCHEMY_DATABASE_URI'])) or '-'}")
+
+    @db_group.command("downgrade", help="Undo migrations down to REVISION (e.g. -1, or a revision id).")
+    @click.argument("revision")
+    def db_downgrade(revision: str) -> None:
+        schema.downgrade(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
+        click.echo(f"schema at {', '.join(schema.current(current_app.config['SQLALCHEMY_DATABASE_URI'])) or '-'}")
+
+    @db_group.command("current", help="The revision the database is at; exit 1 when it is not the code's head.")
+    def db_current() -> None:
+        at = schema.current(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        heads = schema.current_heads(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        click.echo(f"database: {', '.join(at) or '(empty)'}; code head: {', '.join(heads)}")
+        if set(at) != set(heads):
+            click.echo("not at head: run `case56 db upgrade`", err=True)
+            sys.exit(1)
+
+    @db_group.command("history", help="Every migration, newest first.")
+    def db_history() -> None:
+        for revision, down, doc in schema.history():
+            click.echo(f"{down or '<base>'} -> {revision}  {doc}")
 
     @app.cli.command("tick", help="Fire due timers (deadlines, reminders) exactly once.")
     @click.option("--loop", is_flag=True, help="Keep running, every --interval seconds.")
     @click.option("--interval", default=30.0, show_default=True)
     def tick(loop: bool, interval: float) -> None:
-        while True:
-            engine().load_calendar(db.session)
-            result = timer_service.tick(engine(), db.session)
-            click.echo(f"fired={result.fired} retried={result.retried} incidents={result.incidents}")
-            for error in result.errors:
-                click.echo(f"  {error}", err=True)
-            if not loop:
-                break
-            time.sleep(interval)
+        if loop:  # logs each batch (JSON on stderr) and survives database outages with backoff
+            timer_service.run_forever(engine(), db.session.session_factory, interval)
+            return
+        engine().load_calendar(db.session)
+        result = timer_service.tick(engine(), db.session)
+        monitoring.beat(db.session, timer_service.worker_name(), result.fired, result.retried, result.incidents)
+        click.echo(f"fired={result.fired} retried={result.retried} incidents={result.incidents}")
+        for error in result.errors:
+            click.echo(f"  {error}", err=True)
 
     @app.cli.group("audit", help="Nhật ký kiểm tra / audit trail.")
     def audit_group() -> None:

@@ -46,6 +46,16 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
         "MAIL_FROM": env.get("MAIL_FROM", "case56@localhost"),
+        "MAIL_SECURITY": env.get("MAIL_SECURITY", "none"),  # none | starttls | tls
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_CA_FILE": env.get("MAIL_CA_FILE", ""),  # a private CA for the relay; the system's by default
+        "CASE56_BASE_URL": env.get("CASE56_BASE_URL", ""),
+        "CASE56_PROXY_COUNT": int(env.get("CASE56_PROXY_COUNT", 0)),
+        "CASE56_MONITOR_ALLOW": env.get("CASE56_MONITOR_ALLOW", "127.0.0.1/32,::1/128"),
+        "CASE56_TICK_STALE_MINUTES": int(env.get("CASE56_TICK_STALE_MINUTES", 5)),
+        "CASE56_LOG_FORMAT": env.get("CASE56_LOG_FORMAT", "json"),
+        "CASE56_LOG_LEVEL": env.get("CASE56_LOG_LEVEL", "INFO"),
     }
 
 
@@ -57,3 +67,5 @@ def check_production(config: dict[str, Any]) -> None:
         raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
     if config.get("DEBUG"):
         raise RuntimeError("debug mode is not allowed in production")
+    if config.get("MAIL_SECURITY") not in {"none", "starttls", "tls"}:
+        raise RuntimeError("MAIL_SECURITY must be none, starttls or tls")

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from web.api.errors import API_ROOT, from_http
+from web.observability import request_id
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def message_for(error: HTTPException) -> str:
         413: _("Tệp hoặc dữ liệu gửi lên quá lớn."),
         429: _("Có quá nhiều yêu cầu; hãy thử lại sau ít phút."),
         500: _("Đã có lỗi trong hệ thống; không có gì được lưu. Hãy thử lại; nếu vẫn lỗi, báo cho quản trị viên "
-               "kèm thời điểm xảy ra."),
+               "kèm mã lỗi bên dưới."),
     }
     default = messages.get(error.code or 500) or messages[500 if (error.code or 500) >= 500 else 400]
     own = error.description if error.description != type(error).description else None
@@ -42,10 +43,11 @@ def page(error: HTTPException) -> tuple[str, int] | Response:
         return from_http(error)
     message = message_for(error)
     try:
-        return render("error.html", message=message, status=status), status
+        return render("error.html", message=message, status=status, request_id=request_id()), status
     except Exception:  # noqa: BLE001 - the page itself failed (say, the database is down): plain words then
         log.exception("error page failed")
-        return Response(message, status=status, mimetype="text/plain")
+        code = request_id()
+        return Response(message + (f"\nMã lỗi: {code}" if code else ""), status=status, mimetype="text/plain")
 
 
 def init_app(app: Flask) -> None:
