@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-APT_PACKAGES := chromium fonts-dejavu-core poppler-utils
+APT_PACKAGES := chromium fonts-dejavu-core poppler-utils nginx openssl
 BENCH_APT_PACKAGES := wrk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -20,7 +20,8 @@ test: system venv
 
 setup: system venv
 
-# Debian packages: a browser for the end-to-end tests, a font that covers Vietnamese for PDFs,
+# Debian packages: a browser for the end-to-end tests, a font that covers Vietnamese for PDFs, nginx and
+# openssl for the multi-node test (tests/ops/test_multinode.py: TLS proxy in front of two web nodes),
 # poppler for reading PDFs back as pictures. Skipped when already installed.
 system:
 	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
