@@ -3,13 +3,15 @@
 The list is the user's own inbox (`engine.worklists.inbox`, the same query as the page and the header count),
 cut at the due-soon horizon. The mail is written in the user's language and names only case numbers, steps
 and deadlines — never a child's personal data, since e-mail leaves the system. Mail goes to the SMTP relay of
-the configuration (MAIL_SERVER, MAIL_PORT, MAIL_FROM); with no MAIL_SERVER nothing is sent and the command
+the configuration (MAIL_SERVER, MAIL_PORT, MAIL_FROM;
+MAIL_SECURITY and MAIL_USERNAME/PASSWORD for TLS and log-in); with no MAIL_SERVER nothing is sent and the command
 says so.
 """
 
 from __future__ import annotations
 
 import smtplib
+import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -113,6 +115,31 @@ def recipients(session: Session) -> list[User]:
         select(User).where(User.active.is_(True), User.email.is_not(None), User.email != "").order_by(User.id)))
 
 
+def connect(config: dict) -> smtplib.SMTP:
+    """An SMTP connection as configured: MAIL_SECURITY `tls` (implicit TLS, port 465), `starttls` (port 587;
+    refused if the server does not offer it, never a silent fall-back to plain text) or `none` (a local relay);
+    certificates are verified (the system's CAs, or MAIL_CA_FILE); MAIL_USERNAME logs in."""
+    security = config.get("MAIL_SECURITY") or "none"
+    host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or (465 if security == "tls" else 25))
+    context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None)
+    smtp: smtplib.SMTP
+    if security == "tls":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=30, context=context)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=30)
+    try:
+        if security == "starttls":
+            smtp.ehlo()
+            smtp.starttls(context=context)  # raises SMTPNotSupportedError when the server does not offer it
+            smtp.ehlo()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
 def send_digests(session: Session, now: datetime | None = None) -> DigestResult:
     """Build and send every user's digest over one SMTP connection; a refused address does not stop the rest."""
     config = current_app.config
@@ -133,7 +160,7 @@ def send_digests(session: Session, now: datetime | None = None) -> DigestResult:
             digests.append(digest)
     if not digests:
         return result
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=30) as smtp:
+    with connect(config) as smtp:
         for digest in digests:
             try:
                 smtp.send_message(digest.message)
