@@ -101,6 +101,12 @@ class ProcessVersion(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     loaded_at: Mapped[datetime]
     bpmn: Mapped[str] = mapped_column(Text)
+    # "shipped" (the file in processes/, recorded when first seen) or "upload" (an administrator's file).
+    source: Mapped[str] = mapped_column(String(20), default="shipped", server_default="shipped")
+    uploaded_by: Mapped[str | None] = mapped_column(String(80))
+    # New cases open on the version activated last; running cases keep theirs.
+    activated_at: Mapped[datetime | None]
+    activated_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class Case(Base):

@@ -3,7 +3,7 @@
 A definition is refused before any case runs if its XML is malformed, it does not validate as BPMN, a
 step names an unknown form, a timer names an unknown deadline rule, or any expression steps outside the
 sandbox; the error names the file and the element. Each distinct file content is a version (its SHA-256):
-running cases keep the workflow they were serialized with, new cases take the newest definition.
+running cases keep the workflow they were serialized with, new cases take the active one (`active`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import forms
-from engine import clock, sandbox
+from engine import audit, clock, sandbox
 from engine.deadlines import Rules
 from engine.models import ProcessVersion
 
@@ -209,20 +209,40 @@ class ProcessRegistry:
             select(ProcessVersion).where(ProcessVersion.content_hash == self.current.content_hash)
         ).scalar_one_or_none()
         if row is None:
+            # A shipped file seen for the first time (a new release) becomes the active version, as every new
+            # file on disk did before versions could be activated; an upload waits for an administrator.
+            now = clock.now()
             row = ProcessVersion(process_id=self.current.process_id, content_hash=self.current.content_hash,
-                                 file_name=self.current.file_name, loaded_at=clock.now(), bpmn=self.current.xml)
+                                 file_name=self.current.file_name, loaded_at=now, bpmn=self.current.xml,
+                                 source="shipped", activated_at=now, activated_by="system")
             session.add(row)
             session.flush()
+            audit.append(session, "system", "process_activated", None,
+                         {"version": row.id, "hash": row.content_hash, "file": row.file_name, "source": "shipped"},
+                         now)
         self.current.version_id = row.id
         self._by_version[row.id] = self.current
         return row.id
 
+    def active(self, session: Session) -> Definition:
+        """The definition new cases open on: the version activated last (the shipped file until an
+        administrator activates an upload)."""
+        self.ensure_version(session)
+        version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.activated_at.is_not(None))
+                                    .order_by(ProcessVersion.activated_at.desc(), ProcessVersion.id.desc()).limit(1))
+        return self.for_version(session, version_id)
+
     def for_version(self, session: Session, version_id: int) -> Definition:
-        """The definition a case runs on (its steps and diagram), loaded from the database once."""
-        if version_id not in self._by_version:
+        """The definition a case runs on (its steps and diagram), loaded from the database once. The cache
+        checks the version's content hash (a small column), so a database restored or emptied under a running
+        process never serves another file's definition under a reused id."""
+        content_hash = session.scalar(select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id))
+        if content_hash is None:
+            raise ProcessError(f"process version {version_id} is not recorded")
+        cached = self._by_version.get(version_id)
+        if cached is None or cached.content_hash != content_hash:
             row = session.get(ProcessVersion, version_id)
-            if row is None:
-                raise ProcessError(f"process version {version_id} is not recorded")
+            assert row is not None
             definition = load_definition(row.bpmn, row.file_name, self.rules, row.process_id)
             definition.version_id = row.id
             self._by_version[version_id] = definition

@@ -169,8 +169,8 @@ class Engine:
               linked_case: Case | None, reopen: dict[str, Any] | None) -> Case:
         now = clock.now()
         received = clock.parse_moment(mau_01["received_at"])
-        definition = self.registry.current
-        version_id = self.registry.ensure_version(session)
+        definition = self.registry.active(session)
+        version_id = definition.version_id
         year = clock.local(received).year
         seq, number = self._next_number(session, commune, year)
         case = Case(
