@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
 from engine.deadlines import DeadlineError
-from engine.errors import EngineError
+from engine.errors import EngineError, NotFound
 from engine.models import Case, Task, Timer
-from engine.registry import Definition
+from engine.registry import Definition, ProcessError
 from engine.runtime import Engine
 
 
@@ -158,7 +158,10 @@ def migrate(engine: Engine, session: Session, actor: access.Actor, case_ids: lis
             mapping: dict[str, str] | None = None) -> list[Outcome]:
     """Move each case (one transaction each) to `version_id`; the outcome says why a case was refused."""
     mapping = {k.strip(): v.strip() for k, v in (mapping or {}).items() if k.strip() and v.strip()}
-    target = engine.registry.for_version(session, version_id)
+    try:
+        target = engine.registry.for_version(session, version_id)
+    except ProcessError:
+        raise NotFound("Không có phiên bản quy trình này.", "No such process version.") from None
     outcomes = []
     for case_id in case_ids:
         case = session.get(Case, case_id)

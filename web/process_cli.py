@@ -1,0 +1,137 @@
+"""`case56 process …`: lint a BPMN file, deploy and activate versions, migrate running cases."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from engine import access, case_migration, lint, versions
+from engine.errors import EngineError
+from engine.models import Case
+
+
+def init_app(app: Flask) -> None:
+    from web import engine
+    from web.extensions import db
+
+    @app.cli.group("process", help="Quy trình BPMN: kiểm tra, triển khai, chuyển hồ sơ / lint, deploy, migrate.")
+    def process_group() -> None:
+        pass
+
+    @process_group.command("lint", help="Check BPMN files against case56's rules; exit 1 on any finding.")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
+    def lint_command(files: tuple[Path, ...], lang: str) -> None:
+        total = 0
+        for path in files:
+            findings = lint.lint_file(path, engine().rules)
+            total += len(findings)
+            for finding in findings:
+                click.echo(finding.text(str(path), lang))
+            if not findings:
+                click.echo(f"{path}: OK")
+        if total:
+            click.echo(f"{total} problem(s)", err=True)
+            sys.exit(1)
+
+    @process_group.command("versions", help="Every recorded process version; * marks the active one.")
+    def versions_command() -> None:
+        active = versions.active_version(engine(), db.session)
+        db.session.commit()
+        for row in versions.versions(db.session):
+            mark = "*" if row.id == active.id else " "
+            click.echo(f"{mark} {row.id:>4}  {row.process_id}  {row.file_name}  {row.content_hash[:12]}  "
+                       f"{row.source}  activated {row.activated_at or '-'} by {row.activated_by or '-'}")
+
+    @process_group.command("deploy", help="Upload FILE as a new version: lint, then show the diff against the "
+                                          "active version; --activate makes new cases use it.")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--activate", "do_activate", is_flag=True)
+    @click.option("--by", "actor", default="cli", show_default=True, help="Name recorded in the audit trail.")
+    def deploy_command(file: Path, do_activate: bool, actor: str) -> None:
+        try:
+            uploaded = versions.upload(engine(), db.session, actor, file.read_bytes(), file.name)
+        except versions.UploadRefused as exc:
+            click.echo(f"refused: {exc.message_en}", err=True)
+            for finding in exc.findings:
+                click.echo(finding.text(file.name, "en"), err=True)
+            sys.exit(1)
+        row = uploaded.version
+        click.echo(f"version {row.id} ({row.content_hash[:12]}){' already recorded' if uploaded.existed else ''}")
+        change = versions.diff_against_active(engine(), db.session, row.id)
+        db.session.commit()
+        _echo_diff(change)
+        if do_activate:
+            _activate(row.id, actor)
+
+    @process_group.command("activate", help="New cases open on VERSION from now on (running cases keep theirs).")
+    @click.argument("version", type=int)
+    @click.option("--by", "actor", default="cli", show_default=True)
+    def activate_command(version: int, actor: str) -> None:
+        _activate(version, actor)
+
+    def _activate(version_id: int, actor: str) -> None:
+        try:
+            row = versions.activate(engine(), db.session, actor, version_id)
+        except EngineError as exc:
+            click.echo(f"refused: {exc.message_en}", err=True)
+            sys.exit(1)
+        click.echo(f"version {row.id} is active: new cases open on it")
+
+    @process_group.command("migrate", help="Move open cases to VERSION (by case number, or every open case of "
+                                           "--from VERSION); --map OLD=NEW for renamed elements.")
+    @click.option("--to", "target", type=int, required=True)
+    @click.option("--case", "numbers", multiple=True, help="Case number (repeatable).")
+    @click.option("--from", "source", type=int, help="Every open case on this version.")
+    @click.option("--map", "mappings", multiple=True, help="OLD_ID=NEW_ID (repeatable).")
+    @click.option("--by", "actor", default="cli", show_default=True)
+    def migrate_command(target: int, numbers: tuple[str, ...], source: int | None, mappings: tuple[str, ...],
+                        actor: str) -> None:
+        try:
+            mapping = case_migration.parse_mapping("\n".join(mappings))
+        except ValueError as exc:
+            raise click.BadParameter(f"not OLD=NEW: {exc}", param_hint="--map") from None
+        ids = list(db.session.scalars(select(Case.id).where(Case.number.in_(numbers)))) if numbers else []
+        if len(ids) != len(set(numbers)):
+            found = set(db.session.scalars(select(Case.number).where(Case.id.in_(ids))))
+            raise click.BadParameter(f"no case {', '.join(sorted(set(numbers) - found))}", param_hint="--case")
+        if source is not None:
+            ids += case_migration.open_case_ids(db.session, source)
+        if not ids:
+            raise click.UsageError("name cases with --case or --from")
+        try:
+            outcomes = case_migration.migrate(engine(), db.session, access.Actor(actor, "admin", None, None, None),
+                                              sorted(set(ids)), target, mapping)
+        except EngineError as exc:
+            click.echo(f"refused: {exc.message_en}", err=True)
+            sys.exit(1)
+        refused = 0
+        for outcome in outcomes:
+            if outcome.migrated:
+                click.echo(f"{outcome.number}: migrated ({len(outcome.moved)} open step(s))")
+            else:
+                refused += 1
+                click.echo(f"{outcome.number}: refused: {outcome.reason_en}", err=True)
+        if refused:
+            sys.exit(1)
+
+
+def _echo_diff(change: versions.Diff) -> None:
+    if change.empty:
+        click.echo("no change to steps, timers or forms")
+    for name in change.steps_added:
+        click.echo(f"+ step {name}")
+    for name in change.steps_removed:
+        click.echo(f"- step {name}")
+    for name, attr, old, new in change.steps_changed:
+        click.echo(f"~ step {name} {attr}: {old!r} -> {new!r}")
+    for name, old_rule, new_rule in change.timers:
+        click.echo(f"~ timer of {name}: {old_rule or '-'} -> {new_rule or '-'}")
+    for form in change.forms_added:
+        click.echo(f"+ form {form}")
+    for form in change.forms_removed:
+        click.echo(f"- form {form}")
