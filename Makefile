@@ -9,12 +9,16 @@ APT_PACKAGES := chromium fonts-dejavu-core poppler-utils nginx openssl
 BENCH_APT_PACKAGES := wrk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test setup system venv lint bench clean
+DEMO_APT_PACKAGES := fonts-dejavu-core
 
-demo: venv
+.PHONY: demo test setup system venv lint bench clean catalogs translations wheel
+
+# The demo needs the font the dossier PDF draws Vietnamese with (and nothing else from Debian).
+demo: venv catalogs
+	@$(MAKE) --no-print-directory system APT_PACKAGES="$(DEMO_APT_PACKAGES)"
 	$(BIN)/case56 demo
 
-test: system venv
+test: system venv catalogs
 	$(BIN)/ruff check engine forms web tests bench
 	CASE56_TEST_PG=$(PG_URL) $(BIN)/pytest -q
 
@@ -43,6 +47,19 @@ $(BIN)/case56: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"
 	touch $(BIN)/case56
+
+# The English catalogue (web/translations/en/*.po → messages.mo); a built wheel compiles its own (setup.py).
+catalogs: venv
+	$(BIN)/python -m web.i18n compile >/dev/null
+
+# extract → update → compile: new messages land in web/translations/en/new.po for a translator.
+translations: venv
+	$(BIN)/python -m web.i18n extract
+	$(BIN)/python -m web.i18n update
+	$(BIN)/python -m web.i18n compile
+
+wheel: venv
+	$(BIN)/pip wheel -q --no-deps -w dist .
 
 lint: venv
 	$(BIN)/ruff check engine forms web tests bench

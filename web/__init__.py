@@ -13,7 +13,6 @@ from engine.models import database_url
 from engine.runtime import Engine
 from web import config as config_module
 from web.extensions import babel, csrf, db, login_manager
-from web.i18n import compile_catalogs
 
 
 def select_locale() -> str:
@@ -41,7 +40,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     config_module.check_production(app.config)
 
-    compile_catalogs()
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
