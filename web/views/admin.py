@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
-from engine import access, audit, clock, rescheduling
+from engine import access, audit, case_migration, clock, lint, rescheduling, versions
 from engine.calendar import CALENDAR_FILE, missing_years
 from engine.errors import Conflict, InvalidState, NotFound
 from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
@@ -312,18 +312,109 @@ def unit_rename(unit_id: int) -> Any:
 # -- process versions --------------------------------------------------------------------------------
 @bp.route("/processes")
 def processes() -> str:
+    return _processes_page()
+
+
+def _processes_page(errors: dict[str, str] | None = None, findings: list[Any] | None = None,
+                    status: int = 200) -> tuple[str, int]:
+    active = versions.active_version(engine(), db.session)
+    db.session.commit()  # the shipped file is recorded (and active) the first time anyone looks
     counts = dict(db.session.execute(
         select(Case.process_version_id, func.count()).group_by(Case.process_version_id)).all())
     open_counts = dict(db.session.execute(
         select(Case.process_version_id, func.count()).where(Case.status == "open")
         .group_by(Case.process_version_id)).all())
-    versions = db.session.execute(
+    rows = db.session.execute(
         select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.content_hash, ProcessVersion.file_name,
-               ProcessVersion.loaded_at).order_by(ProcessVersion.loaded_at.desc(), ProcessVersion.id.desc())
+               ProcessVersion.loaded_at, ProcessVersion.source, ProcessVersion.uploaded_by,
+               ProcessVersion.activated_at, ProcessVersion.activated_by)
+        .order_by(ProcessVersion.loaded_at.desc(), ProcessVersion.id.desc())
     ).all()
-    current = engine().registry.current
-    return render_template("admin/processes.html", versions=versions, counts=counts, open_counts=open_counts,
-                           current=current)
+    current = engine().registry.for_version(db.session, active.id)
+    return render_template("admin/processes.html", versions=rows, counts=counts, open_counts=open_counts,
+                           current=current, active_id=active.id, errors=errors or {}, findings=findings or [],
+                           max_kb=versions.MAX_BYTES // 1024, lang=locale()), status
+
+
+@bp.route("/processes/upload", methods=["POST"])
+def process_upload() -> Any:
+    upload = request.files.get("file")
+    raw = upload.read(versions.MAX_BYTES + 1) if upload else b""
+    try:
+        result = versions.upload(engine(), db.session, current_user.username, raw,
+                                 upload.filename if upload else "")
+    except versions.UploadRefused as exc:
+        db.session.rollback()
+        return _processes_page(errors={exc.field: exc.message_en if locale() == "en" else exc.message_vi},
+                               findings=exc.findings, status=422)
+    if result.existed:
+        flash(_("Tệp này đã được ghi nhận là phiên bản %(n)s.", n=result.version.id), "info")
+    else:
+        flash(_("Đã tải lên phiên bản %(n)s; kiểm tra không có lỗi. Xem khác biệt rồi kích hoạt.",
+                n=result.version.id), "success")
+    return redirect(url_for(".process_version", version_id=result.version.id), code=303)
+
+
+def _version_page(version_id: int, migrate_errors: dict[str, str] | None = None,
+                  outcomes: list[case_migration.Outcome] | None = None, data: dict[str, Any] | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    row = db.session.get(ProcessVersion, version_id)
+    if row is None:
+        abort(404)
+    active = versions.active_version(engine(), db.session)
+    change = versions.diff_against_active(engine(), db.session, row.id)
+    findings = lint.lint(row.bpmn.encode("utf-8"), row.file_name, engine().rules)
+    db.session.commit()
+    candidates = db.session.execute(
+        select(Case.id, Case.number, Case.stage, Case.process_version_id)
+        .where(Case.status == "open", Case.process_version_id != row.id).order_by(Case.id).limit(500)).all()
+    return render_template("admin/process_version.html", version=row, active_id=active.id, change=change,
+                           findings=findings, candidates=candidates, errors=migrate_errors or {},
+                           outcomes=outcomes, data=data or {"case_ids": [], "mapping": ""}, lang=locale()), status
+
+
+@bp.route("/processes/<int:version_id>")
+def process_version(version_id: int) -> tuple[str, int]:
+    return _version_page(version_id)
+
+
+@bp.route("/processes/<int:version_id>/activate", methods=["POST"])
+def process_activate(version_id: int) -> Any:
+    try:
+        versions.activate(engine(), db.session, current_user.username, version_id)
+    except NotFound:
+        abort(404)
+    except InvalidState as exc:
+        flash(exc.message(locale()), "error")
+        return redirect(url_for(".process_version", version_id=version_id), code=303)
+    flash(_("Phiên bản %(n)s đã được kích hoạt: hồ sơ mới dùng phiên bản này; hồ sơ đang xử lý giữ phiên bản cũ.",
+            n=version_id), "success")
+    return redirect(url_for(".processes"), code=303)
+
+
+@bp.route("/processes/<int:version_id>/migrate", methods=["POST"])
+def process_migrate(version_id: int) -> tuple[str, int]:
+    if db.session.get(ProcessVersion, version_id) is None:
+        abort(404)
+    raw_ids = request.form.getlist("case_ids")
+    mapping_text = request.form.get("mapping", "")[:5000]
+    data = {"case_ids": raw_ids, "mapping": mapping_text}
+    errors: dict[str, str] = {}
+    if not raw_ids:
+        errors["case_ids"] = _("Hãy chọn ít nhất một hồ sơ.")
+    elif not all(i.isdigit() and len(i) < 12 for i in raw_ids):
+        errors["case_ids"] = _("Danh sách hồ sơ không hợp lệ.")
+    try:
+        mapping = case_migration.parse_mapping(mapping_text)
+    except ValueError as exc:
+        errors["mapping"] = _("Mỗi dòng phải có dạng MÃ_CŨ=MÃ_MỚI: %(l)s", l=str(exc))
+        mapping = {}
+    if errors:
+        return _version_page(version_id, migrate_errors=errors, data=data, status=422)
+    actor = access.Actor(current_user.username, "admin", None, None, current_user.id)
+    outcomes = case_migration.migrate(engine(), db.session, actor, sorted({int(i) for i in raw_ids}), version_id,
+                                      mapping)
+    return _version_page(version_id, outcomes=outcomes, data=data)
 
 
 # -- working-day calendar ----------------------------------------------------------------------------
