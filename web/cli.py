@@ -40,7 +40,8 @@ def init_app(app: Flask) -> None:
         schema.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
         click.echo(f"schema at {', '.join(schema.current(current_app.config['SQLALCHEMY_DATABASE_URI'])) or '-'}")
 
-    @db_group.command("downgrade", help="Undo migrations down to REVISION (e.g. -1, or a revision id).")
+    @db_group.command("downgrade", help="Undo migrations down to REVISION (e.g. -1, or a revision id).",
+                      context_settings={"ignore_unknown_options": True})  # so that `-1` is a revision
     @click.argument("revision")
     def db_downgrade(revision: str) -> None:
         schema.downgrade(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
