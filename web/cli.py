@@ -136,6 +136,34 @@ def init_app(app: Flask) -> None:
         click.echo(f"restored {sum(t['rows'] for t in manifest['tables'].values())} rows and "
                    f"{len(manifest['attachments'])} attachments; identical to the backup; database consistent")
 
+    @app.cli.command("create-admin", help="Tạo tài khoản quản trị đầu tiên / create an administrator account.")
+    @click.argument("username")
+    @click.option("--full-name", required=True)
+    @click.option("--province-code", required=True, help="The province unit; created if it does not exist.")
+    @click.option("--province-name", help="Its name, when it is created.")
+    @click.password_option(help="Asked for (twice) when not given; at least 10 characters.")
+    def create_admin(username: str, full_name: str, province_code: str, province_name: str | None,
+                     password: str) -> None:
+        from sqlalchemy import select
+        from werkzeug.security import generate_password_hash
+
+        from engine import clock
+        from engine.models import OrgUnit, User
+
+        if len(password) < 10:
+            raise click.BadParameter("at least 10 characters", param_hint="password")
+        if db.session.scalar(select(User).where(User.username == username)) is not None:
+            raise click.BadParameter(f"{username} already exists", param_hint="username")
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == province_code))
+        if unit is None:
+            unit = OrgUnit(code=province_code, name=province_name or province_code, kind="province")
+            db.session.add(unit)
+        db.session.add(User(username=username, full_name=full_name, role="admin", org_unit=unit,
+                            password_hash=generate_password_hash(password), created_at=clock.now()))
+        audit.append(db.session, "system", "user_created", None, {"username": username, "role": "admin"})
+        db.session.commit()
+        click.echo(f"administrator {username} created in {unit.code}")
+
     @app.cli.command("demo", help="Set up the schema, seed demo data and serve the app.")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True)

@@ -63,3 +63,25 @@ def test_latest_migration_goes_down_and_up(db_kind, tmp_path, case_engine):
         if pg_schema:
             with make_engine(PG_URL).begin() as conn:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {pg_schema} CASCADE"))
+
+
+def test_create_admin_makes_the_first_administrator(app):
+    from sqlalchemy import select
+    from werkzeug.security import check_password_hash
+
+    from engine.models import AuditEntry, User
+    from web.extensions import db
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-admin", "qt-tinh", "--full-name", "Quản Trị Tỉnh", "--province-code",
+                                 "T99", "--province-name", "Tỉnh Thử"], input="mat-khau-dai-1\nmat-khau-dai-1\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "qt-tinh"))
+        assert user.role == "admin" and user.org_unit.code == "T99" and user.org_unit.kind == "province"
+        assert check_password_hash(user.password_hash, "mat-khau-dai-1")
+        assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user_created")) is not None
+        db.session.remove()
+    again = runner.invoke(args=["create-admin", "qt-tinh", "--full-name", "X", "--province-code", "T99",
+                                "--password", "mat-khau-dai-1"])
+    assert again.exit_code == 2 and "already exists" in again.output
