@@ -155,5 +155,13 @@ def activate(engine: Engine, session: Session, actor: str, version_id: int) -> P
     return row
 
 
+def label(session: Session, version_id: int) -> str:
+    """How a case's process version is named on its page and in its dossier: number, file and short hash."""
+    row = session.get(ProcessVersion, version_id)
+    if row is None:
+        return f"#{version_id}"
+    return f"#{row.id} · {row.process_id} · {row.file_name} · {row.content_hash[:12]}"
+
+
 def versions(session: Session) -> list[ProcessVersion]:
     return list(session.scalars(select(ProcessVersion).order_by(ProcessVersion.id.desc())))

@@ -585,6 +585,8 @@ def _cover(c: _Case) -> list[Flowable]:
         (_("Ngày mở hồ sơ"), vn_date(case.opened_at)),
         (_("Ngày đóng hồ sơ"), vn_date(case.closed_at) if case.closed_at else _("Chưa đóng")),
         (_("Tình trạng"), _status_label(case.status)),
+        (_("Phiên bản quy trình"), f"#{case.process_version_id} · {c.definition.file_name} · "
+                                   f"{c.definition.content_hash[:12]}"),
     ]
     if case.status == "open" and case.stage:
         rows.append((_("Bước đang thực hiện"), case.stage))

@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import re
 
+import pypdf
 from sqlalchemy import func, select
 
 from engine import clock
 from engine.models import AuditEntry, Case, ProcessVersion
 from tests.processes import variants
-from web import demo
+from web import demo, dossier
 from web.extensions import db
 
 
@@ -94,7 +95,14 @@ def test_upload_diff_activate_and_migrate(app, login, case_engine):
     assert done.status_code == 200 and "đã chuyển" in done.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Case, old_id).process_version_id == version
+        pdf = dossier.build(db.session, old_id, dossier.Options(actor=people.actors["thanhtra"]), engine=case_engine)
+        text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+        assert f"Phiên bản quy trình #{version} · v2.bpmn" in text
     assert app.test_cli_runner().invoke(args=["check"]).exit_code == 0
+    officer = app.test_client()
+    login(officer, "canbo")
+    case_page = officer.get(f"/cases/{old_id}").get_data(as_text=True)
+    assert f'<dd class="process-version">#{version} · decree56_case · v2.bpmn' in case_page
 
 
 def test_only_administrators_see_the_process_pages(app, login):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 import forms
 import web
-from engine import access, casefile, clock, transfers, worklists
+from engine import access, casefile, clock, transfers, versions, worklists
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Attachment, Case, OrgUnit, Task, User
 from engine.registry import Definition, Step
@@ -230,6 +230,7 @@ def show(case_id: int):
     return render_template(
         "cases/show.html", file=file, case=case, tasks=tasks, names=names, titles=titles, documents=documents,
         moves=moves, attachments=attachments, trail=trail, diagram=diagram(case, tasks),
+        process_version=versions.label(db.session, case.process_version_id),
         units=unit_names({case.commune_id} | {c.commune_id for c in file.linked}),
         audit_label=lambda action: actions.get(action, action),
         audit_summary=lambda details: _audit_summary(details or {}, titles),
