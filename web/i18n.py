@@ -33,8 +33,10 @@ def translated(lang_dir: Path) -> dict[str, str]:
         with source.open("rb") as handle:
             for message in read_po(handle, locale=lang_dir.name):
                 if message.id and message.string:
-                    out[message.id if isinstance(message.id, str) else message.id[0]] = (
-                        message.string if isinstance(message.string, str) else message.string[0])
+                    # The first file (in name order) wins when two areas translate one msgid, as Babel's
+                    # catalogue merge always did: "Lưu nháp" is the button in cases.po before dossier.po.
+                    out.setdefault(message.id if isinstance(message.id, str) else message.id[0],
+                                   message.string if isinstance(message.string, str) else message.string[0])
     return out
 
 

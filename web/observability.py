@@ -73,6 +73,9 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
     handler.setFormatter(TextFormatter() if fmt == "text" else JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # SpiffWorkflow logs every task state change at INFO (dozens per step): only its warnings are news here.
+    for noisy in ("spiff", "SpiffWorkflow"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def init_app(app: Flask) -> None:
