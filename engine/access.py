@@ -24,7 +24,24 @@ ROLE_LABELS = {
     "inspector": ("Thanh tra", "Inspector"),
     "admin": ("Quản trị", "Administrator"),
 }
-CASE_READERS = {"intake", "officer", "chairman", "supervisor", "inspector"}
+CASE_READERS = frozenset({"intake", "officer", "chairman", "supervisor", "inspector"})
+# Who reads a whole case file, its dossier and its audit trail, by unit: intake points record reports and
+# see what they recorded, but the handling that follows (assessment, plan, review) is the commune's (Art. 25-31).
+FILE_READERS = frozenset({"officer", "chairman", "supervisor", "inspector"})
+WORKERS = frozenset({"officer", "chairman", "supervisor"})  # have steps by role and unit (the inbox)
+REPORTERS = frozenset({"intake", "officer"})  # record Mẫu 01 (Art. 25)
+# Which kind of unit each role must, may or must not belong to: the unit is the role's scope.
+UNIT_RULE = {"officer": "commune", "chairman": "commune", "partner": "commune", "intake": "any",
+             "supervisor": "province_or_none", "inspector": "province_or_none", "admin": "none"}
+
+
+class Area:
+    """The parts of the application that belong to one role; the web maps each to its pages."""
+
+    CASEWORK = "casework"  # the inbox and the case pages
+    OVERSIGHT = "oversight"  # the province supervisor's dashboard
+    INSPECTION = "inspection"  # the inspector's read-only search
+    ADMINISTRATION = "administration"  # users, units, processes, calendar
 
 
 @dataclass(frozen=True)
@@ -54,9 +71,13 @@ def _unit_scope(actor: Actor, commune_col: ColumnElement, province_col: ColumnEl
     return true()
 
 
+def _is(actor: Actor, *roles: str) -> bool:
+    return actor.role in roles
+
+
 def case_filter(actor: Actor) -> ColumnElement[bool]:
     """SQL condition selecting the cases whose file `actor` may read."""
-    if actor.role in {"officer", "chairman", "supervisor", "inspector"}:
+    if actor.role in FILE_READERS:
         return _unit_scope(actor, Case.commune_id, Case.province_id)
     if actor.role == "intake":
         return Case.created_by == actor.username
@@ -64,7 +85,7 @@ def case_filter(actor: Actor) -> ColumnElement[bool]:
 
 
 def can_read_case(actor: Actor, case: Case) -> bool:
-    if actor.role in {"officer", "chairman", "supervisor", "inspector"}:
+    if actor.role in FILE_READERS:
         if actor.commune_id is not None:
             return case.commune_id == actor.commune_id
         return actor.province_id is None or case.province_id == actor.province_id
@@ -75,7 +96,7 @@ def task_filter(actor: Actor) -> ColumnElement[bool]:
     """SQL condition selecting the tasks `actor` is to do (their inbox)."""
     if actor.role == "partner":
         return Task.assignee == actor.username
-    if actor.role in {"officer", "chairman", "supervisor"}:
+    if actor.role in WORKERS:
         return and_(Task.role == actor.role, _unit_scope(actor, Task.commune_id, Task.province_id))
     return false()
 
@@ -84,7 +105,7 @@ def can_act(actor: Actor, task: Task) -> bool:
     """May `actor` fill in and complete this task?"""
     if actor.role == "partner":
         return task.assignee == actor.username
-    if task.role != actor.role or actor.role not in {"officer", "chairman", "supervisor"}:
+    if task.role != actor.role or actor.role not in WORKERS:
         return False
     if task.assignee and task.assignee != actor.username:
         return False
@@ -99,7 +120,7 @@ def can_view_task(actor: Actor, task: Task, case: Case) -> bool:
 
 def can_open_case(actor: Actor, commune: OrgUnit) -> bool:
     """Intake points and commune officers record reports (Mẫu 01) for communes in their scope."""
-    if actor.role not in {"intake", "officer"} or commune.kind != "commune":
+    if not can_record_reports(actor) or commune.kind != "commune":
         return False
     if actor.commune_id is not None:
         return commune.id == actor.commune_id
@@ -116,7 +137,7 @@ def can_manage_case(actor: Actor, case: Case) -> bool:
     return actor.role in {"officer", "chairman"} and can_read_case(actor, case)
 
 
-REASSIGNERS = {"officer", "chairman"}
+REASSIGNERS = frozenset({"officer", "chairman"})
 
 
 def can_reassign(actor: Actor, task: Task, case: Case) -> bool:
@@ -129,4 +150,95 @@ def can_reassign(actor: Actor, task: Task, case: Case) -> bool:
 def can_list_stranded(actor: Actor) -> bool:
     """Stranded cases (engine.liveness) are listed for those who can move them: the commune's officer and
     chairman (reassign a step) and the province supervisor (follow up), each in their scope."""
-    return actor.role in {"officer", "chairman", "supervisor"}
+    return actor.role in WORKERS
+
+
+# -- areas and lists (decided on the role alone; the rows shown are then filtered by scope) ------------------
+
+def home(actor: Actor) -> str:
+    """The area a person lands in after signing in."""
+    if _is(actor, "inspector"):
+        return Area.INSPECTION
+    if _is(actor, "admin"):
+        return Area.ADMINISTRATION
+    return Area.CASEWORK
+
+
+def can_oversee(actor: Actor) -> bool:
+    """The supervisor dashboard: overdue steps, escalations to acknowledge, stranded cases of the province."""
+    return _is(actor, "supervisor")
+
+
+def can_inspect(actor: Actor) -> bool:
+    """The inspector's search over the cases in scope (read-only)."""
+    return _is(actor, "inspector")
+
+
+def can_administer(actor: Actor) -> bool:
+    """Users, units, process versions, the calendar, and every API token (never case files)."""
+    return _is(actor, "admin")
+
+
+def can_list_cases(actor: Actor) -> bool:
+    """The case list: those who read case files (intake points: the reports they recorded)."""
+    return actor.role in CASE_READERS
+
+
+def filters_by_commune(actor: Actor) -> bool:
+    """Lists offer a commune filter to those whose scope is a unit (an intake point's is its own reports)."""
+    return actor.role in FILE_READERS
+
+
+def has_worklist(actor: Actor) -> bool:
+    """Steps come to this role by unit (partners get theirs by name; see task_filter)."""
+    return actor.role in WORKERS
+
+
+def lists_own_reports(actor: Actor) -> bool:
+    """Intake points have no steps: their home shows the reports they recorded instead."""
+    return _is(actor, "intake")
+
+
+def can_list_overdue(actor: Actor) -> bool:
+    """The overdue list (page CSV and API) is the province supervisor's oversight."""
+    return can_oversee(actor)
+
+
+def can_view_statistics(actor: Actor) -> bool:
+    """Statistics and their exports: commune officers and chairmen, supervisors, inspectors, in their scope."""
+    return actor.role in FILE_READERS
+
+
+def can_record_reports(actor: Actor) -> bool:
+    """Intake points and commune officers record reports (which communes: can_open_case)."""
+    return actor.role in REPORTERS
+
+
+def reads_only_assigned(actor: Actor) -> bool:
+    """Partners see the plan activity given to them and the case number, never the rest of the file."""
+    return _is(actor, "partner")
+
+
+# -- one case ------------------------------------------------------------------------------------------------
+
+def can_download_dossiers(actor: Actor) -> bool:
+    """The dossier PDF is the whole case file: for its readers by unit, not for intake points."""
+    return actor.role in FILE_READERS
+
+
+def can_download_dossier(actor: Actor, case: Case) -> bool:
+    return can_download_dossiers(actor) and can_read_case(actor, case)
+
+
+def can_read_audit_trail(actor: Actor, case: Case) -> bool:
+    """The case's audit trail: who read and changed it — for those answerable for the case or inspecting it."""
+    return actor.role in FILE_READERS and can_read_case(actor, case)
+
+
+def can_read_attachment(actor: Actor, case: Case) -> bool:
+    return can_read_case(actor, case)
+
+
+def can_attach(actor: Actor, case: Case) -> bool:
+    """Evidence is attached by those who manage the case: the commune's officer and chairman."""
+    return can_manage_case(actor, case)

@@ -44,7 +44,6 @@ from engine.models import Case, OrgUnit, Task
 from forms.choices import AbuseForm, Choices, Environment, ReportCategory, Sex
 
 PERIODS_FILE = Path(__file__).resolve().parent.parent / "processes" / "periods.toml"
-STAT_ROLES = frozenset({"officer", "chairman", "supervisor", "inspector"})
 ABUSED = "xam_hai"
 NOT_COUNTED_0101 = ("no_basis",)  # a report found without basis is not an abused child
 KINDS = ("H1", "H2", "Y", "Q1", "Q2", "Q3", "Q4")
@@ -238,7 +237,7 @@ class Scope:
 
 
 def allowed(actor: access.Actor) -> bool:
-    return actor.role in STAT_ROLES
+    return access.can_view_statistics(actor)
 
 
 def _unit_by_code(session: Session, code: str, kind: str) -> OrgUnit | None:

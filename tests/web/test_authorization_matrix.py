@@ -168,3 +168,70 @@ def test_authorization_matrix(app, login, case_engine):
     with app.app_context():
         for key in ("x01", "t02"):
             assert db.session.get(Task, world[key]["escalation"]).state == "ready"
+
+
+# -- the web and the API give the same answer ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a person asks for, through the pages and through the API."""
+
+    name: str
+    web: str  # path template, GET
+    api: str  # path template under /api/v1
+    allowed: frozenset[str]
+    scoped: bool = False  # then also only for targets in READS[role]
+    api_method: str = "GET"
+
+
+# Written out from the domain spec like MATRIX. The dossier is the whole case file: intake points record
+# reports and read what they recorded, but the dossier is for those who handle or inspect the case by unit.
+ACTIONS = [
+    Action("inbox", "/", "/tasks", frozenset(ALL_ROLES)),
+    Action("read case", "/cases/{case}", "/cases/{case}", frozenset(ALL_ROLES), scoped=True),
+    Action("read step", "/tasks/{task}", "/tasks/{task}", frozenset(ALL_ROLES), scoped=True),
+    Action("dossier", "/cases/{case}/dossier.pdf", "/cases/{case}/dossier.pdf", frozenset(DOSSIER_ROLES),
+           scoped=True),
+    Action("overdue list", "/supervisor/overdue.csv", "/overdue", frozenset({"supervisor"})),
+    Action("statistics", "/statistics", "/statistics",
+           frozenset({"officer", "chairman", "supervisor", "inspector"})),
+    Action("record a report", "/reports/new", "/reports", frozenset({"intake", "officer"}), api_method="POST"),
+]
+
+
+def _answer(status: int) -> str:
+    return {200: "allowed", 201: "allowed", 403: "forbidden", 404: "not found"}.get(status, f"status {status}")
+
+
+def test_web_and_api_agree(app, login, case_engine):
+    """Each actor × action through both adapters: the same answer (allowed, forbidden or not found), and the
+    one the spec expects. A role refused outright is 403 on both; a case outside the scope is 404 on both."""
+    from tests.security.kit import api_token, bearer
+
+    world = _world(app, case_engine)
+    report = {"commune": "T01-X01", "report": demo.sample("mau_01", clock.now())}
+    failures: list[str] = []
+    checked = 0
+    for role, username in USERS.items():
+        client = app.test_client()
+        login(client, username)
+        headers = bearer(api_token(app, username))
+        for action in ACTIONS:
+            for key in (["x01", "x02", "t02"] if action.scoped else [None]):
+                values = {"case": world[key]["case"], "task": world[key]["task"]} if key else {}
+                web = client.get(action.web.format(**values), follow_redirects=True)
+                api_path = "/api/v1" + action.api.format(**values)
+                api = (client.post(api_path, json=report, headers=headers) if action.api_method == "POST"
+                       else client.get(api_path, headers=headers))
+                checked += 1
+                expected = "allowed" if role in action.allowed and (key is None or key in READS[role]) else None
+                answers = (_answer(web.status_code), _answer(api.status_code))
+                label = f"{role} {action.name} ({key or 'no scope'}): web {answers[0]}, API {answers[1]}"
+                if answers[0] != answers[1]:
+                    failures.append(f"{label}: the adapters disagree")
+                elif expected == "allowed" and answers[0] != "allowed":
+                    failures.append(f"{label}: expected allowed")
+                elif expected is None and answers[0] not in ("forbidden", "not found"):
+                    failures.append(f"{label}: expected refused")
+    assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures)
+    assert checked == len(USERS) * sum(3 if a.scoped else 1 for a in ACTIONS)

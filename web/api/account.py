@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import clock
+from engine import access, clock
 from engine.models import ApiToken, User
 from web.api import tokens
 from web.extensions import db
@@ -44,7 +44,7 @@ def _render(new_token: str | None = None, errors: dict[str, str] | None = None, 
     mine = _rows(select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
                  .where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc()))
     others = []
-    if current_user.role == "admin":
+    if access.can_administer(current_user.actor):
         others = [r for r in _rows(select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
                                    .where(ApiToken.user_id != current_user.id, ApiToken.revoked_at.is_(None))
                                    .order_by(User.username, ApiToken.id)) if r["status"] == "active"]
@@ -91,7 +91,7 @@ def create() -> Response:
 @login_required
 def revoke(token_id: int) -> Response:
     row = db.session.get(ApiToken, token_id) if token_id <= 2**31 - 1 else None
-    if row is None or (row.user_id != current_user.id and current_user.role != "admin"):
+    if row is None or (row.user_id != current_user.id and not access.can_administer(current_user.actor)):
         abort(404)  # someone else's token: the same answer as no token
     tokens.revoke(db.session, row, current_user.username)
     flash(_("Đã thu hồi mã %(p)s…; mọi yêu cầu dùng mã này từ nay bị từ chối.", p=row.prefix), "info")

@@ -27,10 +27,9 @@ from web.api.schemas import (
 )
 from web.api.tasks import ETAG, PAGE_HEADERS, commune_id, page_headers
 from web.extensions import db
+from web.gate import gate
 
 bp = Blueprint("api_cases", __name__, description="Hồ sơ và giám sát / case files and oversight")
-
-OVERDUE_ROLES = {"supervisor"}  # the web UI's oversight pages are the supervisor's
 
 
 @bp.route("/cases/<int:case_id>", methods=["GET"])
@@ -56,14 +55,20 @@ def case(case_id: int) -> Any:
 @bp.arguments(DossierArgs, location="query", unknown=RAISE)
 @bp.response(200, content_type="application/pdf", description="Hồ sơ PDF / the dossier PDF",
              schema={"type": "string", "format": "binary"})
+@bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
+@gate(access.can_download_dossiers)
 def dossier(args: dict[str, Any], case_id: int) -> Any:
-    """Tải hồ sơ PDF / download the case dossier (PDF); every download is audited."""
+    """Tải hồ sơ PDF / download the case dossier (PDF); every download is audited.
+
+    Cho người đọc toàn bộ hồ sơ theo đơn vị (không cho nơi tiếp nhận), như trên trang web.
+    For those who read whole case files by unit (not intake points), as on the web pages.
+    """
     if not 0 < case_id <= MAX_ID:
         raise not_found()
     who = actor()
     case_row = db.session.get(Case, case_id)
-    if case_row is None or not access.can_read_case(who, case_row):
+    if case_row is None or not access.can_download_dossier(who, case_row):
         raise not_found()
     lang = locale()
     options = dossier_pdf.Options(redact=args["redact"], actor=who, generated_by=who.username)
@@ -81,11 +86,10 @@ def dossier(args: dict[str, Any], case_id: int) -> Any:
 @bp.arguments(OverdueArgs, location="query", unknown=RAISE)
 @bp.response(200, TaskSummarySchema(many=True), headers=PAGE_HEADERS)
 @bp.alt_response(403, response="FORBIDDEN")
+@gate(access.can_list_overdue)
 def overdue(args: dict[str, Any]) -> Any:
     """Các bước quá hạn trong tỉnh, trễ nhất trước (giám sát) / overdue steps in the province, most late first."""
     who = actor()
-    if who.role not in OVERDUE_ROLES:
-        raise ApiError(403, "forbidden", _("Chỉ cán bộ giám sát cấp tỉnh xem được danh sách quá hạn."))
     page = worklists.overdue(db.session, who, due_within=timedelta(hours=args["due_within_hours"]),
                              commune_id=commune_id(args.get("commune")), step=args.get("step"),
                              page=args["page"], size=args["per_page"])

@@ -8,6 +8,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 import forms
+from engine import access
 from engine.errors import NotFound
 from engine.models import Case, OrgUnit
 from web import engine
@@ -16,6 +17,7 @@ from web.api.common import ApiError, _, actor, locale
 from web.api.present import case_summary
 from web.api.schemas import CaseSummarySchema, IdempotencyHeaderSchema, ReportCreateSchema
 from web.extensions import db
+from web.gate import gate
 
 bp = Blueprint("api_reports", __name__, description="Tiếp nhận báo cáo (Mẫu 01) / report intake")
 
@@ -44,6 +46,7 @@ REPLAYED = {"description": "true khi trả lại hồ sơ của lần gửi đ�
                  description="Gửi lặp cùng Idempotency-Key: hồ sơ của lần đầu / a retry: the first request's case")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(409, response="CONFLICT")
+@gate(access.can_record_reports)
 def create(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     """Ghi nhận báo cáo Mẫu 01 và mở hồ sơ / record a Form 01 report and open its case.
 

@@ -9,13 +9,14 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from engine import audit
+from engine import access, audit
 from engine import statistics as st
 from engine.models import OrgUnit
 from web import engine
 from web.api.common import ApiError, _, actor, locale
 from web.api.schemas import StatisticsArgs, StatisticsSchema
 from web.extensions import db
+from web.gate import gate
 
 bp = Blueprint("api_statistics", __name__, description="Thống kê (Thông tư 13/2021/TT-BLĐTBXH) / statistics")
 
@@ -29,6 +30,7 @@ def _invalid(field: str, message: str) -> ApiError:
 @bp.arguments(StatisticsArgs, location="query", unknown=RAISE)
 @bp.response(200, StatisticsSchema)
 @bp.alt_response(403, response="FORBIDDEN")
+@gate(access.can_view_statistics)
 def statistics(args: dict[str, Any]) -> Any:
     """Số liệu thống kê của kỳ / the period's figures (officers and chairmen: their commune; supervisors and
     inspectors: their province). Each request is audited like an export."""

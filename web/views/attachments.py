@@ -36,7 +36,7 @@ def _case_to_attach(case_id: int) -> Case:
     case = db.session.get(Case, case_id)
     if case is None or not access.can_read_case(actor, case):
         raise NotFound("Không tìm thấy hồ sơ.", "No such case.")
-    if not access.can_manage_case(actor, case):
+    if not access.can_attach(actor, case):
         raise Forbidden("Chỉ cán bộ và Chủ tịch UBND xã quản lý hồ sơ mới được đính kèm tài liệu.",
                         "Only the commune's officer or chairman may attach documents.")
     return case
@@ -125,7 +125,7 @@ def download(attachment_id: int):
     actor: access.Actor = current_user.actor
     row = db.session.get(Attachment, attachment_id)
     case = db.session.get(Case, row.case_id) if row is not None else None
-    if row is None or case is None or not access.can_read_case(actor, case):
+    if row is None or case is None or not access.can_read_attachment(actor, case):
         return refuse(NotFound("Không tìm thấy tài liệu.", "No such document."))
     path = storage.verified_path(current_app.config["CASE56_ATTACHMENTS"], row.sha256)
     if path is None:

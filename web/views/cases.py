@@ -27,12 +27,11 @@ from web import formrender
 from web.diagram import render_svg
 from web.extensions import db
 from web.filters import audit_actions, duration
+from web.gate import gate
 
 bp = Blueprint("cases", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
 PAGE_SIZE = 25
-LIST_ROLES = {"officer", "chairman", "supervisor", "inspector", "intake"}
-AUDIT_READERS = {"officer", "chairman", "supervisor", "inspector"}
 MOVES = {"transfer", "reopen"}  # rows recorded outside the process (engine.transfers / open_case)
 
 
@@ -154,13 +153,12 @@ def _duration_text(seconds: float | None) -> str:
 
 @bp.route("/cases")
 @login_required
+@gate(access.can_list_cases)
 def index():
     actor: access.Actor = current_user.actor
-    if actor.role not in LIST_ROLES:
-        return refuse(Forbidden("Bạn không có quyền xem danh sách hồ sơ.", "You may not list cases."))
     status = request.args.get("status") if request.args.get("status") in {"open", "closed", "no_basis"} else ""
     number = (request.args.get("number") or "").replace("\x00", "").strip()[:40]  # NUL: refused by PostgreSQL
-    communes = communes_in_scope(actor) if actor.role != "intake" else []
+    communes = communes_in_scope(actor) if access.filters_by_commune(actor) else []
     commune_id = int_arg(request.args.get("commune"))
     page = int_arg(request.args.get("page"), 1, high=100_000)
     size = int(current_app.config.get("CASE56_PAGE_SIZE") or PAGE_SIZE)
@@ -224,7 +222,7 @@ def show(case_id: int):
                                           .order_by(Attachment.id)))
     names = person_names({t.completed_by for t in tasks} | {t.assignee for t in tasks}
                          | {a.uploaded_by for a in attachments})
-    trail = casefile.audit_trail(db.session, case.id) if actor.role in AUDIT_READERS else None
+    trail = casefile.audit_trail(db.session, case.id) if access.can_read_audit_trail(actor, case) else None
     actions = audit_actions()
     manage = access.can_manage_case(actor, case)
     return render_template(

@@ -1,7 +1,7 @@
 """The case dossier PDF from the web: `/cases/<id>/dossier.pdf` (`?redact=1` for the copy shared outside the
-commune). For the people who read whole case files — inspector, commune officer and chairman, province
-supervisor — within their scope (engine.access.can_read_case); a case outside it is answered 404, like a
-missing one. Every download is written to the audit trail with the redaction flag and the language.
+commune). For the people who read whole case files (engine.access.can_download_dossier: not intake points),
+within their scope; a case outside it is answered 404, like a missing one; the API gives the same answers.
+Every download is written to the audit trail with the redaction flag and the language.
 """
 
 from __future__ import annotations
@@ -11,26 +11,24 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import access, audit
-from engine.errors import EngineError, Forbidden, NotFound
+from engine.errors import EngineError, NotFound
 from engine.models import Case
 from web import dossier
 from web.extensions import db
+from web.gate import gate
 from web.views.cases import bad_request, int_arg, locale, refuse
 
 bp = Blueprint("dossier", __name__)
-# Who reads a whole case file (intake points record reports; they do not get the dossier).
-DOSSIER_ROLES = {"inspector", "officer", "chairman", "supervisor"}
 _FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
 
 
 @bp.route("/cases/<int:case_id>/dossier.pdf")
 @login_required
+@gate(access.can_download_dossiers)
 def download(case_id: int):
     actor: access.Actor = current_user.actor
-    if actor.role not in DOSSIER_ROLES:
-        return refuse(Forbidden("Bạn không có quyền tải hồ sơ PDF.", "You may not download case dossiers."))
     case = db.session.get(Case, case_id) if int_arg(case_id) is not None else None
-    if case is None or not access.can_read_case(actor, case):
+    if case is None or not access.can_download_dossier(actor, case):
         return refuse(NotFound("Không tìm thấy hồ sơ.", "No such case."))
     raw = request.args.get("redact", "").strip().lower()
     if raw not in _FLAGS:

@@ -20,14 +20,14 @@ from web.views.cases import communes_in_scope, int_arg, legal_basis, locale, ste
 
 bp = Blueprint("inbox", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
-HOME = {"inspector": "inspector.search", "admin": "admin.index"}  # roles that have no steps to do
+HOME = {access.Area.INSPECTION: "inspector.search", access.Area.ADMINISTRATION: "admin.index"}  # no steps there
 
 
 @bp.route("/")
 @login_required
 def index():
     actor: access.Actor = current_user.actor
-    home = HOME.get(actor.role)
+    home = HOME.get(access.home(actor))
     if home and home in current_app.view_functions:
         return redirect(url_for(home))
     definition = web.engine().registry.current
@@ -37,7 +37,7 @@ def index():
         if step.role == actor.role and step.step not in steps:
             steps[step.step] = step.title_en if english and step.title_en else step.title_vi
     step = request.args.get("step") if request.args.get("step") in steps else None
-    communes = communes_in_scope(actor) if actor.role in {"officer", "chairman", "supervisor"} else []
+    communes = communes_in_scope(actor) if access.has_worklist(actor) else []
     commune_id = int_arg(request.args.get("commune"))
     if commune_id not in {c.id for c in communes}:
         commune_id = None
@@ -50,7 +50,7 @@ def index():
     rows = [{"task": task, "case": case, "title": step_title(task), "commune": names.get(task.commune_id, ""),
              "basis": legal_basis(task.rule)} for task, case in result.rows]
     reports = []
-    if actor.role == "intake":  # intake points have no steps: their recent reports instead
+    if access.lists_own_reports(actor):
         reports = list(db.session.scalars(select(Case).where(access.case_filter(actor))
                                           .order_by(Case.opened_at.desc(), Case.id.desc()).limit(10)))
     args = {k: v for k, v in (("step", step), ("commune", commune_id), ("overdue", "1" if overdue_only else None))

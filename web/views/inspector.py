@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
@@ -24,6 +24,7 @@ from forms.choices import ReportCategory
 from web import formrender
 from web.extensions import db
 from web.filters import audit_actions, duration, vn_datetime
+from web.gate import blueprint_gate
 from web.views.cases import (
     communes_in_scope,
     legal_basis,
@@ -51,11 +52,7 @@ def dossier_url(case_id: int) -> str | None:
         return f"/cases/{case_id}/dossier.pdf"
 
 
-@bp.before_request
-@login_required
-def _inspectors_only() -> None:
-    if current_user.role != "inspector":
-        abort(403)
+bp.before_request(blueprint_gate(access.can_inspect))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from engine.errors import Conflict, EngineError, Forbidden, NotFound
 from engine.models import Case, OrgUnit
 from web import formrender
 from web.extensions import db
+from web.gate import REFUSALS, gate
 from web.views.cases import locale, refuse, report_prefill
 
 bp = Blueprint("reports", __name__)
@@ -34,11 +35,12 @@ def _communes(actor: access.Actor) -> list[OrgUnit]:
 
 @bp.route("/reports/new", methods=["GET", "POST"])
 @login_required
+@gate(access.can_record_reports)
 def new():
     actor: access.Actor = current_user.actor
     communes = _communes(actor)
-    if actor.role not in {"intake", "officer"} or not communes:
-        return refuse(Forbidden("Bạn không được ghi nhận báo cáo (Mẫu số 01).", "You may not record reports."))
+    if not communes:
+        return refuse(Forbidden(*REFUSALS[access.can_record_reports]))
     loc = locale()
     description = formrender.describe("mau_01", locale=loc, hide=HIDDEN)
     fields = description["fields"]

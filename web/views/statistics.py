@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from web import engine
 from web.charts import Series, stacked_bars
 from web.extensions import db
 from web.filters import duration, vn_date, vn_datetime
+from web.gate import blueprint_gate
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
@@ -57,12 +58,7 @@ def _error(message: str, status: int) -> tuple[str, int]:
     return render_template("statistics/error.html", message=message, status=status), status
 
 
-@bp.before_request
-@login_required
-def _readers_only() -> Any:
-    if not st.allowed(current_user.actor):
-        return _error(_("Bạn không có quyền xem số liệu thống kê."), 403)
-    return None
+bp.before_request(blueprint_gate(access.can_view_statistics))
 
 
 # -- the request ---------------------------------------------------------------------------------------------

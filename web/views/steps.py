@@ -168,7 +168,7 @@ def task(task_id: int):
 
 def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, Any] | None,
           values: dict[str, Any], errors: dict[str, Any], conflict: str | None, editable: bool) -> str:
-    partner = actor.role == "partner"
+    partner = access.reads_only_assigned(actor)
     history: list[tuple[Task, str, dict[str, Any] | None]] = []
     if partner:
         # A partner is not a reader of the case file: record that they saw their step, nothing more.

@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from werkzeug.routing import BuildError
@@ -39,6 +39,7 @@ from web import engine
 from web.charts import Series, stacked_bars
 from web.extensions import db
 from web.filters import duration, vn_date
+from web.gate import blueprint_gate, gate
 from web.views.cases import communes_in_scope, legal_basis, locale, person_names, role_label, step_title
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
@@ -60,11 +61,7 @@ def case_url(case_id: int) -> str:
     return f"/cases/{case_id}"
 
 
-@bp.before_request
-@login_required
-def _supervisors_only() -> None:
-    if current_user.role != "supervisor":
-        abort(403)
+bp.before_request(blueprint_gate(access.can_oversee))
 
 
 # -- filters -----------------------------------------------------------------------------------------
@@ -141,8 +138,7 @@ def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[
     """The supervisor's oldest open escalation tasks, each with the late step it was opened for, and how many
     there are (counted on the task table alone)."""
     late_step = aliased(Task)
-    mine = (Task.state == "ready", Task.escalates_task_id.is_not(None), Task.role == "supervisor",
-            access.task_filter(actor))
+    mine = (Task.state == "ready", Task.escalates_task_id.is_not(None), access.task_filter(actor))
     base = (
         select(Task, Case, late_step).join(Case, Case.id == Task.case_id)
         .join(late_step, late_step.id == Task.escalates_task_id).where(*mine)
@@ -263,6 +259,7 @@ def _back_to_dashboard() -> Response:
 
 
 @bp.route("/overdue.csv")
+@gate(access.can_list_overdue)  # the same decision as GET /api/v1/overdue
 def export_csv() -> Response:
     """The overdue list under the current filters, for Excel: UTF-8 with BOM, dates dd/mm/yyyy."""
     actor = current_user.actor
