@@ -205,6 +205,7 @@ def reassign(engine: Any, session: Session, actor: access.Actor, task_id: int, u
         previous = task.assignee
         now = clock.now()
         task.assignee = target.username
+        task.activity = activity  # the row says what the workflow says
         case.updated_at = now  # bumps the case version: a page opened before cannot act on the old assignee
         engine.store_workflow(session, case, workflow)
         audit.append(session, actor.username, "task_reassigned", case.id,

@@ -195,6 +195,8 @@ class Task(Base):
     form_data: Mapped[dict[str, Any] | None]
     draft_data: Mapped[dict[str, Any] | None]
     draft_saved_at: Mapped[datetime | None]
+    # The plan activity (Mẫu 04) an assigned step is for, as the workflow handed it over (and reassigned).
+    activity: Mapped[dict[str, Any] | None]
 
     __table_args__ = (
         Index("ix_task_inbox", "role", "commune_id", "state", "due_at", "id"),

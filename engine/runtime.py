@@ -394,6 +394,7 @@ class Engine:
                 commune_id=case.commune_id, province_id=case.province_id, state="ready", created_at=now,
                 due_at=self._due(spiff_task), rule=step.rule, form=step.form,
                 assignee=self._assignee(spiff_task, step), track=step.track,
+                activity=self._activity(spiff_task, step),
             )
             late_step = self._escalated_row(spiff_task, open_rows) if step.escalates else None
             if late_step is not None:
@@ -435,6 +436,15 @@ class Engine:
             return None
         value = self.script_engine.evaluate(spiff_task, step.assignee_expr)
         return str(value).strip() or None if value is not None else None
+
+    @staticmethod
+    def _activity(spiff_task: SpiffTask, step: Step) -> dict[str, Any] | None:
+        """The plan activity an assigned step carries out: the multi-instance child's input item. Read here,
+        where the workflow knows it, so no page has to guess it from dates and order later."""
+        if not step.assignee_expr:
+            return None
+        activity = spiff_task.data.get("activity")
+        return dict(activity) if isinstance(activity, dict) else None
 
     @staticmethod
     def _escalated_row(escalation: SpiffTask, open_rows: dict[str, Task]) -> Task | None:

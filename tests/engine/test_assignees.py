@@ -124,6 +124,9 @@ def test_valid_plan_routes_each_activity_and_takes_the_name_from_the_account(cas
     demo.drive(case_engine, session, case, people, stop_at="carry_out_activity")
     assert sorted(t.assignee for t in activity_tasks(session, case)) == ["ctxh", "truonghoc"]
     assert all(inbox_ids(session, people.actors[t.assignee]) == {t.id} for t in activity_tasks(session, case))
+    # Each step's row carries the activity the workflow opened it for (what the partner's page shows).
+    assert sorted((t.activity["assignee"], t.activity["measure"]) for t in activity_tasks(session, case)) == sorted(
+        (a["assignee"], a["measure"]) for a in stored)
 
 
 def _at_activities(engine, session, people) -> tuple[Case, Task, Task]:
@@ -150,6 +153,7 @@ def test_officer_reassigns_an_activity_to_the_other_partners_inbox(case_engine, 
     assert spiff.state == TaskState.READY
     assert (spiff.data["activity"]["assignee"], spiff.data["activity"]["assignee_name"]) == (
         "truonghoc", "Trường THCS Phan Đình Phùng")
+    assert session.get(Task, health.id).activity == spiff.data["activity"]  # the row follows the workflow
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "task_reassigned"))
     assert (entry.actor, entry.case_id) == ("canbo", case.id)
     assert {k: entry.details[k] for k in ("task", "from", "to", "reason")} == {

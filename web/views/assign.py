@@ -19,7 +19,7 @@ import forms
 import web
 from engine import access, assignees
 from engine.errors import Conflict, EngineError, InvalidState, NotFound
-from engine.models import AuditEntry, Case, Task, User
+from engine.models import Case, Task, User
 from web import formrender
 from web.extensions import db
 from web.views.cases import int_arg, locale, person_names, refuse, step_title
@@ -67,18 +67,6 @@ def offers(actor: access.Actor, case: Case, tasks: list[Task]) -> list[dict[str,
     return [{"task": t, "title": step_title(t), "current": names.get(t.assignee, t.assignee),
              "inactive": t.assignee in gone, "choices": [c for c in listed if c[0] != t.assignee]}
             for t in mine]
-
-
-def reassignments(case_id: int) -> dict[int, tuple[str | None, dict[str, Any]]]:
-    """The case's reassigned steps: task id → (the assignee the plan named, the activity as last handed over)."""
-    out: dict[int, tuple[str | None, dict[str, Any]]] = {}
-    for details in db.session.scalars(
-            select(AuditEntry.details).where(AuditEntry.case_id == case_id, AuditEntry.action == "task_reassigned")
-            .order_by(AuditEntry.id)):
-        if isinstance(details, dict) and isinstance(details.get("activity"), dict):
-            first = out[details["task"]][0] if details.get("task") in out else details.get("from")
-            out[details.get("task")] = (first, details["activity"])
-    return out
 
 
 def _load(actor: access.Actor, task_id: int) -> tuple[Task, Case]:

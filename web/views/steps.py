@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 import forms
 import web
-from engine import access, audit, casefile, clock
+from engine import access, audit, casefile
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
 from web import formrender
@@ -51,36 +51,15 @@ def _load(actor: access.Actor, task_id: int) -> tuple[Task, Case]:
 
 
 def partner_activity(task: Task) -> dict[str, Any] | None:
-    """The plan activity behind a partner's step, from the approved plan (Mẫu 04) on the task table.
-
-    A plan can give one partner several activities; each becomes its own step, created together and due at
-    the activity's end, so the activity is the one with this step's end date and its place among the
-    partner's steps of that batch.
-    """
-    plan = db.session.scalars(
-        select(Task).where(Task.case_id == task.case_id, Task.step == "draft_plan", Task.state == "completed",
-                           Task.completed_at <= task.created_at)
-        .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
-    ).first()
-    # A reassigned step keeps its activity as it was handed over (the plan still names the first assignee);
-    # its batch is counted by the assignees the plan named, so moving one step does not shift the others.
-    moved = assign.reassignments(task.case_id)
-    if task.id in moved:
-        return _shown_activity(moved[task.id][1], plan.form_version if plan is not None else None)
-    if plan is None or not isinstance(plan.form_data, dict):
+    """The plan activity behind a partner's step, as the workflow handed it to the step (`task.activity`),
+    shown under the version of the plan (Mẫu 04) that named it."""
+    if not task.activity:
         return None
-    mine = [a for a in plan.form_data.get("activities") or [] if a.get("assignee") == task.assignee]
-    due = clock.local(task.due_at).date().isoformat() if task.due_at else None
-    if due and any(a.get("end") == due for a in mine):
-        mine = [a for a in mine if a.get("end") == due]
-    batch = [t for t in db.session.scalars(
-        select(Task).where(Task.case_id == task.case_id, Task.step == task.step,
-                           Task.created_at == task.created_at).order_by(Task.id))
-        if t.due_at == task.due_at and (moved[t.id][0] if t.id in moved else t.assignee) == task.assignee]
-    position = next((i for i, t in enumerate(batch) if t.id == task.id), 0)
-    if not mine:
-        return None
-    return _shown_activity(mine[min(position, len(mine) - 1)], plan.form_version)
+    version = db.session.scalar(
+        select(Task.form_version).where(Task.case_id == task.case_id, Task.step == "draft_plan",
+                                        Task.state == "completed", Task.completed_at <= task.created_at)
+        .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1))
+    return _shown_activity(task.activity, version)
 
 
 def _shown_activity(activity: dict[str, Any], version: int | None) -> dict[str, Any] | None:
