@@ -33,6 +33,7 @@ REPORTERS = frozenset({"intake", "officer"})  # record Mẫu 01 (Art. 25)
 # Which kind of unit each role must, may or must not belong to: the unit is the role's scope.
 UNIT_RULE = {"officer": "commune", "chairman": "commune", "partner": "commune", "intake": "any",
              "supervisor": "province_or_none", "inspector": "province_or_none", "admin": "none"}
+NEW_USER_ROLE = "officer"  # preselected when an administrator creates an account: the most common one
 
 
 class Area:

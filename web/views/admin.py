@@ -14,7 +14,7 @@ from typing import Any
 import holidays
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
@@ -25,6 +25,7 @@ from engine.errors import Conflict, InvalidState, NotFound
 from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
 from web import engine
 from web.extensions import db
+from web.gate import blueprint_gate
 from web.views.cases import locale
 from web.views.inspector import parse_vn_date
 
@@ -35,16 +36,9 @@ UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,100}@[^@\s]{1,100}\.[^@\s]{2,60}$")
 MIN_PASSWORD = 8
 CALENDAR_AHEAD = 60
-# Which kind of unit each role must, may or must not belong to: the unit is the role's scope (engine.access).
-UNIT_RULE = {"officer": "commune", "chairman": "commune", "partner": "commune", "intake": "any",
-             "supervisor": "province_or_none", "inspector": "province_or_none", "admin": "none"}
+UNIT_RULE = access.UNIT_RULE  # which kind of unit each role must, may or must not belong to
 
-
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    if current_user.role != "admin":
-        abort(403)
+bp.before_request(blueprint_gate(access.can_administer))
 
 
 def _commit_with_audit(action: str, details: dict[str, Any]) -> None:
@@ -139,7 +133,7 @@ def users() -> str:
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new() -> Any:
     errors: dict[str, str] = {}
-    data = {"full_name": "", "role": "officer", "unit": "", "email": "", "locale": "vi", "username": ""}
+    data = {"full_name": "", "role": access.NEW_USER_ROLE, "unit": "", "email": "", "locale": "vi", "username": ""}
     if request.method == "POST":
         data = {**_profile_input(), "username": _text("username", 80).lower()}
         password = request.form.get("password") or ""
@@ -411,7 +405,7 @@ def process_migrate(version_id: int) -> tuple[str, int]:
         mapping = {}
     if errors:
         return _version_page(version_id, migrate_errors=errors, data=data, status=422)
-    actor = access.Actor(current_user.username, "admin", None, None, current_user.id)
+    actor = current_user.actor
     outcomes = case_migration.migrate(engine(), db.session, actor, sorted({int(i) for i in raw_ids}), version_id,
                                       mapping)
     return _version_page(version_id, outcomes=outcomes, data=data)
