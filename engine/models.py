@@ -109,6 +109,17 @@ class ProcessVersion(Base):
     activated_by: Mapped[str | None] = mapped_column(String(80))
 
 
+class ProvinceProcessVersion(Base):
+    """A province's own version (a variant, e.g. an extra step): its new cases open on it instead of the
+    national version. No row: the province follows the national version (the one activated last)."""
+
+    __tablename__ = "province_process_version"
+    province_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    activated_at: Mapped[datetime]
+    activated_by: Mapped[str] = mapped_column(String(80))
+
+
 class Case(Base):
     __tablename__ = "case_file"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 import forms
 from engine import audit, clock, sandbox
 from engine.deadlines import Rules
-from engine.models import ProcessVersion
+from engine.models import ProcessVersion, ProvinceProcessVersion
 
 PROCESS_DIR = Path(__file__).resolve().parent.parent / "processes"
 PROCESS_ID = "decree56_case"
@@ -224,10 +224,15 @@ class ProcessRegistry:
         self._by_version[row.id] = self.current
         return row.id
 
-    def active(self, session: Session) -> Definition:
-        """The definition new cases open on: the version activated last (the shipped file until an
-        administrator activates an upload)."""
+    def active(self, session: Session, province_id: int | None = None) -> Definition:
+        """The definition new cases open on: the province's own version when it has one, else the national
+        one, i.e. the version activated last (the shipped file until an administrator activates an upload)."""
         self.ensure_version(session)
+        if province_id is not None:
+            own = session.scalar(select(ProvinceProcessVersion.version_id)
+                                 .where(ProvinceProcessVersion.province_id == province_id))
+            if own is not None:
+                return self.for_version(session, own)
         version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.activated_at.is_not(None))
                                     .order_by(ProcessVersion.activated_at.desc(), ProcessVersion.id.desc()).limit(1))
         return self.for_version(session, version_id)

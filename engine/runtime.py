@@ -169,7 +169,7 @@ class Engine:
               linked_case: Case | None, reopen: dict[str, Any] | None) -> Case:
         now = clock.now()
         received = clock.parse_moment(mau_01["received_at"])
-        definition = self.registry.active(session)
+        definition = self.registry.active(session, commune.parent_id)  # a province may run its own version
         version_id = definition.version_id
         year = clock.local(received).year
         seq, number = self._next_number(session, commune, year)

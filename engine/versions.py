@@ -1,11 +1,12 @@
 """Deploying a process version: upload (size-limited, XXE-safe, sandbox-checked, linted), compare with the
-active version, activate (audited). Running cases keep the version they run on; new cases take the active
-one (`ProcessRegistry.active`). Used by `case56 process deploy|activate` and the admin processes page."""
+active version, activate (audited) for the whole country or for one province (a variant, e.g. an extra step).
+Running cases keep the version they run on; new cases take their province's own version if it has one, else the
+national one (`ProcessRegistry.active`). Used by `case56 process deploy|activate` and the admin processes page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock, lint
 from engine.errors import InvalidState, NotFound
-from engine.models import ProcessVersion
+from engine.models import OrgUnit, ProcessVersion, ProvinceProcessVersion
 from engine.registry import Definition, ProcessError, load_definition
 from engine.runtime import Engine
 
@@ -134,13 +135,25 @@ def diff_against_active(engine: Engine, session: Session, version_id: int) -> Di
     return diff(active, engine.registry.for_version(session, version_id))
 
 
-def activate(engine: Engine, session: Session, actor: str, version_id: int) -> ProcessVersion:
-    """Make `version_id` the version new cases open on (audited). Running cases are not touched."""
+def _province(session: Session, code: str) -> OrgUnit:
+    province = session.scalar(select(OrgUnit).where(OrgUnit.code == code.strip().upper(), OrgUnit.kind == "province"))
+    if province is None:
+        raise NotFound(f"Không có tỉnh mã {code!r}.", f"No province with code {code!r}.")
+    return province
+
+
+def activate(engine: Engine, session: Session, actor: str, version_id: int,
+             province_code: str | None = None) -> ProcessVersion:
+    """Make `version_id` the version new cases open on (audited): in the whole country, or with
+    `province_code` only in that province (its variant, which then stays until changed or cleared, whatever the
+    national version becomes). Running cases are not touched."""
     with engine.transaction(session):
-        previous = engine.registry.active(session)
         row = session.get(ProcessVersion, version_id)
         if row is None:
             raise NotFound("Không có phiên bản quy trình này.", "No such process version.")
+        if province_code:
+            return _activate_in_province(engine, session, actor, row, _province(session, province_code))
+        previous = engine.registry.active(session)
         if row.id == previous.version_id:
             raise InvalidState("Phiên bản này đang được dùng cho hồ sơ mới.", "This version is already active.")
         engine.registry.for_version(session, row.id)  # a stored file that no longer loads is never activated
@@ -153,6 +166,65 @@ def activate(engine: Engine, session: Session, actor: str, version_id: int) -> P
                      {"version": row.id, "hash": row.content_hash, "file": row.file_name,
                       "previous": previous.version_id}, now)
     return row
+
+
+def _activate_in_province(engine: Engine, session: Session, actor: str, row: ProcessVersion,
+                          province: OrgUnit) -> ProcessVersion:
+    pinned = session.get(ProvinceProcessVersion, province.id, with_for_update=True)
+    if pinned is not None and pinned.version_id == row.id:
+        raise InvalidState(f"Phiên bản này đã được dùng cho hồ sơ mới của {province.name}.",
+                           f"This version is already active in {province.code}.")
+    engine.registry.for_version(session, row.id)
+    now = clock.now()
+    previous = pinned.version_id if pinned is not None else None
+    if pinned is None:
+        session.add(ProvinceProcessVersion(province_id=province.id, version_id=row.id, activated_at=now,
+                                           activated_by=actor))
+    else:
+        pinned.version_id, pinned.activated_at, pinned.activated_by = row.id, now, actor
+    audit.append(session, actor, "process_activated", None,
+                 {"version": row.id, "hash": row.content_hash, "file": row.file_name, "province": province.code,
+                  "previous": previous}, now)
+    return row
+
+
+def follow_national(engine: Engine, session: Session, actor: str, province_code: str) -> OrgUnit:
+    """The province's new cases open on the national version again (audited); its running cases keep theirs."""
+    with engine.transaction(session):
+        province = _province(session, province_code)
+        pinned = session.get(ProvinceProcessVersion, province.id, with_for_update=True)
+        if pinned is None:
+            raise InvalidState(f"{province.name} đang dùng phiên bản toàn quốc.",
+                               f"{province.code} already follows the national version.")
+        audit.append(session, actor, "process_province_cleared", None,
+                     {"province": province.code, "previous": pinned.version_id})
+        session.delete(pinned)
+    return province
+
+
+@dataclass
+class Scope:
+    """Where a version is active: a province with its own version, or (province None) the whole country."""
+
+    province: OrgUnit | None
+    version_id: int
+    activated_at: datetime | None
+    activated_by: str | None
+
+
+def scopes(engine: Engine, session: Session) -> list[Scope]:
+    """The national version first, then every province's own version (by province code)."""
+    national = active_version(engine, session)
+    result = [Scope(None, national.id, national.activated_at, national.activated_by)]
+    for pinned, province in session.execute(
+            select(ProvinceProcessVersion, OrgUnit).join(OrgUnit, OrgUnit.id == ProvinceProcessVersion.province_id)
+            .order_by(OrgUnit.code)):
+        result.append(Scope(province, pinned.version_id, pinned.activated_at, pinned.activated_by))
+    return result
+
+
+def provinces(session: Session) -> list[OrgUnit]:
+    return list(session.scalars(select(OrgUnit).where(OrgUnit.kind == "province").order_by(OrgUnit.code)))
 
 
 def label(session: Session, version_id: int) -> str:

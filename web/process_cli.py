@@ -38,14 +38,19 @@ def init_app(app: Flask) -> None:
             click.echo(f"{total} problem(s)", err=True)
             sys.exit(1)
 
-    @process_group.command("versions", help="Every recorded process version; * marks the active one.")
+    @process_group.command("versions", help="Every recorded process version; * marks the national one, and "
+                                            "where new cases open on each (national, province codes).")
     def versions_command() -> None:
         active = versions.active_version(engine(), db.session)
         db.session.commit()
+        where: dict[int, list[str]] = {}
+        for scope in versions.scopes(engine(), db.session):
+            where.setdefault(scope.version_id, []).append(scope.province.code if scope.province else "national")
         for row in versions.versions(db.session):
             mark = "*" if row.id == active.id else " "
             click.echo(f"{mark} {row.id:>4}  {row.process_id}  {row.file_name}  {row.content_hash[:12]}  "
-                       f"{row.source}  activated {row.activated_at or '-'} by {row.activated_by or '-'}")
+                       f"{row.source}  activated {row.activated_at or '-'} by {row.activated_by or '-'}"
+                       f"{'  active in ' + ', '.join(where[row.id]) if row.id in where else ''}")
 
     @process_group.command("deploy", help="Upload FILE as a new version: lint, then show the diff against the "
                                           "active version; --activate makes new cases use it.")
@@ -68,19 +73,34 @@ def init_app(app: Flask) -> None:
         if do_activate:
             _activate(row.id, actor)
 
-    @process_group.command("activate", help="New cases open on VERSION from now on (running cases keep theirs).")
+    @process_group.command("activate", help="New cases open on VERSION from now on (running cases keep theirs): "
+                                            "in the whole country, or with --province CODE only in that province.")
     @click.argument("version", type=int)
+    @click.option("--province", "province", help="Province code: the province's own version (a variant).")
     @click.option("--by", "actor", default="cli", show_default=True)
-    def activate_command(version: int, actor: str) -> None:
-        _activate(version, actor)
+    def activate_command(version: int, province: str | None, actor: str) -> None:
+        _activate(version, actor, province)
 
-    def _activate(version_id: int, actor: str) -> None:
+    def _activate(version_id: int, actor: str, province: str | None = None) -> None:
         try:
-            row = versions.activate(engine(), db.session, actor, version_id)
+            row = versions.activate(engine(), db.session, actor, version_id, province)
         except EngineError as exc:
             click.echo(f"refused: {exc.message_en}", err=True)
             sys.exit(1)
-        click.echo(f"version {row.id} is active: new cases open on it")
+        where = f"province {province.strip().upper()}" if province else "the whole country"
+        click.echo(f"version {row.id} is active in {where}: new cases there open on it")
+
+    @process_group.command("national", help="The province's new cases open on the national version again "
+                                            "(its own version is no longer used for new cases).")
+    @click.option("--province", "province", required=True, help="Province code.")
+    @click.option("--by", "actor", default="cli", show_default=True)
+    def national_command(province: str, actor: str) -> None:
+        try:
+            unit = versions.follow_national(engine(), db.session, actor, province)
+        except EngineError as exc:
+            click.echo(f"refused: {exc.message_en}", err=True)
+            sys.exit(1)
+        click.echo(f"province {unit.code} follows the national version")
 
     @process_group.command("migrate", help="Move open cases to VERSION (by case number, or every open case of "
                                            "--from VERSION); --map OLD=NEW for renamed elements.")

@@ -325,9 +325,13 @@ def _processes_page(errors: dict[str, str] | None = None, findings: list[Any] | 
         .order_by(ProcessVersion.loaded_at.desc(), ProcessVersion.id.desc())
     ).all()
     current = engine().registry.for_version(db.session, active.id)
+    scopes = versions.scopes(engine(), db.session)
+    where: dict[int, list[str]] = {}  # version id → where new cases open on it
+    for scope in scopes:
+        where.setdefault(scope.version_id, []).append(scope.province.name if scope.province else _("toàn quốc"))
     return render_template("admin/processes.html", versions=rows, counts=counts, open_counts=open_counts,
                            current=current, active_id=active.id, errors=errors or {}, findings=findings or [],
-                           max_kb=versions.MAX_BYTES // 1024, lang=locale()), status
+                           max_kb=versions.MAX_BYTES // 1024, lang=locale(), scopes=scopes[1:], where=where), status
 
 
 @bp.route("/processes/upload", methods=["POST"])
@@ -351,7 +355,8 @@ def process_upload() -> Any:
 
 def _version_page(version_id: int, migrate_errors: dict[str, str] | None = None,
                   outcomes: list[case_migration.Outcome] | None = None, data: dict[str, Any] | None = None,
-                  status: int = 200) -> tuple[str, int]:
+                  status: int = 200, activate_errors: dict[str, str] | None = None,
+                  scope: str = "") -> tuple[str, int]:
     row = db.session.get(ProcessVersion, version_id)
     if row is None:
         abort(404)
@@ -362,9 +367,13 @@ def _version_page(version_id: int, migrate_errors: dict[str, str] | None = None,
     candidates = db.session.execute(
         select(Case.id, Case.number, Case.stage, Case.process_version_id)
         .where(Case.status == "open", Case.process_version_id != row.id).order_by(Case.id).limit(500)).all()
+    where = [s.province.name if s.province else _("toàn quốc")
+             for s in versions.scopes(engine(), db.session) if s.version_id == row.id]
     return render_template("admin/process_version.html", version=row, active_id=active.id, change=change,
                            findings=findings, candidates=candidates, errors=migrate_errors or {},
-                           outcomes=outcomes, data=data or {"case_ids": [], "mapping": ""}, lang=locale()), status
+                           outcomes=outcomes, data=data or {"case_ids": [], "mapping": ""}, lang=locale(),
+                           provinces=versions.provinces(db.session), where=where,
+                           activate_errors=activate_errors or {}, scope=scope), status
 
 
 @bp.route("/processes/<int:version_id>")
@@ -374,15 +383,41 @@ def process_version(version_id: int) -> tuple[str, int]:
 
 @bp.route("/processes/<int:version_id>/activate", methods=["POST"])
 def process_activate(version_id: int) -> Any:
+    if db.session.get(ProcessVersion, version_id) is None:
+        abort(404)
+    scope = _text("scope", 32).upper()  # empty: the whole country; else a province's code
+    province = db.session.scalar(select(OrgUnit).where(OrgUnit.code == scope, OrgUnit.kind == "province")) \
+        if scope else None
+    if scope and province is None:
+        return _version_page(version_id, activate_errors={"scope": _("Hãy chọn toàn quốc hoặc một tỉnh có trong "
+                                                                     "danh sách.")}, scope=scope, status=422)
     try:
-        versions.activate(engine(), db.session, current_user.username, version_id)
+        versions.activate(engine(), db.session, current_user.username, version_id, scope or None)
     except NotFound:
         abort(404)
     except InvalidState as exc:
         flash(exc.message(locale()), "error")
         return redirect(url_for(".process_version", version_id=version_id), code=303)
-    flash(_("Phiên bản %(n)s đã được kích hoạt: hồ sơ mới dùng phiên bản này; hồ sơ đang xử lý giữ phiên bản cũ.",
-            n=version_id), "success")
+    if province is not None:
+        flash(_("Phiên bản %(n)s đã được kích hoạt cho %(p)s: hồ sơ mới của tỉnh dùng phiên bản này; các tỉnh khác "
+                "và hồ sơ đang xử lý không đổi.", n=version_id, p=province.name), "success")
+    else:
+        flash(_("Phiên bản %(n)s đã được kích hoạt: hồ sơ mới dùng phiên bản này; hồ sơ đang xử lý giữ phiên bản "
+                "cũ.", n=version_id), "success")
+    return redirect(url_for(".processes"), code=303)
+
+
+@bp.route("/processes/provinces/<code>/national", methods=["POST"])
+def process_follow_national(code: str) -> Any:
+    """A province stops running its own version: its new cases open on the national version again."""
+    try:
+        province = versions.follow_national(engine(), db.session, current_user.username, code[:32])
+    except NotFound:
+        abort(404)
+    except InvalidState as exc:
+        flash(exc.message(locale()), "error")
+        return redirect(url_for(".processes"), code=303)
+    flash(_("%(p)s dùng lại phiên bản toàn quốc cho hồ sơ mới.", p=province.name), "success")
     return redirect(url_for(".processes"), code=303)
 
 
