@@ -85,6 +85,17 @@ def open_file(session: Session, actor: access.Actor, case_id: int, purpose: str 
     return file
 
 
+def record_step_read(session: Session, actor: access.Actor, task: Task, case: Case, via: str) -> str:
+    """Reading a step is audited in one vocabulary whichever adapter shows it: `case_step` for a reader of
+    the case file (the page and the API show its forms), `task_viewed` for someone who sees only the step
+    given to them (a partner). Committed; returns the action written."""
+    action = "case_step" if access.can_read_case(actor, case) else "task_viewed"
+    audit.append(session, actor.username, action, case.id,
+                 {"task": task.id, "step": task.step, "role": actor.role, "via": via})
+    session.commit()
+    return action
+
+
 def audit_trail(session: Session, case_id: int, limit: int | None = None) -> list[AuditEntry]:
     query = select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.id)
     if limit:

@@ -89,7 +89,7 @@ def test_a_task_comes_with_its_form_as_json_schema_its_deadline_and_article(clie
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema" and schema["x-form"] == "verification"
     assert "has_basis" in schema["properties"] and "has_basis" in schema["required"]
     assert body["draft"] is None and body["data"] is None and body["form_version"] is None
-    views = world.audit(AuditEntry.action == "case_view", AuditEntry.case_id == case_id)
+    views = world.audit(AuditEntry.action == "case_step", AuditEntry.case_id == case_id)
     assert [(v.actor, v.details["task"]) for v in views] == [("canbo", task.id)]
 
     english = client.get(f"/api/v1/tasks/{task.id}", headers=auth("canbo", **{"Accept-Language": "en"})).get_json()

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from engine import access, audit, worklists
+from engine import access, casefile, worklists
 from engine.models import Case, OrgUnit, Task
 from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
@@ -113,9 +113,7 @@ def task(task_id: int) -> Any:
     task_row, case = load_visible(task_id)
     who = actor()
     out = task_detail(db.session, who, task_row, case)
-    # Reading a step shows case data (drafts, submitted forms): audited as a view of the case file.
-    audit.append(db.session, who.username, "case_view", case.id, {"task": task_row.id, "role": who.role, "via": "api"})
-    db.session.commit()
+    casefile.record_step_read(db.session, who, task_row, case, via="api")  # as the step page does
     return out, 200, {"ETag": f'"{case.version}"'}
 
 

@@ -149,13 +149,11 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
           values: dict[str, Any], errors: dict[str, Any], conflict: str | None, editable: bool) -> str:
     partner = access.reads_only_assigned(actor)
     history: list[tuple[Task, str, dict[str, Any] | None]] = []
+    casefile.record_step_read(db.session, actor, task, case, via="web")  # the API records the same
     if partner:
-        # A partner is not a reader of the case file: record that they saw their step, nothing more.
-        audit.append(db.session, actor.username, "task_viewed", case.id, {"task": task.id, "step": task.step})
-        db.session.commit()
         activity = partner_activity(task) if task.step == "carry_out_activity" else None
     else:
-        file = casefile.open_file(db.session, actor, case.id, purpose="step")
+        file = casefile.load(db.session, case.id)
         history = [(t, step_title(t), rendered_form(t, actor)) for t in file.forms() if t.id != task.id]
         activity = None
     task = db.session.get(Task, task.id)
