@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 import forms
 import web
-from engine import access, audit, casefile
+from engine import access, casefile
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
 from web import formrender
