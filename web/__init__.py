@@ -48,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Built once per process: parsing the BPMN, the deadline rules and the calendar is start-up work.
     app.extensions["case56_engine"] = app.config.get("CASE56_ENGINE") or Engine()
 
-    from web import auth, cli, errors, filters, gate, metrics, observability, security
+    from web import auth, cli, errors, filters, gate, labels, metrics, observability, security
 
     observability.configure_logging(app.config["CASE56_LOG_FORMAT"], app.config["CASE56_LOG_LEVEL"])
     observability.init_app(app)
@@ -56,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)
     filters.init_app(app)
+    labels.install(app)
     security.init_app(app)
     errors.init_app(app)
     gate.init_app(app)

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import access, audit, clock, worklists
 from engine.models import UnknownLogin, User
+from web import labels
 from web.extensions import db, login_manager
 
 MAX_FAILURES = 5
@@ -43,8 +44,7 @@ class SignedIn(UserMixin):
 
     @property
     def role_label(self) -> str:
-        vi, en = access.ROLE_LABELS.get(self.role, (self.role, self.role))
-        return en if self.locale == "en" else vi
+        return labels.role_label(self.role, "en" if self.locale == "en" else "vi")
 
 
 def signed_in(user: User) -> SignedIn:

@@ -14,15 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-__all__ = ["ROLE_LABELS", "render_svg"]
-
-ROLE_LABELS: dict[str, str] = {
-    "intake": "Nơi tiếp nhận",
-    "officer": "Người làm công tác bảo vệ trẻ em cấp xã",
-    "chairman": "Chủ tịch UBND cấp xã",
-    "partner": "Cơ sở cung cấp dịch vụ / đơn vị phối hợp",
-    "supervisor": "Cấp tỉnh (giám sát)",
-}
+__all__ = ["render_svg"]
 
 _NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -385,7 +377,8 @@ def render_svg(
 
     ``done``: ids of elements on the path already taken (shaded, as are flows between two of them, or from
     one of them into a current element); ``current``: ids of the elements waiting now (strongly highlighted);
-    ``labels``: optional text per element id replacing its name (lanes: per lane id or role key);
+    ``labels``: optional text per element id replacing its name (lanes: per lane id or role key; the words come
+    from web.labels.diagram_labels, this module names nothing itself);
     ``id_prefix``: prefix of the ids inside the SVG, so several drawings can share one page.
     """
     text = bpmn_xml.decode("utf-8") if isinstance(bpmn_xml, bytes) else bpmn_xml
@@ -431,7 +424,7 @@ def render_svg(
         if s.kind == "participant":
             out.append(_participant(s, label_of(s.id, s.name)))
     for i, s in enumerate(lanes):
-        out.append(_lane(s, labels.get(s.id) or labels.get(s.name) or ROLE_LABELS.get(s.name, s.name), i))
+        out.append(_lane(s, labels.get(s.id) or labels.get(s.name) or s.name, i))
     for s in dia.shapes:
         if s.kind == "subprocess":
             st = _state(s.id, done_f, cur_f)

@@ -34,8 +34,8 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -78,8 +78,9 @@ from engine import models as engine_models
 from engine.models import AuditEntry, Task, User
 from engine.registry import Definition
 from engine.runtime import Engine
+from web import labels
 from web.diagram import _parse as parse_diagram  # the one BPMN DI parser: its shapes and edges
-from web.filters import audit_actions, duration, time_left, vn_date, vn_datetime
+from web.filters import duration, time_left, vn_date, vn_datetime
 
 FONT_PACKAGE = "fonts-dejavu-core"
 FONT_DIR = Path(os.environ.get("CASE56_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
@@ -422,7 +423,6 @@ class _Case:
     attachments: list[Any]
     locale: str
     options: Options
-    steps_by_key: dict[str, Any] = field(default_factory=dict)
 
     @property
     def case(self) -> Any:
@@ -441,14 +441,14 @@ class _Case:
         return f"{user.full_name} ({username})" if user is not None else username
 
     def role(self, role: str | None) -> str:
-        vi, en = access.ROLE_LABELS.get(role or "", (role or "", role or ""))
-        return en if self.locale == "en" else vi
+        return labels.role_label(role, self.locale)
 
     def step_title(self, task: Task) -> str:
-        step = self.steps_by_key.get(task.step)
-        if self.locale == "en" and step is not None and step.title_en:
-            return step.title_en
-        return task.title
+        return labels.step_label(task.step, task.title, self.definition, self.locale)
+
+    def rule_text(self, rule_name: str | None) -> str:
+        basis = labels.rule_label(rule_name, self.locale, self.rules)
+        return basis.text if basis is not None else ""
 
 
 def _attachments(session: Session, case_id: int) -> list[Any]:
@@ -469,9 +469,7 @@ def _load(session: Session, case_id: int, engine: Engine, options: Options, loca
     names |= {a.actor for a in trail} | {getattr(a, "uploaded_by", None) for a in attachments}
     names.discard(None)
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))} if names else {}
-    data = _Case(file, definition, engine.rules, users, trail, attachments, locale, options)
-    data.steps_by_key = {s.step: s for s in definition.steps.values()}
-    return data
+    return _Case(file, definition, engine.rules, users, trail, attachments, locale, options)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -537,14 +535,6 @@ def _national_header(issuer: str, below: str, width: float) -> Table:
     return table
 
 
-def _status_label(status: str) -> str:
-    return {
-        "open": _("Đang xử lý"),
-        "closed": _("Đã đóng: kết thúc kế hoạch hỗ trợ, can thiệp"),
-        "no_basis": _("Đã kết thúc: thông tin không có căn cứ"),
-    }.get(status, status)
-
-
 def _choice_labels(form: str, version: int | None, path: tuple[str, ...], locale: str) -> dict[str, str]:
     fields = forms.describe(form, version=version, locale=locale)["fields"]
     for name in path:
@@ -584,7 +574,7 @@ def _cover(c: _Case) -> list[Flowable]:
         (_("Thời điểm tiếp nhận thông tin"), vn_datetime(case.received_at)),
         (_("Ngày mở hồ sơ"), vn_date(case.opened_at)),
         (_("Ngày đóng hồ sơ"), vn_date(case.closed_at) if case.closed_at else _("Chưa đóng")),
-        (_("Tình trạng"), _status_label(case.status)),
+        (_("Tình trạng"), labels.status_label(case.status, locale)),
         (_("Phiên bản quy trình"), f"#{case.process_version_id} · {c.definition.file_name} · "
                                    f"{c.definition.content_hash[:12]}"),
     ]
@@ -796,18 +786,6 @@ def _signature(c: _Case, task: Task) -> Flowable:
     return KeepTogether([table])
 
 
-def _rule_text(c: _Case, rule_name: str | None) -> str:
-    if not rule_name:
-        return ""
-    rule = c.rules.rules.get(rule_name)
-    if rule is None:
-        return rule_name
-    label = rule.label_en if c.locale == "en" and rule.label_en else rule.label_vi
-    if rule.to_confirm:
-        return label + " [" + _("cần xác nhận") + ": " + rule.article + "]"
-    return f"{label} ({rule.article})"
-
-
 def _timeline(c: _Case, outline: _Outline) -> list[Flowable]:
     late_count = sum(1 for e in c.file.timeline if e.status in ("done_late", "overdue"))
     story: list[Flowable] = [
@@ -845,7 +823,7 @@ def _timeline(c: _Case, outline: _Outline) -> list[Flowable]:
             str(n),
             _Text([(c.step_title(task), FONT, 7.5, colour)], w[1]),
             _Text([(vn_datetime(task.due_at) if task.due_at else _("Không có thời hạn"), FONT_BOLD, 7.5, colour),
-                   *estimate, (_rule_text(c, task.rule), FONT, 7, MUTED)], w[2]),
+                   *estimate, (c.rule_text(task.rule), FONT, 7, MUTED)], w[2]),
             _Text([(vn_datetime(task.completed_at) if task.completed_at else "—", FONT, 7.5, INK)], w[3]),
             _Text([(who, FONT, 7.5, INK), (c.role(task.role), FONT, 7, MUTED)], w[4]),
             _Text(result, w[5]),
@@ -1035,11 +1013,10 @@ def _diagram_parts(definition: Definition, done: set[str], current: set[str], fl
     minx, miny, maxx, maxy = dia.bounds
     pad = 12.0
     width, height = maxx - minx + 2 * pad, maxy - miny + 2 * pad
-    english = locale == "en"
-    titles = {spec: step.title_en for spec, step in definition.steps.items() if english and step.title_en}
+    words = labels.diagram_labels(definition, locale)
     drawing = Drawing(width, height)
     key = (definition.content_hash, locale)
-    labels: list[_Label] | None = None if key in _LABELS else []
+    placed: list[_Label] | None = None if key in _LABELS else []
 
     def x_(x: float) -> float:
         return x - minx + pad
@@ -1048,17 +1025,17 @@ def _diagram_parts(definition: Definition, done: set[str], current: set[str], fl
         return height - (y - miny + pad)
 
     def wrap(label: str, room: float, max_lines: int, size: float, font: str = FONT) -> list[str]:
-        return _wrap(label, room, max_lines, size, font) if labels is not None else []
+        return _wrap(label, room, max_lines, size, font) if placed is not None else []
 
     def text(lines: list[str], cx: float, cy: float, size: float = DIAGRAM_FONT, fill: Any = INK,
              bold: bool = False, anchor: str = "middle", about: tuple[float, float] | None = None) -> None:
-        if labels is None:
+        if placed is None:
             return
         font, leading = FONT_BOLD if bold else FONT, size * 1.2
         top = cy + leading * (len(lines) - 1) / 2 - size * 0.35
         for i, line in enumerate(lines):
             shift = pdfmetrics.stringWidth(line, font, size) / 2 if anchor == "middle" else 0.0
-            labels.append((cx - shift, top - i * leading, line, font, size, fill, about))
+            placed.append((cx - shift, top - i * leading, line, font, size, fill, about))
 
     def band(shape: Any, label: str, fill: Any, size: float) -> None:
         drawing.add(Rect(x_(shape.x), y_(shape.y + shape.h), shape.w, shape.h, fillColor=fill, strokeColor=MUTED,
@@ -1069,15 +1046,15 @@ def _diagram_parts(definition: Definition, done: set[str], current: set[str], fl
              about=(x_(shape.x + 15), y_(shape.y + shape.h / 2)))
 
     def label_of(shape: Any) -> str:
-        return titles.get(shape.id, shape.name)
+        return words.get(shape.id, shape.name)
 
     lanes = [s for s in dia.shapes if s.kind == "lane"]
     for shape in dia.shapes:
         if shape.kind == "participant":
             band(shape, label_of(shape), colors.white, DIAGRAM_FONT + 1)
     for i, shape in enumerate(lanes):
-        vi, en = access.ROLE_LABELS.get(shape.name, (shape.name, shape.name))
-        band(shape, en if english else vi, colors.white if i % 2 == 0 else colors.HexColor("#f7f9fb"), DIAGRAM_FONT)
+        band(shape, words.get(shape.name, shape.name), colors.white if i % 2 == 0 else colors.HexColor("#f7f9fb"),
+             DIAGRAM_FONT)
     for shape in dia.shapes:
         if shape.kind == "subprocess":
             fill, stroke, line = _paint(_state(shape.id, done, current), colors.HexColor("#fbfcfe"))
@@ -1164,8 +1141,8 @@ def _diagram_parts(definition: Definition, done: set[str], current: set[str], fl
                 lx, ly = shape.x + shape.w / 2 - lw / 2, shape.y + shape.h + 4
             text(wrap(name, max(lw, 90), 3, DIAGRAM_FONT - 2), x_(lx + lw / 2), y_(ly + lh / 2),
                  DIAGRAM_FONT - 2, fill=MUTED)
-    if labels is not None:
-        _LABELS[key] = labels
+    if placed is not None:
+        _LABELS[key] = placed
     return drawing, _LABELS[key]
 
 
@@ -1276,53 +1253,6 @@ def _size(size: int) -> str:
     return f"{size} B"
 
 
-_DETAIL_KEYS = ("step", "form", "role", "assignee", "due_at", "status", "number", "from", "to", "file_name",
-                "redact", "lang", "via", "open_steps", "kind")
-
-
-def _details(c: _Case, details: dict[str, Any], names: dict[str, str]) -> str:
-    """A short reading of an audit row's details. Form contents are in the forms section, and nested values
-    (which could carry data the redacted copy hides) are never printed here."""
-    parts: list[str] = []
-    for name in _DETAIL_KEYS:
-        value = details.get(name)
-        if value in (None, "", [], {}) or isinstance(value, dict | list):
-            continue
-        if name == "step":
-            step = c.steps_by_key.get(str(value))
-            value = (step.title_en if c.locale == "en" and step.title_en else step.title_vi) if step else value
-        elif name == "role":
-            value = c.role(str(value))
-        elif name == "due_at":
-            with suppress(ValueError):
-                value = vn_datetime(datetime.fromisoformat(str(value)))
-        elif name == "redact":
-            value = _("có") if value else _("không")
-        elif name == "form":
-            value = _form_title(str(value), c.locale)
-        elif name == "status":
-            value = _status_label(str(value))
-        parts.append(f"{names.get(name, name)}: {value}")
-    return "; ".join(parts)
-
-
-@functools.lru_cache(maxsize=128)
-def _form_title(form: str, locale: str) -> str:
-    try:
-        return forms.get(form).title(locale)
-    except forms.UnknownForm:
-        return form
-
-
-def _detail_names() -> dict[str, str]:
-    return {
-        "step": _("bước"), "form": _("biểu mẫu"), "role": _("vai trò"), "assignee": _("giao cho"),
-        "due_at": _("hạn"), "status": _("tình trạng"), "number": _("số hồ sơ"), "from": _("từ"), "to": _("đến"),
-        "redact": _("ẩn thông tin"), "lang": _("ngôn ngữ"), "open_steps": _("bước đang mở"), "kind": _("loại"),
-        "file_name": _("tệp"), "via": _("qua"),
-    }
-
-
 def _audit_section(c: _Case, outline: _Outline) -> list[Flowable]:
     story: list[Flowable] = [
         CondPageBreak(50 * mm),
@@ -1335,12 +1265,14 @@ def _audit_section(c: _Case, outline: _Outline) -> list[Flowable]:
     rows: list[list[Any]] = [_header_row([_("Số"), _("Thời điểm"), _("Người thực hiện"), _("Hành động"),
                                           _("Chi tiết")], widths)]
     people: dict[str, str] = {}
-    actions, names = audit_actions(), _detail_names()  # translated once, not once per row
+    actions = labels.audit_actions(c.locale)  # translated once, not once per row
+    summary = labels.AuditSummary(labels.step_titles(c.definition, [e.task for e in c.file.timeline], c.locale),
+                                  c.locale)
     for entry in c.audit:
         who = people.get(entry.actor) or people.setdefault(entry.actor, c.person(entry.actor))
         rows.append([str(entry.id), vn_datetime(entry.at), _t(who, w[2], 7),
                      _t(actions.get(entry.action, entry.action), w[3], 7),
-                     _t(_details(c, entry.details or {}, names), w[4], 7)])
+                     _t(summary(entry.details), w[4], 7)])
     story.append(_grid(rows, widths, extra=[("FONTSIZE", (0, 1), (1, -1), 7)]))
     return story
 

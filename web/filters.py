@@ -1,6 +1,6 @@
 """Template filters and display labels: Vietnamese dates (dd/mm/yyyy), Vietnam time, numbers (1.000), how a
-step's time limit stands (time left, overdue, finished on time or late, estimated), what an audit row's action
-means."""
+step's time limit stands (time left, overdue, finished on time or late, estimated). What a step, rule, status,
+role or audit action is called lives in web/labels.py."""
 
 from __future__ import annotations
 
@@ -96,55 +96,9 @@ def time_left(subject: Task | datetime | None, now: datetime | None = None,
     return {**out, "text": _("Còn %(t)s", t=duration(delta)), "state": "soon" if delta < 86400 else "ok"}
 
 
-def audit_actions() -> dict[str, str]:
-    """What each audit action means, in the current language: the case page, the inspector's file and the
-    dossier all read the trail through this one table (translate it once per page, not once per row)."""
-    return {
-        "case_opened": _("Mở hồ sơ"),
-        "form_recorded": _("Ghi nhận biểu mẫu"),
-        "task_opened": _("Giao bước"),
-        "task_completed": _("Hoàn thành bước"),
-        "task_cancelled": _("Hủy bước"),
-        "task_reassigned": _("Giao lại bước"),
-        "draft_saved": _("Lưu nháp"),
-        "deadline_passed": _("Quá thời hạn"),
-        "deadline_rescheduled": _("Đổi thời hạn theo lịch làm việc"),
-        "reminder": _("Nhắc thời hạn"),
-        "timer_incident": _("Sự cố hẹn giờ"),
-        "case_closed": _("Đóng hồ sơ"),
-        "case_transferred": _("Chuyển hồ sơ"),
-        "case_reopened": _("Mở lại hồ sơ"),
-        "case_view": _("Xem hồ sơ"),
-        "case_inspect": _("Thanh tra xem hồ sơ"),
-        "dossier_downloaded": _("Tải hồ sơ PDF"),
-        "attachment_uploaded": _("Thêm tài liệu đính kèm"),
-        "attachment_missing": _("Không tìm thấy tệp đính kèm"),
-        "attachment_downloaded": _("Tải tài liệu đính kèm"),
-        "case_step": _("Xem bước"),
-        "task_view": _("Xem bước"),
-        "task_viewed": _("Xem bước"),
-    }
-
-
-def track_label(track: str, case_closed: bool = False) -> str:
-    """A track of steps that goes on by law after the case closes (engine.registry.Step.track)."""
-    names = {"police": _("Luồng tố tụng (công an)")}
-    name = names.get(track, track)
-    return _("%(t)s — vẫn tiếp tục sau khi đóng hồ sơ", t=name) if case_closed else name
-
-
-def cancel_reason_label(reason: str) -> str:
-    """Why a step was cancelled (task.cancel_reason)."""
-    return {"case_closed": _("hồ sơ đã đóng, bước không còn cần thiết"),
-            "path_left": _("quy trình đã chuyển sang nhánh khác"),
-            "late_step_done": _("bước quá hạn đã được hoàn thành")}.get(reason, reason)
-
-
 def init_app(app: Flask) -> None:
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vn_datetime, "vn_datetime")
     app.add_template_filter(format_number, "vn_number")  # grouped as the page's language writes it: 1.000 / 1,000
     app.add_template_global(time_left, "time_left")
-    app.add_template_global(track_label, "track_label")
-    app.add_template_global(cancel_reason_label, "cancel_reason_label")
     app.add_template_global(lambda: getattr(g, "locale", "vi"), "current_locale")

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, clock, worklists
 from engine.models import Case, Task, User
+from web import labels
 from web.filters import duration
 
 DUE_SOON = timedelta(hours=24)  # as the header badge: due within 24 hours
@@ -57,11 +58,7 @@ class DigestResult:
     disabled: bool = False
 
 
-def _title(task: Task, locale: str, titles_en: dict[str, str]) -> str:
-    return titles_en.get(task.step, task.title) if locale == "en" else task.title
-
-
-def attention_items(session: Session, user: User, now: datetime, titles_en: dict[str, str]) -> list[DigestItem]:
+def attention_items(session: Session, user: User, now: datetime) -> list[DigestItem]:
     """The user's open tasks that are overdue or due within DUE_SOON, most urgent first, then the
     escalations waiting for them (a supervisor's acknowledgement has no limit of its own: it is about a
     step that is already late, so it counts as overdue)."""
@@ -72,7 +69,7 @@ def attention_items(session: Session, user: User, now: datetime, titles_en: dict
     while True:
         page = worklists.inbox(session, actor, page=page_no, size=BATCH)
         for task, case in page.rows:
-            title = _title(task, user.locale, titles_en)
+            title = labels.step_title(task, case, "en" if user.locale == "en" else "vi")  # by the case's version
             if task.due_at is not None and task.due_at < horizon:
                 seconds = (task.due_at - now).total_seconds()
                 items.append(DigestItem(task, case, title, seconds < 0, duration(seconds), task.due_at))
@@ -86,11 +83,11 @@ def attention_items(session: Session, user: User, now: datetime, titles_en: dict
         page_no += 1
 
 
-def build_digest(session: Session, user: User, now: datetime, titles_en: dict[str, str]) -> Digest | None:
+def build_digest(session: Session, user: User, now: datetime) -> Digest | None:
     """The digest mail for `user`, or None when nothing of theirs is overdue or due soon."""
     locale = "en" if user.locale == "en" else "vi"
     with force_locale(locale):
-        items = attention_items(session, user, now, titles_en)
+        items = attention_items(session, user, now)
         if not items:
             return None
         late = sum(1 for i in items if i.overdue)
@@ -148,12 +145,9 @@ def send_digests(session: Session, now: datetime | None = None) -> DigestResult:
         result.disabled = True
         return result
     now = now or clock.now()
-    from web import engine
-
-    titles_en = {s.step: s.title_en for s in engine().registry.current.steps.values()}
     digests = []
     for user in recipients(session):
-        digest = build_digest(session, user, now, titles_en)
+        digest = build_digest(session, user, now)
         if digest is None:
             result.skipped_no_tasks += 1
         else:

@@ -7,9 +7,9 @@ from typing import Any
 from flask import g
 from flask_smorest import Blueprint
 
-from engine import access
 from web.api.common import locale, user
 from web.api.schemas import MeSchema
+from web.labels import role_label
 
 bp = Blueprint("api_me", __name__, description="Người dùng của mã truy cập / the token's user")
 
@@ -19,10 +19,9 @@ bp = Blueprint("api_me", __name__, description="Người dùng của mã truy c�
 def me() -> Any:
     """Người dùng, vai trò và đơn vị của mã truy cập / the token's user, role and unit."""
     person = user()
-    vi, en = access.ROLE_LABELS.get(person.role, (person.role, person.role))
     return {
         "username": person.username, "full_name": person.full_name, "role": person.role,
-        "role_label": en if locale() == "en" else vi,
+        "role_label": role_label(person.role, locale()),
         "unit": person.org_unit.code if person.org_unit else None,
         "unit_name": person.org_unit.name if person.org_unit else None,
         "locale": locale(), "token_prefix": g.api_token.prefix, "token_expires_at": g.api_token.expires_at,

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, casefile, clock
 from engine.models import Case, OrgUnit, Task
-from engine.registry import Step
-from web import engine
+from web import labels
 from web.api.common import locale
 from web.filters import time_left
 
@@ -32,28 +31,13 @@ def units(session: Session, ids: Iterable[int]) -> dict[int, OrgUnit]:
     return {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(wanted)))}
 
 
-def _steps() -> dict[str, Step]:
-    return {s.step: s for s in engine().registry.current.steps.values()}
-
-
-def step_title(task: Task, steps: dict[str, Step] | None = None) -> str:
-    step = (steps if steps is not None else _steps()).get(task.step)
-    if step is not None and locale() == "en":
-        return step.title_en or task.title
-    return task.title
-
-
 def deadline(rule_name: str | None) -> dict[str, Any] | None:
-    """The legal basis of a step's limit: the rule's label, its article, and whether it is still to confirm."""
-    if not rule_name:
+    """The legal basis of a step's limit (web.labels.rule_label), the label marked when still to confirm."""
+    basis = labels.rule_label(rule_name, locale())
+    if basis is None:
         return None
-    rule = engine().rules.rules.get(rule_name)
-    if rule is None:
-        return {"rule": rule_name, "label": rule_name, "article": "", "to_confirm": False}
-    label = rule.label_en if locale() == "en" and rule.label_en else rule.label_vi
-    if rule.to_confirm:
-        label = f"{label} {TO_CONFIRM}"
-    return {"rule": rule.name, "label": label, "article": rule.article, "to_confirm": rule.to_confirm}
+    label = f"{basis.label} {TO_CONFIRM}" if basis.to_confirm else basis.label
+    return {"rule": basis.rule, "label": label, "article": basis.article, "to_confirm": basis.to_confirm}
 
 
 def due_status(task: Task, now: datetime | None = None) -> dict[str, Any]:
@@ -64,8 +48,7 @@ def due_status(task: Task, now: datetime | None = None) -> dict[str, Any]:
             "note": left["note"] or None}
 
 
-def task_summary(task: Task, case: Case, unit: OrgUnit | None, steps: dict[str, Step] | None = None,
-                 now: datetime | None = None) -> dict[str, Any]:
+def task_summary(task: Task, case: Case, unit: OrgUnit | None, now: datetime | None = None) -> dict[str, Any]:
     now = now or clock.now()
     overdue_by = (now - task.due_at).total_seconds() if task.due_at and task.state == "ready" else None
     return {
@@ -73,7 +56,7 @@ def task_summary(task: Task, case: Case, unit: OrgUnit | None, steps: dict[str, 
         "case_id": case.id,
         "case_number": case.number,
         "step": task.step,
-        "title": step_title(task, steps),
+        "title": labels.step_title(task, case, locale()),
         "role": task.role,
         "commune": unit.code if unit else None,
         "commune_name": unit.name if unit else None,
@@ -92,14 +75,13 @@ def task_summary(task: Task, case: Case, unit: OrgUnit | None, steps: dict[str, 
 
 def task_page(session: Session, rows: list[tuple[Task, Case]]) -> list[dict[str, Any]]:
     by_id = units(session, (t.commune_id for t, _c in rows))
-    steps, now = _steps(), clock.now()
-    return [task_summary(t, c, by_id.get(t.commune_id), steps, now) for t, c in rows]
+    now = clock.now()
+    return [task_summary(t, c, by_id.get(t.commune_id), now) for t, c in rows]
 
 
 def task_detail(session: Session, actor: access.Actor, task: Task, case: Case) -> dict[str, Any]:
-    steps = _steps()
-    step = steps.get(task.step)
-    out = task_summary(task, case, session.get(OrgUnit, task.commune_id), steps)
+    step = labels.steps_by_key(labels.definition(case.process_version_id)).get(task.step)
+    out = task_summary(task, case, session.get(OrgUnit, task.commune_id))
     form_version = task.form_version if task.state == "completed" else None
     out.update({
         "article": step.article if step else "",
@@ -147,32 +129,22 @@ def case_summary(case: Case, unit: OrgUnit | None) -> dict[str, Any]:
     }
 
 
-STATUS_LABELS = {
-    "done_on_time": ("Hoàn thành đúng hạn", "Done on time"),
-    "done_late": ("Hoàn thành trễ hạn", "Done late"),
-    "open": ("Đang chờ xử lý", "Open"),
-    "overdue": ("Quá hạn", "Overdue"),
-    "cancelled": ("Đã huỷ", "Cancelled"),
-}
-
-
 def case_detail(file: casefile.CaseFile, actor: access.Actor) -> dict[str, Any]:
-    steps = _steps()
-    english = locale() == "en"
+    lang = locale()
     out = case_summary(file.case, file.commune)
+    titles = labels.step_titles(labels.definition(file.case.process_version_id), [e.task for e in file.timeline], lang)
     timeline = []
     for entry in file.timeline:
         task = entry.task
-        vi, en = STATUS_LABELS[entry.status]
         timeline.append({
             "task_id": task.id,
             "step": task.step,
-            "title": step_title(task, steps),
+            "title": titles[task.step],
             "role": task.role,
             "assignee": task.assignee,
             "state": task.state,
             "status": entry.status,
-            "status_label": en if english else vi,
+            "status_label": labels.timeline_status_label(entry.status, lang),
             "created_at": task.created_at,
             "due_at": task.due_at,
             "completed_at": task.completed_at if task.state == "completed" else None,

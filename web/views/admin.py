@@ -23,7 +23,7 @@ from engine import access, audit, case_migration, clock, lint, rescheduling, ver
 from engine.calendar import CALENDAR_FILE, missing_years
 from engine.errors import Conflict, InvalidState, NotFound
 from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
-from web import engine
+from web import engine, labels
 from web.extensions import db
 from web.gate import blueprint_gate
 from web.views.cases import locale
@@ -77,8 +77,7 @@ def _units() -> list[OrgUnit]:
 
 
 def _roles() -> list[tuple[str, str]]:
-    english = locale() == "en"
-    return [(key, labels[1] if english else labels[0]) for key, labels in access.ROLE_LABELS.items()]
+    return [(key, labels.role_label(key)) for key in access.ROLE_LABELS]
 
 
 def _check_profile(data: dict[str, str], errors: dict[str, str]) -> tuple[str, OrgUnit | None]:
@@ -474,8 +473,7 @@ def _calendar_page(errors: dict[str, str] | None = None, data: dict[str, str] | 
 
 def _confirmation(moves: list[rescheduling.Move], **form: Any) -> dict[str, Any]:
     """What the administrator confirms: the change and how many open steps' limits it moves, by step."""
-    steps = engine().registry.current.steps.values()
-    titles = {s.step: (s.title_en or s.title_vi) if locale() == "en" else s.title_vi for s in steps}
+    titles = {key: labels.title_of(s) for key, s in labels.offered_steps().items()}
     by_step = Counter(titles.get(m.step, m.title) for m in moves)
     return {"count": len(moves), "by_step": sorted(by_step.items()), **form}
 

@@ -22,11 +22,10 @@ import web
 from engine import access, casefile, clock, transfers, versions, worklists
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Attachment, Case, OrgUnit, Task, User
-from engine.registry import Definition, Step
-from web import formrender
+from web import formrender, labels
 from web.diagram import render_svg
 from web.extensions import db
-from web.filters import audit_actions, duration
+from web.filters import duration
 from web.gate import gate
 
 bp = Blueprint("cases", __name__)
@@ -58,40 +57,6 @@ def int_arg(value: Any, default: int | None = None, *, low: int = 1, high: int =
     except (TypeError, ValueError):
         return default
     return number if low <= number <= high else default
-
-
-def role_label(role: str) -> str:
-    vi, en = access.ROLE_LABELS.get(role, (role, role))
-    return en if locale() == "en" else vi
-
-
-def status_label(status: str) -> str:
-    return {"open": _("Đang xử lý"), "closed": _("Đã đóng"), "no_basis": _("Kết thúc: thông tin không có cơ sở")}.get(
-        status, status)
-
-
-def legal_basis(rule_name: str | None) -> dict[str, Any] | None:
-    """What a step's limit is counted from, and the article it comes from (processes/deadlines.toml)."""
-    rule = web.engine().rules.rules.get(rule_name or "")
-    if rule is None:
-        return None
-    return {"label": rule.label_en if locale() == "en" and rule.label_en else rule.label_vi,
-            "article": rule.article, "to_confirm": rule.to_confirm}
-
-
-def step_of(definition: Definition, step_name: str) -> Step | None:
-    return next((s for s in definition.steps.values() if s.step == step_name), None)
-
-
-def step_title(task: Task) -> str:
-    """The step's title in the page language (task rows keep the Vietnamese one)."""
-    if locale() == "en":
-        step = step_of(web.engine().registry.current, task.step)
-        if step is not None and step.title_en:
-            return step.title_en
-        if task.step == "transfer":
-            return transfers.TRANSFER_STEP[1]
-    return task.title
 
 
 def unit_names(ids: set[int]) -> dict[int, str]:
@@ -134,16 +99,6 @@ def rendered_form(task: Task, actor: access.Actor) -> dict[str, Any] | None:
         return {"title": task.form, "fields": [], "extra": task.form_data}
 
 
-@bp.app_template_global("case_status_label")
-def _status_label(status: str) -> str:
-    return status_label(status)
-
-
-@bp.app_template_global("role_label")
-def _role_label(role: str) -> str:
-    return role_label(role)
-
-
 @bp.app_template_global("duration_text")
 def _duration_text(seconds: float | None) -> str:
     return duration(seconds or 0)
@@ -184,7 +139,7 @@ def index():
 
 def diagram(case: Case, tasks: list[Task]) -> Markup:
     """The process drawing with the path taken and the waiting steps, from the case's own process version."""
-    definition = web.engine().registry.for_version(db.session, case.process_version_id)
+    definition = labels.definition(case.process_version_id)
     spec = {s.step: s.spec_name for s in definition.steps.values()}
     done = {spec[t.step] for t in tasks if t.state == "completed" and t.step in spec}
     current = {spec[t.step] for t in tasks if t.state == "ready" and t.step in spec}
@@ -192,17 +147,8 @@ def diagram(case: Case, tasks: list[Task]) -> Markup:
     if case.status in ends:
         done.add(ends[case.status])
     # render_svg escapes every text it draws and emits no script or style: safe to inline.
-    return Markup(render_svg(definition.xml, done=done, current=current, id_prefix=f"case{case.id}"))
-
-
-def _audit_summary(details: dict[str, Any], titles: dict[str, str]) -> str:
-    parts = []
-    if details.get("step"):
-        parts.append(titles.get(details["step"], details["step"]))
-    for key in ("number", "status", "from", "to", "file_name", "role"):
-        if details.get(key):
-            parts.append(f"{key}: {details[key]}")
-    return "; ".join(str(p) for p in parts)  # form data in details is never shown here (it may name the informant)
+    return Markup(render_svg(definition.xml, done=done, current=current, labels=labels.diagram_labels(definition),
+                             id_prefix=f"case{case.id}"))
 
 
 @bp.route("/cases/<int:case_id>")
@@ -215,7 +161,8 @@ def show(case_id: int):
         return refuse(exc)
     case = file.case
     tasks = [entry.task for entry in file.timeline]
-    titles = {t.step: step_title(t) for t in tasks}
+    process = labels.definition(case.process_version_id)
+    titles = labels.step_titles(process, tasks)
     documents = [(t, rendered_form(t, actor)) for t in file.forms() if t.step not in MOVES]
     moves = [(t, rendered_form(t, actor)) for t in file.forms() if t.step in MOVES]
     attachments = list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
@@ -223,7 +170,7 @@ def show(case_id: int):
     names = person_names({t.completed_by for t in tasks} | {t.assignee for t in tasks}
                          | {a.uploaded_by for a in attachments})
     trail = casefile.audit_trail(db.session, case.id) if access.can_read_audit_trail(actor, case) else None
-    actions = audit_actions()
+    actions = labels.audit_actions()
     manage = access.can_manage_case(actor, case)
     return render_template(
         "cases/show.html", file=file, case=case, tasks=tasks, names=names, titles=titles, documents=documents,
@@ -231,7 +178,7 @@ def show(case_id: int):
         process_version=versions.label(db.session, case.process_version_id),
         units=unit_names({case.commune_id} | {c.commune_id for c in file.linked}),
         audit_label=lambda action: actions.get(action, action),
-        audit_summary=lambda details: _audit_summary(details or {}, titles),
+        audit_summary=labels.AuditSummary(titles),
         category=choice_label("mau_01", "category", case.category),
         can_transfer=manage and case.status == "open",
         can_reopen=manage and case.status in transfers.CLOSED_STATES and access.can_open_case(actor, file.commune),

@@ -11,12 +11,12 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-import web
 from engine import access, worklists
 from engine.models import Case
 from web import formrender
 from web.extensions import db
-from web.views.cases import communes_in_scope, int_arg, legal_basis, locale, step_title, unit_names
+from web.labels import offered_steps, rule_label, step_title, title_of
+from web.views.cases import communes_in_scope, int_arg, unit_names
 
 bp = Blueprint("inbox", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
@@ -30,12 +30,7 @@ def index():
     home = HOME.get(access.home(actor))
     if home and home in current_app.view_functions:
         return redirect(url_for(home))
-    definition = web.engine().registry.current
-    english = locale() == "en"
-    steps = {}
-    for step in definition.steps.values():
-        if step.role == actor.role and step.step not in steps:
-            steps[step.step] = step.title_en if english and step.title_en else step.title_vi
+    steps = {key: title_of(s) for key, s in offered_steps().items() if s.role == actor.role}
     step = request.args.get("step") if request.args.get("step") in steps else None
     communes = communes_in_scope(actor) if access.has_worklist(actor) else []
     commune_id = int_arg(request.args.get("commune"))
@@ -47,8 +42,8 @@ def index():
     result = worklists.inbox(db.session, actor, step=step, commune_id=commune_id, overdue_only=overdue_only,
                              page=page, size=size)
     names = unit_names({task.commune_id for task, _case in result.rows})
-    rows = [{"task": task, "case": case, "title": step_title(task), "commune": names.get(task.commune_id, ""),
-             "basis": legal_basis(task.rule)} for task, case in result.rows]
+    rows = [{"task": task, "case": case, "title": step_title(task, case), "commune": names.get(task.commune_id, ""),
+             "basis": rule_label(task.rule)} for task, case in result.rows]
     reports = []
     if access.lists_own_reports(actor):
         reports = list(db.session.scalars(select(Case).where(access.case_filter(actor))

@@ -21,19 +21,12 @@ from engine import access, casefile, clock, worklists
 from engine.errors import EngineError
 from engine.models import Case, OrgUnit
 from forms.choices import ReportCategory
-from web import formrender
+from web import formrender, labels
 from web.extensions import db
-from web.filters import audit_actions, duration, vn_datetime
+from web.filters import duration
 from web.gate import blueprint_gate
-from web.views.cases import (
-    communes_in_scope,
-    legal_basis,
-    locale,
-    rendered_form,
-    role_label,
-    status_label,
-    step_title,
-)
+from web.labels import role_label, rule_label, status_label
+from web.views.cases import communes_in_scope, locale, rendered_form
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
 bp.record_once(lambda state: formrender.install(state.app))  # the read-only form macros
@@ -166,20 +159,6 @@ def _category(code: str, lang: str) -> str:
         return code
 
 
-AUDIT_DETAIL_KEYS = ("step", "form", "status", "number", "commune", "role", "assignee", "due_at", "to_commune",
-                     "linked_case", "file_name", "rows")
-
-
-def _audit_summary(details: dict[str, Any], titles: dict[str, str]) -> str:
-    """What an audit row was about; form contents are shown once, in the forms section, redacted."""
-    def shown(key: str, value: Any) -> str:
-        if key == "step":
-            return titles.get(value, value)
-        return vn_datetime(value) if key == "due_at" else str(value)
-
-    return ", ".join(f"{k}: {shown(k, details[k])}" for k in AUDIT_DETAIL_KEYS if details.get(k) not in (None, ""))
-
-
 @bp.route("/cases/<int:case_id>")
 def case_file(case_id: int) -> str:
     actor = current_user.actor
@@ -187,14 +166,14 @@ def case_file(case_id: int) -> str:
         file = casefile.open_file(db.session, actor, case_id, purpose="inspect")
     except EngineError as exc:
         abort(exc.status)
+    titles = labels.step_titles(labels.definition(file.case.process_version_id), [e.task for e in file.timeline])
     timeline = [{
-        "entry": e, "title": step_title(e.task), "role": role_label(e.task.role), "rule": legal_basis(e.task.rule),
+        "entry": e, "title": titles[e.task.step], "role": role_label(e.task.role), "rule": rule_label(e.task.rule),
         "late": duration(e.late_by_seconds) if e.late_by_seconds and e.late_by_seconds > 0 else "",
     } for e in file.timeline]
-    titles = {e.task.step: step_title(e.task) for e in file.timeline}
-    documents = [{"task": t, "title": step_title(t), "form": rendered_form(t, actor)} for t in file.forms()]
-    actions = audit_actions()
-    trail = [{"entry": a, "summary": _audit_summary(a.details or {}, titles), "action": actions.get(a.action, a.action)}
+    documents = [{"task": t, "title": titles[t.step], "form": rendered_form(t, actor)} for t in file.forms()]
+    actions, summary = labels.audit_actions(), labels.AuditSummary(titles)
+    trail = [{"entry": a, "summary": summary(a.details), "action": actions.get(a.action, a.action)}
              for a in casefile.audit_trail(db.session, case_id)]
     return render_template(
         "inspector/case.html", file=file, case=file.case, timeline=timeline, documents=documents, trail=trail,

@@ -20,22 +20,11 @@ import web
 from engine import access, casefile
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
-from web import formrender
+from web import formrender, labels
 from web.extensions import db
+from web.labels import role_label, rule_label, status_label, step_title
 from web.views import assign
-from web.views.cases import (
-    bad_request,
-    int_arg,
-    legal_basis,
-    locale,
-    person_names,
-    refuse,
-    rendered_form,
-    role_label,
-    status_label,
-    step_of,
-    step_title,
-)
+from web.views.cases import bad_request, int_arg, locale, person_names, refuse, rendered_form
 
 bp = Blueprint("steps", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
@@ -158,8 +147,7 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
         activity = None
     task = db.session.get(Task, task.id)
     case = db.session.get(Case, case.id)
-    definition = web.engine().registry.for_version(db.session, case.process_version_id)
-    step = step_of(definition, task.step)
+    step = labels.steps_by_key(labels.definition(case.process_version_id)).get(task.step)
     english = locale() == "en"
     late = db.session.get(Task, task.escalates_task_id) if task.escalates_task_id else None
     stored = None
@@ -169,7 +157,7 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
     return render_template(
         "steps/task.html", task=task, case=case, step=step, title=step_title(task),
         instructions=step.instructions if step else "", article=step.article if step else "",
-        basis=legal_basis(task.rule), form=description, values=values, errors=errors,
+        basis=rule_label(task.rule), form=description, values=values, errors=errors,
         error_items=formrender.summary(description["fields"], errors) if description else [],
         conflict=conflict, editable=editable and description is not None, history=history, activity=activity,
         partner=partner, late_task=late, stored=stored, names=names, english=english,

@@ -40,7 +40,8 @@ from web.charts import Series, stacked_bars
 from web.extensions import db
 from web.filters import duration, vn_date
 from web.gate import blueprint_gate, gate
-from web.views.cases import communes_in_scope, legal_basis, locale, person_names, role_label, step_title
+from web.labels import offered_steps, role_label, rule_label, step_title, title_of
+from web.views.cases import communes_in_scope, locale, person_names
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -80,11 +81,7 @@ class Filters:
 
 def step_choices(lang: str) -> list[tuple[str, str]]:
     """Steps that can run late (escalation tasks are listed apart)."""
-    seen: dict[str, str] = {}
-    for step in engine().registry.current.steps.values():
-        if step.rule and not step.escalates and step.step not in seen:
-            seen[step.step] = step.title_en if lang == "en" else step.title_vi
-    return list(seen.items())
+    return [(key, title_of(step, lang)) for key, step in offered_steps().items() if step.rule and not step.escalates]
 
 
 def read_filters(communes: list[OrgUnit]) -> Filters:
@@ -128,9 +125,9 @@ def overdue_row(task: Task, case: Case, commune_names: dict[int, str]) -> dict[s
     return {
         "task": task, "case": case, "case_url": case_url(case.id),
         "commune": commune_names.get(task.commune_id, ""),
-        "title": step_title(task), "role": role_label(task.role), "assignee": task.assignee or "",
+        "title": step_title(task, case), "role": role_label(task.role), "assignee": task.assignee or "",
         "late": late_seconds > 0, "late_text": duration(late_seconds),
-        "rule": legal_basis(task.rule), "escalated": task.escalated_at is not None,
+        "rule": rule_label(task.rule), "escalated": task.escalated_at is not None,
     }
 
 
@@ -148,8 +145,8 @@ def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[
         select(func.count()).select_from(Task).where(*mine)) or 0
     return [{
         "task": task, "case": case, "case_url": case_url(case.id), "commune": names.get(case.commune_id, ""),
-        "title": step_title(task), "step": late, "step_title": step_title(late),
-        "step_role": role_label(late.role), "rule": legal_basis(late.rule),
+        "title": step_title(task, case), "step": late, "step_title": step_title(late, case),
+        "step_role": role_label(late.role), "rule": rule_label(late.rule),
         "step_late": _late_by(late),
     } for task, case, late in rows], total
 
@@ -194,7 +191,7 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
     by_assignee = [(f"{people[label]} ({label})" if label in people else label, late, soon)
                    for label, late, soon in assigned]
     if lang == "en":
-        titles = {s.title_vi: s.title_en for s in engine().registry.current.steps.values()}
+        titles = {s.title_vi: s.title_en for s in offered_steps().values()}
         by_step = [(titles.get(label, label), late, soon) for label, late, soon in by_step]
     page = worklists.overdue(db.session, actor, due_within=window, commune_id=filters.commune_id,
                              step=filters.step, page=filters.page)
@@ -281,13 +278,13 @@ def export_csv() -> Response:
                                  commune_id=filters.commune_id, step=filters.step, page=page_no, size=CSV_BATCH)
         for task, case in page.rows:
             row = overdue_row(task, case, names)
-            rule = row["rule"] or {}
+            rule = row["rule"]
             late_hours = int((clock.now() - task.due_at).total_seconds() // 3600)
             writer.writerow([_cell(v) for v in (
                 case.number, row["commune"], row["title"], row["role"], row["assignee"],
                 vn_date(case.received_at), vn_date(task.due_at), clock.local(task.due_at).strftime("%H:%M"),
                 _("Quá hạn") if row["late"] else _("Sắp đến hạn"), max(late_hours, 0),
-                rule.get("label", ""), rule.get("article", ""), _("Có") if rule.get("to_confirm") else "",
+                rule.label if rule else "", rule.article if rule else "", _("Có") if rule and rule.to_confirm else "",
                 _("Có") if row["escalated"] else "",
             )])
             count += 1

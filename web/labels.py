@@ -1,0 +1,308 @@
+"""The one presentation layer: what a step, a time-limit rule, a case or step status, a role and an audit row
+are called in the reader's language. The pages, the API (web/api/present.py) and the dossier PDF
+(web/dossier.py) all read their labels here, so the three never disagree.
+
+A step's title comes from the process version the case runs on (`Case.process_version_id`), never from the
+shipped file alone: a step that exists only in an uploaded or a province's version has its titles there.
+Every function takes the language explicitly or falls back to the page's (`page_locale`); the API passes its
+own (Accept-Language), the PDF the one it is built in. Nothing here needs a request except that fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import g, has_app_context, has_request_context
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+import forms
+from engine import access, transfers
+from engine.deadlines import Rules
+from engine.models import Case, ProvinceProcessVersion, Task
+from engine.registry import Definition, Step
+
+TO_CONFIRM = "cần xác nhận"
+
+# How a step stands against its limit (engine.casefile.TimelineEntry.status), as the API and pages name it.
+TIMELINE_STATUS = {
+    "done_on_time": ("Hoàn thành đúng hạn", "Done on time"),
+    "done_late": ("Hoàn thành trễ hạn", "Done late"),
+    "open": ("Đang chờ xử lý", "Open"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "cancelled": ("Đã huỷ", "Cancelled"),
+}
+
+
+def page_locale() -> str:
+    """The language of the page being rendered ("vi" outside a request, e.g. the CLI)."""
+    if not has_request_context():
+        return "vi"
+    chosen = get_locale()
+    return "en" if chosen is not None and chosen.language == "en" else "vi"
+
+
+def _lang(locale: str | None) -> str:
+    return locale if locale in ("vi", "en") else page_locale()
+
+
+@contextmanager
+def _speaking(locale: str) -> Iterator[None]:
+    # gettext in `locale`; outside an application context flask_babel answers with the Vietnamese msgid.
+    with force_locale(locale) if has_app_context() else nullcontext():
+        yield
+
+
+# -- steps --------------------------------------------------------------------------------------------------
+
+def definition(version_id: int) -> Definition:
+    """The process version a case runs on, once per request (for_version checks the content hash in SQL)."""
+    import web
+    from web.extensions import db
+
+    cache: dict[int, Definition] = g.setdefault("case56_definitions", {})
+    if version_id not in cache:
+        cache[version_id] = web.engine().registry.for_version(db.session, version_id)
+    return cache[version_id]
+
+
+_STEPS: dict[str, dict[str, Step]] = {}  # content hash → step key → step (a definition is immutable)
+
+
+def steps_by_key(process: Definition) -> dict[str, Step]:
+    if process.content_hash not in _STEPS:
+        _STEPS[process.content_hash] = {s.step: s for s in process.steps.values()}
+    return _STEPS[process.content_hash]
+
+
+def step_label(step_key: str, fallback: str, process: Definition | None, locale: str | None = None) -> str:
+    """A step's title in `locale` by the given process version; `fallback` is the Vietnamese title the task
+    row kept when it opened (also what an unknown step shows)."""
+    if _lang(locale) == "en":
+        step = steps_by_key(process).get(step_key) if process is not None else None
+        if step is not None and step.title_en:
+            return step.title_en
+        if step_key == "transfer":
+            return transfers.TRANSFER_STEP[1]
+    return fallback
+
+
+def step_title(task: Task, case: Case | None = None, locale: str | None = None) -> str:
+    """The title of `task` by its case's own process version (the case is read through the session's identity
+    map when not given: one lookup per case, not per row)."""
+    if _lang(locale) != "en":
+        return task.title
+    if case is None:
+        from web.extensions import db
+
+        case = db.session.get(Case, task.case_id)
+    return step_label(task.step, task.title, definition(case.process_version_id) if case else None, locale)
+
+
+def step_titles(process: Definition, tasks: Iterable[Task] = (), locale: str | None = None) -> dict[str, str]:
+    """Step key → title of a case: every step of its version (audit rows name steps by key), and the steps of
+    its task rows as they were opened (a transfer, a reopening)."""
+    lang = _lang(locale)
+    out = {key: step_label(key, step.title_vi, process, lang) for key, step in steps_by_key(process).items()}
+    for task in tasks:
+        out.setdefault(task.step, step_label(task.step, task.title, process, lang))
+        if lang == "vi":
+            out[task.step] = task.title
+    return out
+
+
+def offered_steps(locale: str | None = None) -> dict[str, Step]:
+    """The steps a filter offers (step key → step): those of the shipped file and of every version new cases
+    open on (the national one and each province's), so a step that exists only in an upload is offered too."""
+    import web
+    from web.extensions import db
+
+    registry = web.engine().registry
+    ids = set(db.session.scalars(select(ProvinceProcessVersion.version_id)))
+    out: dict[str, Step] = {}
+    for process in [registry.current, registry.active(db.session), *(definition(v) for v in sorted(ids))]:
+        for key, step in steps_by_key(process).items():
+            out.setdefault(key, step)
+    return out
+
+
+def title_of(step: Step, locale: str | None = None) -> str:
+    return step.title_en if _lang(locale) == "en" and step.title_en else step.title_vi
+
+
+def diagram_labels(process: Definition, locale: str | None = None) -> dict[str, str]:
+    """What the process drawing writes on lanes (role labels) and, in English, on the user tasks."""
+    lang = _lang(locale)
+    out = {role: role_label(role, lang) for role in access.ROLE_LABELS}
+    if lang == "en":
+        out.update({spec: step.title_en for spec, step in process.steps.items() if step.title_en})
+    return out
+
+
+# -- rules, statuses, roles ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleLabel:
+    """What a step's limit is counted from, and the article it comes from (processes/deadlines.toml)."""
+
+    rule: str
+    label: str
+    article: str
+    to_confirm: bool
+
+    @property
+    def text(self) -> str:
+        """One line: "label (article)", or the article marked as still to confirm."""
+        if self.to_confirm:
+            return f"{self.label} [{TO_CONFIRM}: {self.article}]"
+        return f"{self.label} ({self.article})" if self.article else self.label
+
+
+def rule_label(rule_name: str | None, locale: str | None = None, rules: Rules | None = None) -> RuleLabel | None:
+    """The legal basis of a limit; an unknown rule (removed from deadlines.toml) is shown by its name."""
+    if not rule_name:
+        return None
+    if rules is None:
+        import web
+
+        rules = web.engine().rules
+    rule = rules.rules.get(rule_name)
+    if rule is None:
+        return RuleLabel(rule_name, rule_name, "", False)
+    label = rule.label_en if _lang(locale) == "en" and rule.label_en else rule.label_vi
+    return RuleLabel(rule.name, label, rule.article, rule.to_confirm)
+
+
+def role_label(role: str | None, locale: str | None = None) -> str:
+    vi, en = access.ROLE_LABELS.get(role or "", (role or "", role or ""))
+    return en if _lang(locale) == "en" else vi
+
+
+def status_label(status: str, locale: str | None = None) -> str:
+    """A case's status (open | closed | no_basis)."""
+    with _speaking(_lang(locale)):
+        return {"open": _("Đang xử lý"), "closed": _("Đã đóng"),
+                "no_basis": _("Kết thúc: thông tin không có cơ sở")}.get(status, status)
+
+
+def timeline_status_label(status: str, locale: str | None = None) -> str:
+    """How one step stands against its limit (TIMELINE_STATUS)."""
+    vi, en = TIMELINE_STATUS.get(status, (status, status))
+    return en if _lang(locale) == "en" else vi
+
+
+def track_label(track: str, case_closed: bool = False) -> str:
+    """A track of steps that goes on by law after the case closes (engine.registry.Step.track)."""
+    names = {"police": _("Luồng tố tụng (công an)")}
+    name = names.get(track, track)
+    return _("%(t)s — vẫn tiếp tục sau khi đóng hồ sơ", t=name) if case_closed else name
+
+
+def cancel_reason_label(reason: str) -> str:
+    """Why a step was cancelled (task.cancel_reason)."""
+    return {"case_closed": _("hồ sơ đã đóng, bước không còn cần thiết"),
+            "path_left": _("quy trình đã chuyển sang nhánh khác"),
+            "late_step_done": _("bước quá hạn đã được hoàn thành")}.get(reason, reason)
+
+
+# -- the audit trail ----------------------------------------------------------------------------------------
+
+def audit_actions(locale: str | None = None) -> dict[str, str]:
+    """What each audit action means: the case page, the inspector's file and the dossier read the trail through
+    this one table (translated once per page, not once per row)."""
+    with _speaking(_lang(locale)):
+        return {
+            "case_opened": _("Mở hồ sơ"),
+            "form_recorded": _("Ghi nhận biểu mẫu"),
+            "task_opened": _("Giao bước"),
+            "task_completed": _("Hoàn thành bước"),
+            "task_cancelled": _("Hủy bước"),
+            "task_reassigned": _("Giao lại bước"),
+            "draft_saved": _("Lưu nháp"),
+            "deadline_passed": _("Quá thời hạn"),
+            "deadline_rescheduled": _("Đổi thời hạn theo lịch làm việc"),
+            "reminder": _("Nhắc thời hạn"),
+            "timer_incident": _("Sự cố hẹn giờ"),
+            "case_closed": _("Đóng hồ sơ"),
+            "case_transferred": _("Chuyển hồ sơ"),
+            "case_reopened": _("Mở lại hồ sơ"),
+            "case_view": _("Xem hồ sơ"),
+            "case_inspect": _("Thanh tra xem hồ sơ"),
+            "dossier_downloaded": _("Tải hồ sơ PDF"),
+            "attachment_uploaded": _("Thêm tài liệu đính kèm"),
+            "attachment_missing": _("Không tìm thấy tệp đính kèm"),
+            "attachment_downloaded": _("Tải tài liệu đính kèm"),
+            "case_step": _("Xem bước"),
+            "task_view": _("Xem bước"),
+            "task_viewed": _("Xem bước"),
+        }
+
+
+# The details an audit row is summarised by, in this order. Form contents are in the forms section, and nested
+# values (which could carry data a redacted copy hides) are never printed in a summary.
+AUDIT_DETAIL_KEYS = ("step", "form", "role", "assignee", "due_at", "status", "number", "commune", "from", "to",
+                     "linked_case", "file_name", "redact", "lang", "via", "open_steps", "kind", "rows")
+
+
+def _detail_names() -> dict[str, str]:
+    return {
+        "step": _("bước"), "form": _("biểu mẫu"), "role": _("vai trò"), "assignee": _("giao cho"),
+        "due_at": _("hạn"), "status": _("tình trạng"), "number": _("số hồ sơ"), "commune": _("xã, phường"),
+        "from": _("từ"), "to": _("đến"), "linked_case": _("hồ sơ liên quan"), "redact": _("ẩn thông tin"),
+        "lang": _("ngôn ngữ"), "open_steps": _("bước đang mở"), "kind": _("loại"), "file_name": _("tệp"),
+        "via": _("qua"), "rows": _("số dòng"),
+    }
+
+
+def form_title(form: str, locale: str) -> str:
+    try:
+        return forms.get(form).title(locale)
+    except forms.UnknownForm:
+        return form
+
+
+class AuditSummary:
+    """Reads audit rows' details for one case in one language: `summary(details)` → "bước: …; hạn: …"."""
+
+    def __init__(self, titles: Mapping[str, str], locale: str | None = None) -> None:
+        self.titles, self.locale = titles, _lang(locale)
+        with _speaking(self.locale):
+            self.names = _detail_names()
+            self.yes, self.no = _("có"), _("không")
+
+    def __call__(self, details: Mapping[str, Any] | None) -> str:
+        from web.filters import vn_datetime
+
+        parts: list[str] = []
+        for name in AUDIT_DETAIL_KEYS:
+            value = (details or {}).get(name)
+            if value in (None, "", [], {}) or isinstance(value, dict | list):
+                continue
+            if name == "step":
+                value = self.titles.get(str(value), value)
+            elif name == "role":
+                value = role_label(str(value), self.locale)
+            elif name == "due_at":
+                with suppress(ValueError):
+                    value = vn_datetime(datetime.fromisoformat(str(value)))
+            elif name == "redact":
+                value = self.yes if value else self.no
+            elif name == "form":
+                value = form_title(str(value), self.locale)
+            elif name == "status":
+                value = status_label(str(value), self.locale)
+            parts.append(f"{self.names.get(name, name)}: {value}")
+        return "; ".join(parts)
+
+
+def install(app: Any) -> None:
+    """The labels templates call by name."""
+    app.add_template_global(status_label, "case_status_label")
+    app.add_template_global(role_label, "role_label")
+    app.add_template_global(track_label, "track_label")
+    app.add_template_global(cancel_reason_label, "cancel_reason_label")
