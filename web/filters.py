@@ -101,4 +101,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(vn_datetime, "vn_datetime")
     app.add_template_filter(format_number, "vn_number")  # grouped as the page's language writes it: 1.000 / 1,000
     app.add_template_global(time_left, "time_left")
+    app.add_template_global(lambda seconds: duration(seconds or 0), "duration_text")
     app.add_template_global(lambda: getattr(g, "locale", "vi"), "current_locale")

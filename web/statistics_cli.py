@@ -3,7 +3,7 @@
     case56 report --period 2026-H1 [--province T01] [--commune T01-X01] [--format table|csv|xlsx|pdf] [-o FILE]
     case56 report --from 2026-01-01 --to 2026-03-31 --user giamsat
 
-The figures are the page's (engine.statistics, the same sections and exports as web/views/statistics.py).
+The figures are the page's (engine.statistics, the same sections and exports as web/exports.py).
 Without --user the report is made with a national read-only scope (an operator with shell access to the
 server); with --user it is made within that user's scope and permissions. Every run is audited.
 """
@@ -48,7 +48,7 @@ def text_table(header: list[str], rows: list[list[Any]], numeric_from: int) -> s
 
 
 def render_text(report: st.Report, language: str) -> str:
-    from web.views.statistics import meta, notes, sections
+    from web.exports import meta, notes, sections
 
     parts = [f"{label}: {value}" for label, value in meta(report, language)]
     for section in sections(report, language):
@@ -74,8 +74,8 @@ def init_app(app: Flask) -> None:
                        commune: str | None, fmt: str, output: Path | None, username: str | None,
                        language: str) -> None:
         from web import engine
+        from web.exports import audit_export, export
         from web.extensions import db
-        from web.views.statistics import audit_export, export
 
         session = db.session
         actor = _actor(session, username)

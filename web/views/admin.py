@@ -26,7 +26,7 @@ from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
 from web import engine, labels
 from web.extensions import db
 from web.gate import blueprint_gate
-from web.views.cases import locale
+from web.pages import locale
 from web.views.inspector import parse_vn_date
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

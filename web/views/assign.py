@@ -23,7 +23,7 @@ from engine.models import Case, Task, User
 from web import formrender
 from web.extensions import db
 from web.labels import step_title
-from web.views.cases import int_arg, locale, person_names, refuse
+from web.pages import int_arg, locale, person_names, refuse
 
 bp = Blueprint("assign", __name__)
 REASON_MAX = 1000

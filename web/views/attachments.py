@@ -21,7 +21,7 @@ from engine.models import Attachment, Case, Task
 from web import attachments as storage
 from web.extensions import db
 from web.labels import step_title
-from web.views.cases import int_arg, refuse
+from web.pages import int_arg, refuse
 
 bp = Blueprint("attachments", __name__)
 DEFAULT_MAX = 20 * 1024 * 1024

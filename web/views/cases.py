@@ -3,7 +3,7 @@
 The case page is read through `engine.casefile.open_file` (permission + audited read) and shows only what the
 case, task and audit tables hold: status and stage, the timeline, the process diagram with the path taken, every
 form and decision (the informant redacted for roles that must not see it), transfers, linked cases, attachments
-and — for the roles that audit — the audit trail. Also home of the helpers the case-work pages share.
+and — for the roles that audit — the audit trail. The helpers the case-work pages share are in web/pages.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -19,89 +18,30 @@ from sqlalchemy import func, select
 
 import forms
 import web
-from engine import access, casefile, clock, transfers, versions, worklists
+from engine import access, casefile, transfers, versions, worklists
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
-from engine.models import Attachment, Case, OrgUnit, Task, User
+from engine.models import Attachment, Case, OrgUnit, Task
 from web import formrender, labels
 from web.diagram import render_svg
 from web.extensions import db
-from web.filters import duration
 from web.gate import gate
+from web.pages import (
+    choice_label,
+    communes_in_scope,
+    int_arg,
+    locale,
+    person_names,
+    refuse,
+    rendered_form,
+    report_prefill,
+    unit_names,
+)
+from web.views import assign
 
 bp = Blueprint("cases", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
 PAGE_SIZE = 25
 MOVES = {"transfer", "reopen"}  # rows recorded outside the process (engine.transfers / open_case)
-
-
-# -- shared by the case-work pages -------------------------------------------------------------------
-
-def locale() -> str:
-    chosen = get_locale()
-    return "en" if chosen is not None and chosen.language == "en" else "vi"
-
-
-def refuse(exc: EngineError) -> tuple[str, int]:
-    """An engine refusal as a plain page with its message and status (never a traceback)."""
-    return render_template("error.html", message=exc.message(locale()), status=exc.status), exc.status
-
-
-def bad_request(message: str) -> tuple[str, int]:
-    return render_template("error.html", message=message, status=400), 400
-
-
-def int_arg(value: Any, default: int | None = None, *, low: int = 1, high: int = 2**31 - 1) -> int | None:
-    """An integer from the request within bounds (a database integer), else `default`."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-    return number if low <= number <= high else default
-
-
-def unit_names(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all())
-
-
-def person_names(usernames: set[str]) -> dict[str, str]:
-    names = {u for u in usernames if u}
-    if not names:
-        return {}
-    return dict(db.session.execute(select(User.username, User.full_name).where(User.username.in_(names))).all())
-
-
-def communes_in_scope(actor: access.Actor) -> list[OrgUnit]:
-    query = select(OrgUnit).where(OrgUnit.kind == "commune").order_by(OrgUnit.name)
-    if actor.commune_id is not None:
-        query = query.where(OrgUnit.id == actor.commune_id)
-    elif actor.province_id is not None:
-        query = query.where(OrgUnit.parent_id == actor.province_id)
-    return list(db.session.scalars(query))
-
-
-def choice_label(form: str, field: str, code: str | None) -> str:
-    for described in forms.describe(form, locale=locale())["fields"]:
-        if described["name"] == field:
-            return dict(described.get("choices") or []).get(code or "", code or "")
-    return code or ""
-
-
-def rendered_form(task: Task, actor: access.Actor) -> dict[str, Any] | None:
-    """A stored form as this actor may see it, labelled with the form version it was stored under."""
-    if not task.form or task.form_data is None:
-        return None
-    try:
-        return forms.render(task.form, casefile.redact(task.form_data, task.form, actor) or {},
-                            version=task.form_version, locale=locale())
-    except forms.UnknownForm:
-        return {"title": task.form, "fields": [], "extra": task.form_data}
-
-
-@bp.app_template_global("duration_text")
-def _duration_text(seconds: float | None) -> str:
-    return duration(seconds or 0)
 
 
 # -- the case list -----------------------------------------------------------------------------------
@@ -183,14 +123,8 @@ def show(case_id: int):
         can_transfer=manage and case.status == "open",
         can_reopen=manage and case.status in transfers.CLOSED_STATES and access.can_open_case(actor, file.commune),
         can_attach=manage, task_by_id={t.id: t for t in tasks},
-        reassign_offers=_reassign_offers(actor, case, tasks), reassign_back="case",
+        reassign_offers=assign.offers(actor, case, [t for t in tasks if t.state == "ready"]), reassign_back="case",
     )
-
-
-def _reassign_offers(actor: access.Actor, case: Case, tasks: list[Task]) -> list[dict[str, Any]]:
-    from web.views import assign  # assign builds on this module's helpers
-
-    return assign.offers(actor, case, [t for t in tasks if t.state == "ready"])
 
 
 # -- transfer and reopening --------------------------------------------------------------------------
@@ -296,10 +230,3 @@ def reopen(case_id: int):
     return render_template("cases/reopen.html", case=case, reason_form=reason_form, report_form=report_form,
                            reasons=reasons, report=report, reason_errors=reason_errors,
                            report_errors=report_errors, error_items=items), status
-
-
-def report_prefill() -> dict[str, Any]:
-    """A new Mẫu 01 starts with what the system knows: now, today and who is receiving it."""
-    now = clock.local(clock.now())
-    return {"received_at": now.strftime("%Y-%m-%dT%H:%M"), "report_date": now.date().isoformat(),
-            "receiving_officer": current_user.full_name}

@@ -16,7 +16,7 @@ from engine.models import Case
 from web import dossier
 from web.extensions import db
 from web.gate import gate
-from web.views.cases import bad_request, int_arg, locale, refuse
+from web.pages import bad_request, int_arg, locale, refuse
 
 bp = Blueprint("dossier", __name__)
 _FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}

@@ -16,7 +16,7 @@ from engine.models import Case
 from web import formrender
 from web.extensions import db
 from web.labels import offered_steps, rule_label, step_title, title_of
-from web.views.cases import communes_in_scope, int_arg, unit_names
+from web.pages import communes_in_scope, int_arg, unit_names
 
 bp = Blueprint("inbox", __name__)
 bp.record_once(lambda state: formrender.install(state.app))

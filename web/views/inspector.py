@@ -26,7 +26,7 @@ from web.extensions import db
 from web.filters import duration
 from web.gate import blueprint_gate
 from web.labels import role_label, rule_label, status_label
-from web.views.cases import communes_in_scope, locale, rendered_form
+from web.pages import communes_in_scope, locale, rendered_form
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
 bp.record_once(lambda state: formrender.install(state.app))  # the read-only form macros

@@ -21,7 +21,7 @@ from engine.models import Case, OrgUnit
 from web import formrender
 from web.extensions import db
 from web.gate import REFUSALS, gate
-from web.views.cases import locale, refuse, report_prefill
+from web.pages import locale, refuse, report_prefill
 
 bp = Blueprint("reports", __name__)
 bp.record_once(lambda state: formrender.install(state.app))

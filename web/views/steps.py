@@ -23,8 +23,8 @@ from engine.models import Case, OrgUnit, Task
 from web import formrender, labels
 from web.extensions import db
 from web.labels import role_label, rule_label, status_label, step_title
+from web.pages import bad_request, int_arg, locale, person_names, refuse, rendered_form
 from web.views import assign
-from web.views.cases import bad_request, int_arg, locale, person_names, refuse, rendered_form
 
 bp = Blueprint("steps", __name__)
 bp.record_once(lambda state: formrender.install(state.app))

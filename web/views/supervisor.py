@@ -37,11 +37,12 @@ from engine.errors import Conflict, EngineError
 from engine.models import Case, OrgUnit, Task
 from web import engine
 from web.charts import Series, stacked_bars
+from web.exports import safe_cell
 from web.extensions import db
 from web.filters import duration, vn_date
 from web.gate import blueprint_gate, gate
 from web.labels import offered_steps, role_label, rule_label, step_title, title_of
-from web.views.cases import communes_in_scope, locale, person_names
+from web.pages import communes_in_scope, locale, person_names
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -280,7 +281,7 @@ def export_csv() -> Response:
             row = overdue_row(task, case, names)
             rule = row["rule"]
             late_hours = int((clock.now() - task.due_at).total_seconds() // 3600)
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([safe_cell(v) for v in (
                 case.number, row["commune"], row["title"], row["role"], row["assignee"],
                 vn_date(case.received_at), vn_date(task.due_at), clock.local(task.due_at).strftime("%H:%M"),
                 _("Quá hạn") if row["late"] else _("Sắp đến hạn"), max(late_hours, 0),
@@ -298,10 +299,3 @@ def export_csv() -> Response:
     return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="qua-han-{stamp}.csv"',
                              "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store"})
-
-
-def _cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text that came from users (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
