@@ -20,6 +20,7 @@ demo: venv catalogs
 
 test: system venv catalogs
 	$(BIN)/ruff check engine forms web tests bench
+	$(BIN)/mypy
 	CASE56_TEST_PG=$(PG_URL) $(BIN)/pytest -q
 
 setup: system venv
@@ -63,6 +64,7 @@ wheel: venv
 
 lint: venv
 	$(BIN)/ruff check engine forms web tests bench
+	$(BIN)/mypy
 
 # The HTTP measurement drives the app with wrk (Debian's package).
 bench: venv

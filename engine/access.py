@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, false, true
+from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine.models import Case, OrgUnit, Task
 
@@ -64,7 +65,8 @@ class Actor:
         return cls(username, role, unit.id, unit.parent_id, user_id)
 
 
-def _unit_scope(actor: Actor, commune_col: ColumnElement, province_col: ColumnElement) -> ColumnElement[bool]:
+def _unit_scope(actor: Actor, commune_col: SQLColumnExpression[int | None],
+                province_col: SQLColumnExpression[int | None]) -> ColumnElement[bool]:
     if actor.commune_id is not None:
         return commune_col == actor.commune_id
     if actor.province_id is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
 from SpiffWorkflow.util.task import TaskState
@@ -34,6 +34,9 @@ from engine.models import Case, OrgUnit, Task, User
 from forms import fields as f
 from forms import messages
 from forms.schema import Part
+
+if TYPE_CHECKING:  # runtime imports this module lazily; the type alone is needed here
+    from engine.runtime import Engine
 
 PLAN_FORM = "mau_04"
 ASSIGNABLE_ROLES = ("partner",)
@@ -78,7 +81,8 @@ def sort_key(name: str) -> tuple[list[tuple[str, int]], list[int], str]:
             letters.append(("d", 1))
             tones.append(0)
             continue
-        base, *marks = unicodedata.normalize("NFD", char)
+        decomposed = unicodedata.normalize("NFD", char)
+        base, marks = decomposed[0], decomposed[1:]
         letters.append((base, sum(_LETTER_MARKS.get(m, 0) for m in marks)))
         tones.append(sum(_TONES.get(m, 0) for m in marks))
     return letters, tones, name
@@ -163,7 +167,7 @@ def refusal(actor: access.Actor, task: Task, case: Case) -> EngineError | None:
                         "This step is not assigned to an account, so it cannot be reassigned.")
 
 
-def reassign(engine: Any, session: Session, actor: access.Actor, task_id: int, username: Any, reason: Any,
+def reassign(engine: Engine, session: Session, actor: access.Actor, task_id: int, username: Any, reason: Any,
              locale: str = "vi", *, expected_version: int | None = None) -> Task:
     """Give the open step `task_id` to the assignable account `username`, recording why.
 

@@ -42,11 +42,11 @@ def append(session: Session | scoped_session, actor: str, action: str, case_id: 
            details: dict[str, Any] | None = None, at: datetime | None = None) -> None:
     """Add one audit row to the current transaction: it is written when (and only if) that commits."""
     details = json.loads(json.dumps(details or {}, default=str))  # JSON-native, as it will be read back
-    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's db.session: the request's own session
-        session = session()
-    if not session.in_transaction():
-        session.begin()  # so that a rollback before any statement still drops the row (no connection yet)
-    session.info.setdefault(_QUEUE, []).append((case_id, at or clock.now(), actor, action, details))
+    # Flask-SQLAlchemy's db.session is a scoped_session: the request's own session is behind it.
+    db = session() if isinstance(session, scoped_session) else session
+    if not db.in_transaction():
+        db.begin()  # so that a rollback before any statement still drops the row (no connection yet)
+    db.info.setdefault(_QUEUE, []).append((case_id, at or clock.now(), actor, action, details))
 
 
 def pending(session: Session) -> int:

@@ -17,9 +17,9 @@ import tarfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import Date, LargeBinary, func, select, text
+from sqlalchemy import Column, Date, LargeBinary, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
@@ -33,7 +33,7 @@ class BackupError(RuntimeError):
     pass
 
 
-def _tables() -> list:
+def _tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)  # parents before children
 
 
@@ -47,7 +47,7 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(column: Any, value: Any) -> Any:
+def _decode(column: Column[Any], value: Any) -> Any:
     if value is None:
         return None
     if isinstance(column.type, LargeBinary):
@@ -128,10 +128,18 @@ def _digests(session: Session) -> dict[str, dict[str, Any]]:
     return result
 
 
+def _member(archive: tarfile.TarFile, name: str) -> IO[bytes]:
+    """A regular file of the archive; a link or folder under that name (a crafted archive) is refused."""
+    member = archive.extractfile(name)
+    if member is None:
+        raise BackupError(f"{name} is not a file in the backup")
+    return member
+
+
 def restore(session: Session, archive_path: Path, attachments: Path | None = None) -> dict[str, Any]:
     """Load a backup into an empty, migrated database; raise BackupError unless it comes back identical."""
     with tarfile.open(archive_path, "r:gz") as archive:
-        manifest = json.loads(archive.extractfile("manifest.json").read())
+        manifest = json.loads(_member(archive, "manifest.json").read())
         if manifest.get("format") != FORMAT:
             raise BackupError(f"unknown backup format {manifest.get('format')!r}")
         revision = _revision(session)
@@ -142,7 +150,7 @@ def restore(session: Session, archive_path: Path, attachments: Path | None = Non
             if session.scalar(select(func.count()).select_from(table)):
                 raise BackupError(f"the database is not empty (table {table.name}); restore needs an empty one")
         for table in _tables():
-            member = archive.extractfile(f"tables/{table.name}.jsonl")
+            member = _member(archive, f"tables/{table.name}.jsonl")
             columns = {c.name: c for c in table.columns}
             batch: list[dict[str, Any]] = []
             for line in member:
@@ -164,7 +172,7 @@ def restore(session: Session, archive_path: Path, attachments: Path | None = Non
         session.commit()
         if attachments is not None:
             for item in manifest["attachments"]:
-                data = archive.extractfile(f"attachments/{item['path']}").read()
+                data = _member(archive, f"attachments/{item['path']}").read()
                 if hashlib.sha256(data).hexdigest() != item["sha256"]:
                     raise BackupError(f"attachment {item['path']} is damaged in the backup")
                 target = attachments / item["path"]

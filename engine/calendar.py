@@ -77,14 +77,15 @@ class WorkingCalendar:
         self.office_close = office_close
 
     @classmethod
-    def from_file(cls, path: Path = CALENDAR_FILE, **extra: Iterable[date]) -> WorkingCalendar:
+    def from_file(cls, path: Path = CALENDAR_FILE, *, days_off: Iterable[date] = (),
+                  working_days: Iterable[date] = (), office_close: time = time(17, 0)) -> WorkingCalendar:
         off, work = load_calendar_file(path)
-        extra_off = set(extra.get("days_off", ()))
-        extra_work = set(extra.get("working_days", ()))
+        extra_off = set(days_off)
+        extra_work = set(working_days)
         # A day an administrator recorded wins over the file, which wins over the package.
         off = (off - extra_work) | extra_off
         work = (work - extra_off) | extra_work
-        return cls(off, work, **{k: v for k, v in extra.items() if k == "office_close"})
+        return cls(off, work, office_close)
 
     @cached_property
     def _public(self) -> holidays.HolidayBase:

@@ -17,6 +17,7 @@ from datetime import datetime
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -109,13 +110,15 @@ def _migrate_one(engine: Engine, session: Session, actor: access.Actor, case: Ca
             _recompute_deadline(engine, session, case, workflow, spiff_task, row, now)
         moved.append({"task": str(row.id), **{f"old_{k}": v for k, v in before.items()}, "step": row.step,
                       "title": row.title, "due_at": row.due_at.isoformat() if row.due_at else None})
-    case.process_version_id = target.version_id  # type: ignore[assignment]
+    if target.version_id is None:  # registry.for_version always sets it; a file never recorded is no target
+        raise ProcessError("the target definition is not a recorded process version")
+    case.process_version_id = target.version_id
     case.updated_at = now
     engine.store_workflow(session, case, workflow)
     return moved
 
 
-def _recompute_deadline(engine: Engine, session: Session, case: Case, workflow: BpmnWorkflow, spiff_task,
+def _recompute_deadline(engine: Engine, session: Session, case: Case, workflow: BpmnWorkflow, spiff_task: SpiffTask,
                         row: Task, now: datetime) -> None:
     timer_task = Engine._boundary_timer(spiff_task)
     pending = list(session.scalars(select(Timer).where(Timer.task_id == row.id, Timer.fired_at.is_(None),
@@ -179,7 +182,7 @@ def migrate(engine: Engine, session: Session, actor: access.Actor, case_ids: lis
         from_version = case.process_version_id
         try:
             with engine.transaction(session):
-                case = session.get(Case, case_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+                case = engine.case_row(session, case_id, lock=True)
                 now = clock.now()
                 moved = _migrate_one(engine, session, actor, case, target, mapping, now)
                 audit.append(session, actor.username, "case_migrated", case.id,

@@ -57,6 +57,8 @@ def lateness(task: Task, now: datetime | None = None) -> float | None:
     if task.due_at is None:
         return None
     end = task.completed_at if task.state != "ready" else (now or clock.now())
+    if end is None:  # completing and cancelling both stamp completed_at: no end, nothing to measure
+        return None
     if task.state == "ready" and end <= task.due_at:
         return None if end < task.due_at else 0.0
     return (end - task.due_at).total_seconds()
@@ -70,7 +72,7 @@ def load(session: Session, case_id: int) -> CaseFile:
     now = clock.now()
     linked = list(session.scalars(select(Case).where(
         (Case.linked_case_id == case.id) | (Case.id == (case.linked_case_id or -1)))))
-    return CaseFile(case, session.get(OrgUnit, case.commune_id),
+    return CaseFile(case, case.commune,
                     [TimelineEntry(t, lateness(t, now)) for t in tasks], linked)
 
 

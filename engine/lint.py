@@ -236,7 +236,7 @@ def parse(raw: bytes) -> etree._Element:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     root = etree.fromstring(raw, parser)
     if root.getroottree().docinfo.internalDTD is not None or root.getroottree().docinfo.doctype:
-        raise etree.XMLSyntaxError("DOCTYPE is not allowed", None, 0, 0, "")  # type: ignore[arg-type]
+        raise etree.XMLSyntaxError("DOCTYPE is not allowed", None, 0, 0, "")
     return root
 
 

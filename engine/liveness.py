@@ -16,10 +16,10 @@ explains one case in words (check, walker tests); both read only the case, task,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine import access
 from engine.models import Case, OrgUnit, Task, Timer, User
@@ -87,7 +87,7 @@ def problems(session: Session, case: Case) -> list[Problem]:
     return found
 
 
-def _pending_timer(case_id: Any) -> ColumnElement[bool]:
+def _pending_timer(case_id: int | SQLColumnExpression[int]) -> ColumnElement[bool]:
     """A deadline timer of the case that will still fire (a value or a correlated `Case.id`)."""
     return and_(Timer.case_id == case_id, Timer.kind == "deadline", Timer.fired_at.is_(None),
                 Timer.cancelled_at.is_(None), Timer.incident.is_(False))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import clock, liveness, schema
@@ -24,7 +24,7 @@ class Figures:
     tick_age_seconds: float | None  # None: no tick worker has ever finished a batch
 
 
-def _count(session: Session, query) -> int:
+def _count(session: Session, query: Select[tuple[int]]) -> int:
     return session.scalar(query) or 0
 
 

@@ -62,7 +62,7 @@ class Step:
     step: str
     title_vi: str
     title_en: str
-    form: str | None
+    form: str
     role: str
     article: str
     instructions: str
@@ -146,7 +146,7 @@ def _steps(file_name: str, root: etree._Element, rules: Rules) -> dict[str, Step
             continue
         where = _where(file_name, node)
         form = props.get("form")
-        if form not in known_forms:
+        if form is None or form not in known_forms:
             raise ProcessError(f"{where}: unknown form {form!r}")
         role = props.get("role") or inherited_lane(node)
         if role not in ROLES:
@@ -235,6 +235,8 @@ class ProcessRegistry:
                 return self.for_version(session, own)
         version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.activated_at.is_not(None))
                                     .order_by(ProcessVersion.activated_at.desc(), ProcessVersion.id.desc()).limit(1))
+        if version_id is None:  # ensure_version activates the shipped file, so only a broken database gets here
+            raise ProcessError("no process version is active")
         return self.for_version(session, version_id)
 
     def for_version(self, session: Session, version_id: int) -> Definition:

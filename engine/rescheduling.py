@@ -26,7 +26,7 @@ from engine import audit, clock
 from engine.calendar import WorkingCalendar
 from engine.deadlines import DeadlineError
 from engine.errors import InvalidState, NotFound
-from engine.models import CalendarDay, Case, Task, Timer
+from engine.models import CalendarDay, Task, Timer
 from engine.runtime import Engine
 
 
@@ -48,6 +48,7 @@ class _Change:
     task: Task
     timer: Timer
     timer_task: SpiffTask
+    rule: str
 
 
 def calendar_with(engine: Engine, session: Session, day: date, working: bool | None) -> WorkingCalendar:
@@ -80,8 +81,11 @@ def _changes(engine: Engine, session: Session, day: date, calendar: WorkingCalen
     ).all()
     changes = []
     for task, timer in rows:
+        rule = task.rule
+        if rule is None:  # the query keeps steps with a rule; this tells the type checker
+            continue
         if task.case_id not in workflows:
-            workflows[task.case_id] = engine.load_workflow(session, session.get(Case, task.case_id))
+            workflows[task.case_id] = engine.load_workflow(session, engine.case_row(session, task.case_id))
         try:
             timer_task = workflows[task.case_id].get_task_from_id(uuid.UUID(timer.spiff_id))
         except TaskNotFoundException:
@@ -90,13 +94,13 @@ def _changes(engine: Engine, session: Session, day: date, calendar: WorkingCalen
         if timer_task.state != TaskState.WAITING or not value:
             continue
         try:
-            new_due = engine.rules.due(task.rule, timer_task.data, calendar)
+            new_due = engine.rules.due(rule, timer_task.data, calendar)
         except DeadlineError:
             continue  # the timer could not have been computed either; not this change's business
         old_due = clock.parse_moment(value)
         if new_due != old_due:
             move = Move(task.case_id, task.id, task.step, task.title, old_due, clock.parse_moment(new_due))
-            changes.append(_Change(move, task, timer, timer_task))
+            changes.append(_Change(move, task, timer, timer_task, rule))
     return changes
 
 
@@ -134,7 +138,7 @@ def change_day(engine: Engine, session: Session, actor: str, day: date, working:
         for change in changes:
             _move(engine, session, change, day, actor, now)
         for case_id in {c.move.case_id for c in changes}:
-            case = session.get(Case, case_id)
+            case = engine.case_row(session, case_id)
             case.updated_at = now  # bumps the case version: a step completed meanwhile makes this a Conflict
             engine.store_workflow(session, case, workflows[case_id])
         session.flush()
@@ -147,7 +151,7 @@ def _move(engine: Engine, session: Session, change: _Change, day: date, actor: s
     change.timer_task.internal_data["event_value"] = move.new_due.isoformat()
     task.due_at = move.new_due
     change.timer.fire_at = move.new_due
-    remind_at = engine.rules.reminder_at(task.rule, task.created_at, move.new_due)
+    remind_at = engine.rules.reminder_at(change.rule, task.created_at, move.new_due)
     reminder = session.scalars(select(Timer).where(
         Timer.case_id == task.case_id, Timer.spiff_id == change.timer.spiff_id, Timer.kind == "reminder")).first()
     if reminder is None:

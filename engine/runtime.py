@@ -12,17 +12,17 @@ import hashlib
 import time
 import unicodedata
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -72,7 +72,7 @@ class Engine:
         self._calendar_loaded_at = float("-inf")  # administrators' days not read yet
 
     # -- the sandbox's per-task functions -------------------------------------------------------------
-    def _bind(self, context: dict[str, Any]) -> dict[str, Any]:
+    def _bind(self, context: dict[str, Any]) -> dict[str, Callable[..., Any]]:
         return {"deadline": lambda name: self.rules.due(name, context, self.calendar).isoformat()}
 
     def refresh_calendar(self, session: Session, max_age: float = 60.0) -> None:
@@ -101,10 +101,22 @@ class Engine:
         workflow.script_engine = self.script_engine  # re-attach the sandbox after every load
         return workflow
 
+    @staticmethod
+    def case_row(session: Session, case_id: int, *, lock: bool = False) -> Case:
+        """The case's row; with `lock`, locked for the transaction on PostgreSQL, so concurrent changes of one
+        case queue there. NotFound when it is gone (deleted or restored away under a running command)."""
+        case = session.get(Case, case_id, with_for_update=lock and session.get_bind().dialect.name == "postgresql")
+        if case is None:
+            raise NotFound("Không tìm thấy hồ sơ.", "No such case.")
+        return case
+
     def _store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
         # One UPDATE, without reading the old state back first (it is the largest column of a case).
         values = {"state": self.state.dumps(workflow), "serializer_version": self.state.version}
-        if not session.execute(update(CaseWorkflow).where(CaseWorkflow.case_id == case.id).values(**values)).rowcount:
+        # An ORM UPDATE through the session (it keeps the identity map's row in step) returns a CursorResult.
+        stored = cast(CursorResult[Any], session.execute(
+            update(CaseWorkflow).where(CaseWorkflow.case_id == case.id).values(**values)))
+        if not stored.rowcount:
             session.add(CaseWorkflow(case_id=case.id, **values))
 
     def store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
@@ -239,19 +251,22 @@ class Engine:
                 # Art. 32: the 15-day bound counts from the separation's start, which the form cannot see.
                 separation = spiff_task.data["separation"]
                 data = {**data, "current_start": separation["start"], "current_end": separation["end"]}
-            clean = forms.validate(task.form, data, locale=locale)
-            if task.form == "mau_04":  # activities go to real, active accounts in scope, or nowhere is refused
+            form = task.form
+            if form is None:  # every row the engine writes names its step's form; one without is not guessed at
+                raise InvalidState("Bước này không có biểu mẫu.", "This step has no form.")
+            clean = forms.validate(form, data, locale=locale)
+            if form == "mau_04":  # activities go to real, active accounts in scope, or nowhere is refused
                 from engine import assignees
 
                 clean = assignees.check_plan_assignees(session, case, clean, locale)
             now = clock.now()
-            spiff_task.data[task.form] = clean
+            spiff_task.data[form] = clean
             anchors = dict(spiff_task.data.get("anchors") or {})
             anchors[task.step] = now.isoformat()
             spiff_task.data["anchors"] = anchors
             spiff_task.run()
             task.state, task.completed_at, task.completed_by = "completed", now, actor.username
-            task.form_data, task.form_version = clean, forms.get(task.form).version
+            task.form_data, task.form_version = clean, forms.get(form).version
             task.draft_data = None
             audit.append(session, actor.username, "task_completed", case.id,
                          {"task": task.id, "step": task.step, "form": task.form, "data": clean}, now)
@@ -307,7 +322,7 @@ class Engine:
             raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
                            "This step was already completed or cancelled; nothing was saved.")
         # PostgreSQL: concurrent changes of one case queue here, and the later one then sees the new version.
-        case = session.get(Case, task.case_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+        case = self.case_row(session, task.case_id, lock=True)
         session.refresh(task)
         if task.state != "ready":
             raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
@@ -484,11 +499,11 @@ class Engine:
             step_row = self._step_row_of_timer(timer_task, open_rows)
             session.add(Timer(case_id=case.id, task_id=step_row.id if step_row else None, spiff_id=spiff_id,
                               kind="deadline", fire_at=fire_at))
-            rule = step_row.rule if step_row else None
-            remind = self.rules.reminder_at(rule, step_row.created_at, fire_at) if rule and step_row else None
-            if remind is not None:
-                session.add(Timer(case_id=case.id, task_id=step_row.id, spiff_id=spiff_id, kind="reminder",
-                                  fire_at=remind))
+            if step_row is not None and step_row.rule:
+                remind = self.rules.reminder_at(step_row.rule, step_row.created_at, fire_at)
+                if remind is not None:
+                    session.add(Timer(case_id=case.id, task_id=step_row.id, spiff_id=spiff_id, kind="reminder",
+                                      fire_at=remind))
 
     @staticmethod
     def _step_row_of_timer(timer_task: SpiffTask, open_rows: dict[str, Task]) -> Task | None:

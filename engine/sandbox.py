@@ -15,6 +15,7 @@ from types import CodeType
 from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython.compile import CompileResult
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, safer_getattr
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -55,20 +56,21 @@ def check(source: str, mode: str = "eval") -> None:
     (_compile_eval if mode == "eval" else _compile_exec)(source.strip())
 
 
+def _code(result: CompileResult) -> CodeType:
+    # RestrictedPython leaves `code` None exactly when it reports errors.
+    if result.errors or result.code is None:
+        raise UnsafeCode("; ".join(result.errors) or "no code")
+    return result.code
+
+
 @lru_cache(maxsize=1024)
 def _compile_eval(source: str) -> CodeType:
-    result = compile_restricted_eval(source)
-    if result.errors:
-        raise UnsafeCode("; ".join(result.errors))
-    return result.code
+    return _code(compile_restricted_eval(source))
 
 
 @lru_cache(maxsize=1024)
 def _compile_exec(source: str) -> CodeType:
-    result = compile_restricted_exec(source)
-    if result.errors:
-        raise UnsafeCode("; ".join(result.errors))
-    return result.code
+    return _code(compile_restricted_exec(source))
 
 
 _BUILTINS = {k: v for k, v in safe_builtins.items() if k not in {"setattr", "delattr", "__import__"}}
@@ -89,11 +91,11 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     `bind(context)` returns the per-evaluation functions that need the task data (e.g. `deadline`).
     """
 
-    def __init__(self, bind: Callable[[Mapping[str, Any]], dict[str, Callable[..., Any]]] | None = None):
+    def __init__(self, bind: Callable[[dict[str, Any]], dict[str, Callable[..., Any]]] | None = None) -> None:
         super().__init__({})
         self._bind = bind or (lambda _context: {})
 
-    def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _globals(self, context: dict[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
         env = dict(_GUARDS)
         env.update(external or {})
         env.update(context)

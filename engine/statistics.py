@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import statistics as pystats
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -36,11 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, distinct, func, or_, select, true
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine import access, clock
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import Case, OrgUnit, Task
+from engine.registry import Definition
 from forms.choices import AbuseForm, Choices, Environment, ReportCategory, Sex
 
 PERIODS_FILE = Path(__file__).resolve().parent.parent / "processes" / "periods.toml"
@@ -403,7 +406,8 @@ def json_elements(session: Session, column: ColumnElement) -> Any:
     return func.json_each(column).table_valued("value")
 
 
-def seconds_between(session: Session, later: ColumnElement, earlier: ColumnElement) -> ColumnElement:
+def seconds_between(session: Session, later: SQLColumnExpression[datetime | None],
+                    earlier: SQLColumnExpression[datetime]) -> ColumnElement[float]:
     """The number of seconds from `earlier` to `later`, as a float SQL expression."""
     if _dialect(session) == "postgresql":
         return cast(func.extract("epoch", later - earlier), Float)
@@ -452,7 +456,7 @@ class ReportQuery:
         if scope.commune is not None:
             self.base.append(Case.commune_id == scope.commune.id)
 
-    def within(self, column: ColumnElement) -> ColumnElement[bool]:
+    def within(self, column: SQLColumnExpression[datetime | None]) -> ColumnElement[bool]:
         return and_(column >= self.start, column < self.end)
 
     @property
@@ -471,7 +475,7 @@ def _members(choices: type[Choices] | None, *extra: tuple[str, str, str]) -> lis
     return members + [row for row in extra if row[0] not in keys]
 
 
-def _counts(rows: Iterable[tuple[Any, Any]], members: list[tuple[str, str, str]]) -> list[Count]:
+def _counts(rows: Iterable[tuple[str | None, int | None]], members: list[tuple[str, str, str]]) -> list[Count]:
     """Rows of (code, count) → one Count per member (zero rows kept), then codes unknown to the enum (old
     data) at the end; a missing code counts as UNKNOWN."""
     found: dict[str, int] = {}
@@ -487,9 +491,8 @@ def children(q: ReportQuery, config: PeriodConfig) -> Children:
     session = q.session
     # One row per child: their first case received in the period (sex and age are the child's), with the
     # most forms of abuse any of their cases names (0: none recorded). One pass gives the total too.
-    by_child = {"partition_by": Case.child_key}
-    rank = func.row_number().over(**by_child, order_by=(Case.received_at, Case.id))
-    most_forms = func.max(func.json_array_length(Case.abuse_forms)).over(**by_child)
+    rank = func.row_number().over(partition_by=Case.child_key, order_by=(Case.received_at, Case.id))
+    most_forms = func.max(func.json_array_length(Case.abuse_forms)).over(partition_by=Case.child_key)
     groups = [(Case.child_age.between(g.min, g.max), g.key) for g in config.age_groups]
     age_group = case((Case.child_age.is_(None), UNKNOWN), *groups, else_=OUTSIDE)
     first = select(Case.child_sex.label("sex"), age_group.label("age_group"), rank.label("rank"),
@@ -501,12 +504,12 @@ def children(q: ReportQuery, config: PeriodConfig) -> Children:
     total = sum(int(n) for _sex, _age, n, _none in rows)
 
     by_env = session.execute(select(Case.environment, func.count(distinct(Case.child_key))).where(*q.abused)
-                             .group_by(Case.environment)).all()
+                             .group_by(Case.environment)).tuples().all()
 
     cases = select(Case.child_key, Case.abuse_forms).where(*q.abused).subquery()
     element = json_elements(session, cases.c.abuse_forms)
     by_form = session.execute(select(element.c.value, func.count(distinct(cases.c.child_key))).select_from(cases)
-                              .join(element, true()).group_by(element.c.value)).all()
+                              .join(element, true()).group_by(element.c.value)).tuples().all()
 
     ages = [(g.key, g.label_vi, g.label_en) for g in config.age_groups]
     return Children(
@@ -541,7 +544,7 @@ def units(q: ReportQuery) -> tuple[list[UnitRow], list[UnitRow]]:
     closed = and_(Case.status == "closed", q.within(Case.closed_at))
     open_at_end = and_(Case.received_at < q.end, or_(Case.closed_at.is_(None), Case.closed_at >= q.end))
 
-    def figures(*group: ColumnElement) -> list[Any]:
+    def figures(*group: SQLColumnExpression[int]) -> Sequence[Row[Any]]:
         return q.session.execute(
             select(*group,
                    func.sum(case((received, 1), else_=0)),
@@ -637,7 +640,10 @@ def stages(q: ReportQuery, steps: Mapping[str, tuple[str, str]]) -> tuple[list[S
         .group_by(Task.step)
     ).all()
     order = {step: i for i, step in enumerate(steps)}
-    result = [StageRow(step, *steps.get(step, (title, title)), int(n)) for step, title, n in rows]
+    result = []
+    for step, title, n in rows:
+        vi, en = steps.get(step, (title, title))
+        result.append(StageRow(step, vi, en, int(n)))
     result.sort(key=lambda r: (order.get(r.step, len(order)), r.step))
     total = q.session.scalar(select(func.count()).select_from(Case).where(*q.base, Case.status == "open")) or 0
     return result, int(total)
@@ -688,7 +694,7 @@ def report(session: Session, actor: access.Actor, period: Period, province: str 
     )
 
 
-def step_titles(definition: Any) -> dict[str, tuple[str, str]]:
+def step_titles(definition: Definition) -> dict[str, tuple[str, str]]:
     """(vi, en) titles of a process definition's steps, in its order (escalation steps left out)."""
     return {s.step: (s.title_vi, s.title_en) for s in definition.steps.values() if not s.escalates}
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, audit, clock, monitoring
 from engine.errors import Conflict
-from engine.models import Case, Task, Timer
+from engine.models import Task, Timer
 from engine.runtime import Engine
 
 SYSTEM = access.Actor("system", "system")
@@ -103,7 +103,7 @@ def _remind(session: Session, fired: list[tuple[int, int | None]], now: datetime
     tasks = {t.id: t for t in session.scalars(
         select(Task).where(Task.id.in_(task_ids), Task.state == "ready"))} if task_ids else {}
     for case_id, task_id in fired:
-        task = tasks.get(task_id)
+        task = tasks.get(task_id) if task_id is not None else None
         if task is not None:
             task.reminded_at = now
             audit.append(session, "system", "reminder", case_id,
@@ -145,7 +145,7 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
         if kind == "reminder":
             _remind(session, [(case_id, task_id)], now)
             return True
-        case = session.get(Case, case_id)
+        case = engine.case_row(session, case_id)
         workflow = engine.load_workflow(session, case)
         definition = engine.registry.for_version(session, case.process_version_id)
         case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry

@@ -8,9 +8,9 @@ rather than overwriting it. Both are one transaction each, like every change in 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 import forms
@@ -18,6 +18,9 @@ from engine import access, audit, clock
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
 from engine.registry import Step
+
+if TYPE_CHECKING:  # runtime imports this module lazily; the type alone is needed here
+    from engine.runtime import Engine
 
 TRANSFER_STEP = ("Chuyển hồ sơ đến xã, phường khác", "Transfer to another commune")
 CLOSED_STATES = {"closed", "no_basis"}
@@ -34,7 +37,7 @@ def _case_for(session: Session, actor: access.Actor, case_id: int) -> Case:
     return case
 
 
-def transfer(engine: Any, session: Session, actor: access.Actor, case_id: int, data: dict[str, Any],
+def transfer(engine: Engine, session: Session, actor: access.Actor, case_id: int, data: dict[str, Any],
              expected_version: int | None = None, locale: str = "vi") -> Case:
     """Move the case and its open steps to another commune; the history stays with the case.
 
@@ -67,19 +70,23 @@ def transfer(engine: Any, session: Session, actor: access.Actor, case_id: int, d
                     forms.get("transfer").article, "")
         # Recorded before the move: the transfer is an act of the commune that held the case.
         engine.record_form(session, case, step, f"transfer-{uuid.uuid4().hex[:24]}", actor, clean, now, definition)
-        moved = session.execute(
+        province_id = target.parent_id
+        if province_id is None:  # a commune row always names its province; a broken unit table is not guessed at
+            raise NotFound("Không tìm thấy tỉnh/thành phố của xã/phường này.", "The commune has no province.")
+        # An ORM UPDATE through the session (it keeps loaded rows in step) returns a CursorResult.
+        moved = cast(CursorResult[Any], session.execute(
             update(Task).where(Task.case_id == case.id, Task.state == "ready")
-            .values(commune_id=target.id, province_id=target.parent_id)
+            .values(commune_id=target.id, province_id=province_id)
             .execution_options(synchronize_session="fetch")
-        ).rowcount
-        case.commune_id, case.province_id, case.updated_at = target.id, target.parent_id, now
+        )).rowcount
+        case.commune_id, case.province_id, case.updated_at = target.id, province_id, now
         audit.append(session, actor.username, "case_transferred", case.id,
                      {"from": source.code if source else None, "to": target.code, "open_steps": moved}, now)
         session.flush()  # the version check: a concurrent change makes this raise, and nothing is kept
         return case
 
 
-def reopen(engine: Any, session: Session, actor: access.Actor, case_id: int, reopen_data: dict[str, Any],
+def reopen(engine: Engine, session: Session, actor: access.Actor, case_id: int, reopen_data: dict[str, Any],
            report_data: dict[str, Any], locale: str = "vi") -> Case:
     """A new report about the child of a closed case: a new case linked to the old one (Art. 25)."""
     old = _case_for(session, actor, case_id)
@@ -87,5 +94,4 @@ def reopen(engine: Any, session: Session, actor: access.Actor, case_id: int, reo
         raise InvalidState("Chỉ mở lại được hồ sơ đã đóng hoặc đã kết thúc do không có cơ sở.",
                            "Only a closed case (or one ended without basis) can be reopened.")
     clean = forms.validate("reopen", reopen_data, locale=locale)
-    commune = session.get(OrgUnit, old.commune_id)
-    return engine.open_case(session, actor, commune.code, report_data, linked_case=old, reopen=clean)
+    return engine.open_case(session, actor, old.commune.code, report_data, linked_case=old, reopen=clean)

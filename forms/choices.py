@@ -45,10 +45,11 @@ def label(enum: type[Choices], code: str | None, locale: str = "vi") -> str:
     """The label of ``code`` in ``enum``; an unknown code (e.g. from old data) is shown as is."""
     if code is None:
         return ""
-    try:
-        return enum(code).label(locale)
-    except ValueError:
-        return str(code)
+    # A scan rather than enum(code): Choices' constructor takes (code, vi, en), so the lookup call does not type.
+    for member in enum:
+        if member.value == code:
+            return member.label(locale)
+    return str(code)
 
 
 class ReportCategory(Choices):

@@ -21,9 +21,10 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import Schema, ValidationError
 from marshmallow import fields as ma_fields
@@ -367,10 +368,11 @@ class Object(FormField, ma_fields.Nested):
             value = {}
         return super().deserialize(value, attr, data, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     partial: bool | Sequence[str] | AbstractSet[str] | None = None, **kwargs: Any) -> Any:
         if not isinstance(value, Mapping):
             raise ValidationError(code("not_object"))
-        return super()._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize(value, attr, data, partial, **kwargs)
 
 
 class ObjectList(FormField, ma_fields.List):
@@ -400,11 +402,14 @@ class ObjectList(FormField, ma_fields.List):
 # Declaration helpers
 
 
-def _declare(cls: type[FormField], label_vi: str, label_en: str, *, required: bool = False,
+F = TypeVar("F", bound=FormField)
+
+
+def _declare(cls: type[F], label_vi: str, label_en: str, *, required: bool = False,
              default: Any = missing_, help_vi: str | None = None, help_en: str | None = None,
              required_if: Mapping[str, Any] | None = None, required_if_message: str = "required",
              only_if: Mapping[str, Any] | None = None, only_if_message: str = "invalid",
-             empty: Any = None, extra: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+             empty: Any = None, extra: Mapping[str, Any] | None = None, **kwargs: Any) -> F:
     """Build a field. ``empty`` is what an optional field loads as when not given (None, or [] for
     lists); ``default`` overrides it and is published to the renderer."""
     metadata: dict[str, Any] = {
@@ -432,8 +437,8 @@ def _declare(cls: type[FormField], label_vi: str, label_en: str, *, required: bo
         if isinstance(load_default, list):
             load_default = list  # a fresh list each time, never a shared one
         field = cls(load_default=load_default, allow_none=True, metadata=metadata, **kwargs)
-    if cls.kind != field.kind:  # String(multiline=True) is a "text"
-        field.metadata["type"] = field.kind
+    if cls.kind != field.kind:  # String(multiline=True) is a "text"; the field keeps this very dict
+        metadata["type"] = field.kind
     return field
 
 

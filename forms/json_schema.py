@@ -63,11 +63,11 @@ def field_schema(field: ma_fields.Field, locale: str) -> dict[str, Any]:
         if field.required:
             out["minItems"] = 1
     elif kind == "object":
-        out = object_schema(nested_schema(field), locale)  # type: ignore[arg-type]
+        out = object_schema(_nested(field), locale)
     elif kind == "list":
         out = {
             "type": "array",
-            "items": object_schema(nested_schema(field), locale),  # type: ignore[arg-type]
+            "items": object_schema(_nested(field), locale),
             "minItems": max(meta.get("min_items", 0), 1 if field.required else 0),
             "maxItems": meta.get("max_items", 100),
         }
@@ -92,6 +92,13 @@ def _condition(condition: dict[str, Any]) -> dict[str, Any]:
         "properties": {key: {"const": value} for key, value in condition.items()},
         "required": list(condition),
     }
+
+
+def _nested(field: ma_fields.Field) -> type[Schema]:
+    schema = nested_schema(field)
+    if schema is None:  # only Object and ObjectList fields are of kind object / list, and both nest one
+        raise TypeError(f"{field!r} nests no schema")
+    return schema
 
 
 def object_schema(schema: type[Schema], locale: str) -> dict[str, Any]:

@@ -9,8 +9,15 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # engine.schema sets it from DATABASE_URL; alembic.ini alone names none
+        raise RuntimeError("no sqlalchemy.url: run migrations through `case56 db`")
+    return database_url(url)
+
+
 def run_migrations_offline() -> None:
-    context.configure(url=database_url(config.get_main_option("sqlalchemy.url")), target_metadata=target_metadata,
+    context.configure(url=_url(), target_metadata=target_metadata,
                       literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -24,7 +31,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     section = config.get_section(config.config_ini_section) or {}
-    section["sqlalchemy.url"] = database_url(config.get_main_option("sqlalchemy.url"))
+    section["sqlalchemy.url"] = _url()
     connectable = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with connectable.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
