@@ -578,7 +578,9 @@ def test_no_case_is_ever_stranded(request: pytest.FixtureRequest, db_kind: str, 
     known: Counter[str] = Counter()
     actions = completions = 0
     started, cpu = time.monotonic(), time.process_time()
-    for seed in seeds:
+    for n, seed in enumerate(seeds):
+        if n and n % 250 == 0:  # long runs (--walks 2000) show that they move
+            print(f"\n  {n} walks, {len(failed)} failing, {time.monotonic() - started:.0f} s", end="", flush=True)
         walk = Walk(seed, db_kind, session_factory, people, case_engine)
         try:
             walk.run()
@@ -602,9 +604,12 @@ def test_no_case_is_ever_stranded(request: pytest.FixtureRequest, db_kind: str, 
     print(f"\nwalks[{db_kind}]: {len(seeds)} walks (seeds {seeds[0]}..{seeds[-1]}), {actions} actions "
           f"({completions} steps completed), {len(BRANCHES) - len(missing)}/{len(BRANCHES)} branches, "
           f"{len(failed)} failing walks, known bugs met {dict(known) or 'none'}, {elapsed:.1f} s "
-          f"({time.process_time() - cpu:.1f} s CPU in the test process)"
-          + (f"; branches not taken: {', '.join(missing)}" if missing else "")
-          + "; rarest: " + ", ".join(f"{b} {covered[b]}" for b in sorted(BRANCHES, key=covered.__getitem__)[:8]))
+          f"({time.process_time() - cpu:.1f} s CPU in the test process)")
+    if len(seeds) == 1:  # a replay: what the walk did
+        print("\n".join(f"  {i + 1:3}. {a}" for i, a in enumerate(walk.actions)))
+    else:
+        print((f"  branches not taken: {', '.join(missing)}\n" if missing else "")
+              + "  rarest: " + ", ".join(f"{b} {covered[b]}" for b in sorted(BRANCHES, key=covered.__getitem__)[:8]))
     if failed:
         pytest.fail(f"{len(failed)} walk(s) failed, seeds {failed}; the first {len(failures)}:\n\n"
                     + "\n\n".join(failures), pytrace=False)
