@@ -371,12 +371,15 @@ def render_svg(
     done: set[str] | frozenset[str] = frozenset(),
     current: set[str] | frozenset[str] = frozenset(),
     labels: dict[str, str] | None = None,
+    flows: set[str] | frozenset[str] | None = None,
     id_prefix: str = "bpmn",
 ) -> str:
     """Return an SVG drawing of the process in ``bpmn_xml``.
 
     ``done``: ids of elements on the path already taken (shaded, as are flows between two of them, or from
     one of them into a current element); ``current``: ids of the elements waiting now (strongly highlighted);
+    ``flows``: ids of the sequence flows traversed (engine.path); without it a flow is shaded between two
+    shaded elements;
     ``labels``: optional text per element id replacing its name (lanes: per lane id or role key; the words come
     from web.labels.diagram_labels, this module names nothing itself);
     ``id_prefix``: prefix of the ids inside the SVG, so several drawings can share one page.
@@ -434,7 +437,7 @@ def render_svg(
 
     for e in dia.edges:
         src_state, tgt_state = _state(e.source, done_f, cur_f), _state(e.target, done_f, cur_f)
-        if src_state == "done" and tgt_state in ("done", "current"):
+        if (e.id in flows) if flows is not None else (src_state == "done" and tgt_state in ("done", "current")):
             st, colour, width = "done", _DONE_STROKE, 2.5
         else:
             st, colour, width = "todo", _INK, 1.3

@@ -31,7 +31,6 @@ import math
 import os
 import re
 import unicodedata
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -73,7 +72,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import forms
-from engine import access, casefile, clock
+from engine import access, casefile, clock, path
 from engine import models as engine_models
 from engine.models import AuditEntry, Task, User
 from engine.registry import Definition
@@ -839,100 +838,6 @@ def _timeline(c: _Case, outline: _Outline) -> list[Flowable]:
 # The process diagram
 
 
-@functools.lru_cache(maxsize=8)
-def _semantics(xml: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Boundary event → the task it is attached to; element → the expanded sub-process it is inside.
-
-    Not in the DI that web.diagram parses: these are process-model facts the path needs.
-    """
-    root = ET.fromstring(xml)
-    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-    attached = {el.get("id"): el.get("attachedToRef") for el in root.iter(f"{bpmn}boundaryEvent")}
-    parent: dict[str, str] = {}
-    for sub in root.iter(f"{bpmn}subProcess"):
-        for child in sub:
-            if child.get("id"):
-                parent[child.get("id")] = sub.get("id")
-    return attached, parent
-
-
-def path_taken(definition: Definition, tasks: list[Task]) -> tuple[set[str], set[str], set[str]]:
-    """(done elements, current elements, done flows) of the diagram, from the task rows alone.
-
-    A user task (or the start form) is done when one of its rows is completed, current while one is ready.
-    Gateways, script tasks and events are on the path when a flow through them leads from a completion to a
-    later completion or to a current element. An end event is on the path when it is reached that way and
-    no exclusive gateway on the way has another branch that leads to something done later (the case went
-    the other way) — so a plan sent back for revision or a review that loops does not light the end.
-    """
-    dia = parse_diagram(definition.xml)
-    attached, parent = _semantics(definition.xml)
-    shapes = {s.id: s for s in dia.shapes}
-    spec_of: dict[str, list[str]] = {}
-    for spec_name, step in definition.steps.items():
-        spec_of.setdefault(step.step, []).append(spec_name)
-    times: dict[str, list[datetime]] = {}
-    current: set[str] = set()
-    for task in tasks:
-        for spec in spec_of.get(task.step, []):
-            if task.state == "completed" and task.completed_at is not None:
-                times.setdefault(spec, []).append(task.completed_at)
-            elif task.state == "ready":
-                current.add(spec)
-    for node, sub in parent.items():  # an expanded sub-process is done/current as its inner tasks are
-        if node in times:
-            times.setdefault(sub, []).extend(times[node])
-        if node in current:
-            current.add(sub)
-    steps = set(definition.steps) | {s.id for s in dia.shapes if s.kind == "subprocess"}
-    outgoing: dict[str, list[Any]] = {}
-    for edge in dia.edges:
-        outgoing.setdefault(edge.source, []).append(edge)
-    incoming = {edge.target for edge in dia.edges}
-    done, flows = set(times), set()
-
-    def later(node: str, since: datetime | None) -> bool:
-        return node in current or any(since is None or t > since for t in times.get(node, ()))
-
-    def leads_later(node: str, since: datetime | None, seen: set[str]) -> bool:
-        if node in steps:
-            return later(node, since)
-        if node in seen:
-            return False
-        seen.add(node)
-        return any(leads_later(e.target, since, seen) for e in outgoing.get(node, []))
-
-    def walk(node: str, since: datetime | None, nodes: list[str], edges: list[str],
-             choices: list[tuple[str, str]]) -> None:
-        exclusive = node in shapes and shapes[node].tag in ("exclusiveGateway", "inclusiveGateway")
-        for edge in outgoing.get(node, []):
-            target, taken = edge.target, choices + [(node, edge.id)] if exclusive else choices
-            if target in steps:
-                if later(target, since):
-                    done.update(nodes)
-                    flows.update([*edges, edge.id])
-            elif target in nodes:
-                continue
-            elif target in shapes and shapes[target].tag == "endEvent":
-                other_way = any(leads_later(e.target, since, set()) for gateway, chosen in taken
-                                for e in outgoing.get(gateway, []) if e.id != chosen)
-                if not other_way:
-                    done.update([*nodes, target])
-                    flows.update([*edges, edge.id])
-            else:
-                walk(target, since, [*nodes, target], [*edges, edge.id], taken)
-
-    for node, moments in list(times.items()):
-        for moment in sorted(set(moments)):
-            walk(node, moment, [], [], [])
-    for shape in dia.shapes:  # starts without incoming flows: boundary timers, a sub-process's start
-        host = attached.get(shape.id) or parent.get(shape.id)
-        if shape.id not in incoming and shape.id not in steps and host is not None and (
-                host in times or host in current):
-            walk(shape.id, None, [shape.id], [], [])
-    return done - current, current, flows
-
-
 DIAGRAM_FONT = 13.0  # in diagram units; the drawing is shown at about a third of its size
 
 
@@ -1184,8 +1089,8 @@ class _DiagramTile(Flowable):
 
 
 def _diagram(c: _Case, outline: _Outline) -> list[Flowable]:
-    done, current, flows = path_taken(c.definition, [e.task for e in c.file.timeline])
-    drawing, labels = _diagram_parts(c.definition, done, current, flows, c.locale)
+    taken = path.path_taken(c.definition, [e.task for e in c.file.timeline])  # as the case page and the API
+    drawing, labels = _diagram_parts(c.definition, set(taken.done), set(taken.current), set(taken.flows), c.locale)
     frame_w = LANDSCAPE[0] - 2 * MARGIN_X
     frame_h = LANDSCAPE[1] - MARGIN_TOP - MARGIN_BOTTOM
     # Tall enough to read; strips overlap by about one task so none is only ever seen cut in two.

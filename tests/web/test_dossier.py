@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 import forms
-from engine import casefile, clock
+from engine import casefile, clock, path
 from engine.models import Attachment, AuditEntry, Case, Task, User
 from web import demo, dossier
 from web.extensions import db
@@ -255,12 +255,17 @@ def _task(step: str, state: str, minutes: int) -> Task:
     return Task(step=step, state=state, completed_at=moment if state == "completed" else None)
 
 
+def _path(definition, tasks):
+    taken = path.path_taken(definition, tasks)  # the one path computation (engine/path.py) the dossier draws
+    return taken.done, taken.current, taken.flows
+
+
 def test_path_taken_follows_the_case(case_engine):
     definition = case_engine.registry.current
     done_steps = ["receive", "verify", "initial_assessment", "detailed_assessment", "needs_meeting", "draft_plan",
                   "draft_decision", "approve_plan", "carry_out_activity", "review", "end_plan"]
     tasks = [_task(step, "completed", i) for i, step in enumerate(done_steps)]
-    done, current, flows = dossier.path_taken(definition, tasks)
+    done, current, flows = _path(definition, tasks)
     assert {"Start_receive", "Task_verify", "Task_end_plan", "End_closed", "Sub_intervention",
             "End_no_crime", "Gateway_has_basis"} <= done
     assert not current and not {"End_no_basis", "Task_no_basis_signoff", "Task_emergency_decision",
@@ -268,11 +273,11 @@ def test_path_taken_follows_the_case(case_engine):
     assert flows
     # A review that sent the case back to a new plan: the close end is not reached, the loop is.
     tasks = [_task(step, "completed", i) for i, step in enumerate(done_steps[:-1])] + [_task("draft_plan", "ready", 99)]
-    done, current, _flows = dossier.path_taken(definition, tasks)
+    done, current, _flows = _path(definition, tasks)
     assert current == {"Task_draft_plan"} and "End_closed" not in done and "Gateway_merge_replan" in done
     # Without basis: the sign-off and its end, nothing of the assessment.
     tasks = [_task(step, "completed", i) for i, step in enumerate(("receive", "verify", "no_basis_signoff"))]
-    done, _current, _flows = dossier.path_taken(definition, tasks)
+    done, _current, _flows = _path(definition, tasks)
     assert {"Task_no_basis_signoff", "End_no_basis"} <= done and "Task_initial_assessment" not in done
 
 

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, casefile, clock
+from engine import access, casefile, clock, path
 from engine.models import Case, OrgUnit, Task
 from web import labels
 from web.api.common import locale
@@ -160,4 +160,7 @@ def case_detail(file: casefile.CaseFile, actor: access.Actor) -> dict[str, Any]:
     out["linked"] = [{"id": c.id, "number": c.number, "status": c.status} for c in file.linked
                      if c.id != file.case.id and access.can_read_case(actor, c)]
     out["informant_visible"] = access.can_see_informant(actor)
+    # The path through the case's process version, as the case page draws it and the dossier prints it.
+    tasks = [e.task for e in file.timeline]
+    out["path"] = path.path_taken(labels.definition(file.case.process_version_id), tasks).as_dict()
     return out

@@ -226,10 +226,19 @@ class LinkedCaseSchema(Schema):
     status = fields.String(required=True)
 
 
+class PathTakenSchema(Schema):
+    """Element and sequence-flow ids of the case's process version (engine.path), as the case page draws them."""
+
+    done = fields.List(fields.String(), required=True)
+    current = fields.List(fields.String(), required=True)
+    flows = fields.List(fields.String(), required=True)
+
+
 class CaseDetailSchema(CaseSummarySchema):
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
     linked = fields.List(fields.Nested(LinkedCaseSchema), required=True)
     informant_visible = fields.Boolean(required=True)
+    path = fields.Nested(PathTakenSchema, required=True)
 
 
 class DossierArgs(Schema):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 import forms
 import web
-from engine import access, casefile, transfers, versions, worklists
+from engine import access, casefile, path, transfers, versions, worklists
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Attachment, Case, OrgUnit, Task
 from web import formrender, labels
@@ -78,17 +78,13 @@ def index():
 # -- the case page -----------------------------------------------------------------------------------
 
 def diagram(case: Case, tasks: list[Task]) -> Markup:
-    """The process drawing with the path taken and the waiting steps, from the case's own process version."""
+    """The process drawing with the path taken (engine.path, as the API and the dossier report it) and the
+    waiting steps, from the case's own process version."""
     definition = labels.definition(case.process_version_id)
-    spec = {s.step: s.spec_name for s in definition.steps.values()}
-    done = {spec[t.step] for t in tasks if t.state == "completed" and t.step in spec}
-    current = {spec[t.step] for t in tasks if t.state == "ready" and t.step in spec}
-    ends = {"closed": "End_closed", "no_basis": "End_no_basis"}
-    if case.status in ends:
-        done.add(ends[case.status])
+    taken = path.path_taken(definition, tasks)
     # render_svg escapes every text it draws and emits no script or style: safe to inline.
-    return Markup(render_svg(definition.xml, done=done, current=current, labels=labels.diagram_labels(definition),
-                             id_prefix=f"case{case.id}"))
+    return Markup(render_svg(definition.xml, done=taken.done, current=taken.current, flows=taken.flows,
+                             labels=labels.diagram_labels(definition), id_prefix=f"case{case.id}"))
 
 
 @bp.route("/cases/<int:case_id>")
