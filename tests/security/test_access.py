@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pypdf
@@ -67,6 +68,7 @@ def _csrf_world(app) -> list[Post]:
         commune = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01-X02"))
         province = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01"))
         token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == raw[:12]))
+        version_id = db.session.scalar(select(Case.process_version_id).where(Case.id == planned))
         day = date(2099, 1, 2)
         db.session.add(CalendarDay(day=day, working=False, note="Nghỉ bù", created_by="quantri"))
         db.session.commit()
@@ -108,12 +110,23 @@ def _csrf_world(app) -> list[Post]:
         Post("admin.calendar", "quantri", "/admin/calendar",
              lambda: {"day": "03/01/2099", "working": "off", "note": "Nghỉ theo thông báo"}, 303),
         Post("admin.calendar_delete", "quantri", f"/admin/calendar/{day.isoformat()}/delete", dict, 303),
+        # The shipped file again (already recorded), the active version again, a province on its own version
+        # already following the country: each answered, none a change — the token is what is tested.
+        Post("admin.process_upload", "quantri", "/admin/processes/upload",
+             lambda: {"file": (io.BytesIO(SHIPPED_BPMN.read_bytes()), "decree56.bpmn")}, 303),
+        Post("admin.process_activate", "quantri", f"/admin/processes/{version_id}/activate", dict, 303),
+        Post("admin.process_follow_national", "quantri", "/admin/processes/provinces/T01/national", dict, 303),
+        Post("admin.process_migrate", "quantri", f"/admin/processes/{version_id}/migrate",
+             lambda: {"case_ids": str(planned), "mapping": ""}, 200),
         Post("api_tokens.create", "canbo", "/account/tokens", lambda: {"name": "Máy chủ 111", "days": "30"}, 201),
         Post("api_tokens.revoke", "canbo", f"/account/tokens/{token_id}/revoke", dict, 302),
         Post("auth.language", "canbo", "/language", lambda: {"locale": "en", "next": "/"}, 302),
         Post("auth.logout", "canbo", "/logout", dict, 302),
         Post("auth.login", None, "/login", lambda: {"username": "chutich", "password": demo.DEMO_PASSWORD}, 302),
     ]
+
+
+SHIPPED_BPMN = Path(__file__).resolve().parents[2] / "processes" / "decree56.bpmn"
 
 
 def _unit_of(app, username: str) -> int:
