@@ -1,4 +1,4 @@
-"""Benchmark of the case dossier PDF (web.dossier.build): milliseconds per dossier and peak memory.
+"""Benchmark of the case dossier PDF (web.pdf.dossier.build): milliseconds per dossier and peak memory.
 
     .venv/bin/python -m bench.dossier [--runs 10] [--png DIR] [--keep DIR]
 
@@ -29,7 +29,8 @@ from sqlalchemy import func, select
 from engine import audit, clock, schema
 from engine.models import AuditEntry, Task, make_session_factory
 from engine.runtime import Engine
-from web import demo, dossier
+from web import demo
+from web.pdf import dossier
 
 PLAN_SIZES = (14, 13, 13)  # activities of the three plans: 40 in all
 AUDIT_ROWS = 500

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
 from engine.models import Case
-from web import dossier
+from web.pdf import dossier
 
 CLI_ACTOR = access.Actor("cli", "inspector")
 

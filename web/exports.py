@@ -198,7 +198,7 @@ def _pdf_styles() -> dict[str, Any]:
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
 
-    from web.dossier import FONT, FONT_BOLD
+    from web.pdf.dossier import FONT, FONT_BOLD
 
     base = ParagraphStyle("stat", fontName=FONT, fontSize=9, leading=11.5)
     return {
@@ -233,7 +233,7 @@ def to_pdf(report: st.Report, language: str, made_by: str = "") -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from web.dossier import FONT, clean, markup, register_fonts
+    from web.pdf.dossier import FONT, clean, markup, register_fonts
 
     register_fonts()
     styles = _pdf_styles()

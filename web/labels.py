@@ -1,6 +1,6 @@
 """The one presentation layer: what a step, a time-limit rule, a case or step status, a role and an audit row
 are called in the reader's language. The pages, the API (web/api/present.py) and the dossier PDF
-(web/dossier.py) all read their labels here, so the three never disagree.
+(web/pdf/dossier.py) all read their labels here, so the three never disagree.
 
 A step's title comes from the process version the case runs on (`Case.process_version_id`), never from the
 shipped file alone: a step that exists only in an uploaded or a province's version has its titles there.

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from engine import clock
 from engine.models import AuditEntry, Case, ProcessVersion
 from tests.processes import variants
-from web import demo, dossier
+from web import demo
 from web.extensions import db
+from web.pdf import dossier
 
 
 def _admin(app, login):

@@ -18,9 +18,10 @@ from engine.check import check
 from engine.clock import LOCAL_TZ
 from engine.models import AuditEntry, CalendarDay
 from tests.web.casework_kit import client_for, open_case, ready_task, task_of, token
-from web import demo, dossier
+from web import demo
 from web.api.present import due_status
 from web.extensions import db
+from web.pdf import dossier
 
 
 def vn(*args) -> datetime:

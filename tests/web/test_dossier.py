@@ -19,8 +19,9 @@ from sqlalchemy import select
 import forms
 from engine import casefile, clock, path
 from engine.models import Attachment, AuditEntry, Case, Task, User
-from web import demo, dossier
+from web import demo
 from web.extensions import db
+from web.pdf import dossier
 
 PAYLOAD = "<script>alert('x')</script> & <b>đậm</b>"
 CHILD_ADDRESS = "Tổ 5, phường Phan Đình Phùng"

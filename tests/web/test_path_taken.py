@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from engine import clock, path
 from engine.models import User
-from web import demo, dossier
+from web import demo
 from web.api import tokens
 from web.extensions import db
+from web.pdf import dossier
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from engine import access, audit, casefile, liveness, worklists
 from engine.errors import NotFound
 from engine.models import Case
-from web import dossier as dossier_pdf
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
 from web.api.present import case_detail, case_summary, task_page, units
 from web.api.schemas import (
@@ -28,6 +27,7 @@ from web.api.schemas import (
 from web.api.tasks import ETAG, PAGE_HEADERS, commune_id, page_headers
 from web.extensions import db
 from web.gate import gate
+from web.pdf import dossier as dossier_pdf
 
 bp = Blueprint("api_cases", __name__, description="Hồ sơ và giám sát / case files and oversight")
 

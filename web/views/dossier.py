@@ -13,10 +13,10 @@ from flask_login import current_user, login_required
 from engine import access, audit
 from engine.errors import EngineError, NotFound
 from engine.models import Case
-from web import dossier
 from web.extensions import db
 from web.gate import gate
 from web.pages import bad_request, int_arg, locale, refuse
+from web.pdf import dossier
 
 bp = Blueprint("dossier", __name__)
 _FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
