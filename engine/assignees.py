@@ -31,9 +31,9 @@ import forms
 from engine import access, audit, clock
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task, User
-from forms import fields as f
-from forms import messages
-from forms.schema import Part
+from forms.kit import fields as f
+from forms.kit import messages
+from forms.kit.schema import Part
 
 if TYPE_CHECKING:  # runtime imports this module lazily; the type alone is needed here
     from engine.runtime import Engine

@@ -44,7 +44,7 @@ from engine import access, clock
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import Case, OrgUnit, Task
 from engine.registry import Definition
-from forms.choices import AbuseForm, Choices, Environment, ReportCategory, Sex
+from forms.kit.choices import AbuseForm, Choices, Environment, ReportCategory, Sex
 
 PERIODS_FILE = Path(__file__).resolve().parent.parent / "processes" / "periods.toml"
 ABUSED = "xam_hai"

@@ -1,10 +1,13 @@
 """Legal forms of Decree 56/2017/NĐ-CP as versioned, bilingual marshmallow schemas.
 
-Public API (see ``forms.registry``): ``names``, ``get``, ``validate``, ``describe``, ``json_schema``,
+Each legal form is the module named after it, ``forms/<name>.py`` (``forms/mau_01.py`` is the form
+``mau_01``); what they are built from, and the registry, is the toolkit in ``forms/kit/``.
+
+Public API (see ``forms.kit.registry``): ``names``, ``get``, ``validate``, ``describe``, ``json_schema``,
 ``render``, ``FormError``, ``UnknownForm``, ``FormSpec``.
 """
 
-from forms.registry import (
+from forms.kit.registry import (
     FormError,
     FormSpec,
     UnknownForm,
@@ -19,20 +22,26 @@ from forms.registry import (
     versions,
 )
 
-# Importing a form module registers its forms.
+# Importing a form module registers its form.
 from forms import (  # noqa: E402, F401  isort: skip
     activity_report,
-    case_links,
-    decisions,
-    escalation,
+    emergency_decision,
+    escalation_ack,
     mau_01,
     mau_02,
     mau_03,
     mau_04,
     mau_05,
     mau_06,
-    meeting,
-    police,
+    needs_meeting,
+    no_basis_signoff,
+    plan_approval,
+    plan_end,
+    police_outcome,
+    police_referral,
+    reopen,
+    separation_review,
+    transfer,
     verification,
 )
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from marshmallow import validates_schema
 
-from forms import fields as f
-from forms.choices import AbuseForm, Channel, Environment, ReportCategory, Sex
-from forms.messages import code
-from forms.parts import Parent
-from forms.registry import register
-from forms.schema import Errors, FormSchema, Part
+from forms.kit import fields as f
+from forms.kit.choices import AbuseForm, Channel, Environment, ReportCategory, Sex
+from forms.kit.messages import code
+from forms.kit.parts import Parent
+from forms.kit.registry import register
+from forms.kit.schema import Errors, FormSchema, Part
 
 # Luật Trẻ em 2016, Điều 1: "Trẻ em là người dưới 16 tuổi."
 CHILD_AGE_LIMIT = 16

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from forms import fields as f
-from forms.parts import RatedItem, count_ratings, totals_field
-from forms.registry import register
-from forms.schema import FormSchema
+from forms.kit import fields as f
+from forms.kit.parts import RatedItem, count_ratings, totals_field
+from forms.kit.registry import register
+from forms.kit.schema import FormSchema
 
 RISK_ITEMS = ("harm_life", "harm_health", "harm_dignity", "abuser_access", "recurrence",
               "caregiver_incapacity", "child_vulnerability")

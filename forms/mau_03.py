@@ -7,11 +7,11 @@ capacity to protect; further items are to be confirmed against the appendix.
 
 from __future__ import annotations
 
-from forms import fields as f
-from forms.choices import RiskRating
-from forms.parts import AssessedItem
-from forms.registry import register
-from forms.schema import FormSchema
+from forms.kit import fields as f
+from forms.kit.choices import RiskRating
+from forms.kit.parts import AssessedItem
+from forms.kit.registry import register
+from forms.kit.schema import FormSchema
 
 
 @register

@@ -15,12 +15,12 @@ from typing import Any
 
 from marshmallow import validates_schema
 
-from forms import fields as f
-from forms.choices import MeasureLevel
-from forms.fields import VN_TZ
-from forms.messages import code
-from forms.registry import register
-from forms.schema import Errors, FormSchema, Part
+from forms.kit import fields as f
+from forms.kit.choices import MeasureLevel
+from forms.kit.fields import VN_TZ
+from forms.kit.messages import code
+from forms.kit.registry import register
+from forms.kit.schema import Errors, FormSchema, Part
 
 
 class Activity(Part):

@@ -6,9 +6,9 @@ Art. 28 (the dossier submitted to the chairman includes the draft decision).
 
 from __future__ import annotations
 
-from forms import fields as f
-from forms.registry import register
-from forms.schema import FormSchema
+from forms.kit import fields as f
+from forms.kit.registry import register
+from forms.kit.schema import FormSchema
 
 DEFAULT_LEGAL_BASES = (
     "Căn cứ Luật Trẻ em ngày 05 tháng 4 năm 2016, Điều 52;\n"

@@ -10,12 +10,12 @@ from typing import Any
 
 from marshmallow import validates_schema
 
-from forms import fields as f
-from forms.choices import ReviewConclusion
-from forms.messages import code
-from forms.parts import Participant, RatedItem, StrengthItem, count_ratings, totals_field
-from forms.registry import register
-from forms.schema import Errors, FormSchema
+from forms.kit import fields as f
+from forms.kit.choices import ReviewConclusion
+from forms.kit.messages import code
+from forms.kit.parts import Participant, RatedItem, StrengthItem, count_ratings, totals_field
+from forms.kit.registry import register
+from forms.kit.schema import Errors, FormSchema
 
 DANGER_ITEMS = ("harm_still_serious", "abuser_can_reach_child", "care_environment_obstacles")
 STRENGTH_ITEMS = ("self_protection", "recovery")

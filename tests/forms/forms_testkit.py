@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from forms import messages
+from forms.kit import messages
 
 JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -45,7 +45,7 @@ def assert_error_tree(errors: Any, codes: Any) -> None:
                 assert messages.known(raw), f"untranslated message code {raw!r} at {key}"
 
 
-# --- a checker for the subset of JSON Schema that forms.json_schema emits ------------------------
+# --- a checker for the subset of JSON Schema that forms.kit.json_schema emits ------------------------
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),

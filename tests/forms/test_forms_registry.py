@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import forms
-from forms import fields as f
-from forms.schema import FormSchema
+from forms.kit import fields as f
+from forms.kit.schema import FormSchema
 from tests.forms.forms_samples import FULL, MINIMAL, NOW
 from tests.forms.forms_testkit import json_schema_errors
 
@@ -56,6 +57,14 @@ def by_name(described: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_names_are_the_contract_forms() -> None:
     assert set(forms.names()) == CONTRACT_FORMS
     assert forms.names() == sorted(forms.names())
+
+
+def test_each_form_is_the_module_named_after_it() -> None:
+    """README's promise: a step's form is forms/<name>.py (every version of it); the toolkit is forms/kit/."""
+    for name in CONTRACT_FORMS:
+        assert {forms.get(name, v).schema.__module__ for v in forms.versions(name)} == {f"forms.{name}"}
+    modules = {path.stem for path in Path(forms.__file__).parent.glob("*.py")} - {"__init__"}
+    assert modules == CONTRACT_FORMS
 
 
 @pytest.mark.parametrize("name", sorted(CONTRACT_FORMS))

@@ -20,7 +20,7 @@ from werkzeug.routing import BuildError
 from engine import access, casefile, clock, worklists
 from engine.errors import EngineError
 from engine.models import Case, OrgUnit
-from forms.choices import ReportCategory
+from forms.kit.choices import ReportCategory
 from web import formrender, labels
 from web.extensions import db
 from web.filters import duration

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
 
-from forms.description import _pick, field_choices, instance, nested_schema
-from forms.messages import normalize_locale
+from forms.kit.description import _pick, field_choices, instance, nested_schema
+from forms.kit.messages import normalize_locale
 
 if TYPE_CHECKING:
-    from forms.registry import FormSpec
+    from forms.kit.registry import FormSpec
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

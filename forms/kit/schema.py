@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, SchemaOpts, ValidationError, post_load, pre_load, validates_schema
 
-from forms.messages import code
+from forms.kit.messages import code
 
 
 class FormOpts(SchemaOpts):

@@ -4,7 +4,7 @@ Declare a field with one of the helpers (``string``, ``text``, ``integer``, ``bo
 ``datetime``, ``choice``, ``multichoice``, ``obj``, ``obj_list``). Each returns a marshmallow field whose
 ``metadata`` carries what the web renderer, the JSON Schema and the dossier need: ``type``,
 ``label_vi``/``label_en``, ``help_vi``/``help_en`` (cite the article when the law asks something
-specific), ``choices`` (a :class:`forms.choices.Choices` class), ``required_if``/``only_if``
+specific), ``choices`` (a :class:`forms.kit.choices.Choices` class), ``required_if``/``only_if``
 conditions and ``past`` (no date in the future).
 
 Input is parsed strictly but helpfully: strings are stripped and NFC-normalised, an empty value in an
@@ -30,8 +30,8 @@ from marshmallow import Schema, ValidationError
 from marshmallow import fields as ma_fields
 from marshmallow.utils import missing as missing_
 
-from forms.choices import Choices
-from forms.messages import code
+from forms.kit.choices import Choices
+from forms.kit.messages import code
 
 # Vietnam has kept UTC+7 without daylight saving since 1975. A fixed offset (rather than the
 # tz database's pre-1975 history) gives every stored datetime the same "+07:00" form.

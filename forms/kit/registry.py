@@ -13,11 +13,11 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from forms import messages
-from forms.description import describe_schema, instance, render_data
-from forms.fields import VN_TZ, validating_at
-from forms.json_schema import schema_to_json_schema
-from forms.schema import FormSchema
+from forms.kit import messages
+from forms.kit.description import describe_schema, instance, render_data
+from forms.kit.fields import VN_TZ, validating_at
+from forms.kit.json_schema import schema_to_json_schema
+from forms.kit.schema import FormSchema
 
 
 class UnknownForm(KeyError):

@@ -10,9 +10,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from marshmallow import fields as ma_fields
 
-from forms.choices import Choices
-from forms.fields import VN_TZ, Object, ObjectList, parse_date, parse_datetime
-from forms.messages import normalize_locale
+from forms.kit.choices import Choices
+from forms.kit.fields import VN_TZ, Object, ObjectList, parse_date, parse_datetime
+from forms.kit.messages import normalize_locale
 
 
 @functools.cache

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forms import fields as f
-from forms.choices import RiskRating
-from forms.schema import Part
+from forms.kit import fields as f
+from forms.kit.choices import RiskRating
+from forms.kit.schema import Part
 
 
 class Parent(Part):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from forms import fields as f
-from forms.parts import Participant
-from forms.registry import register
-from forms.schema import FormSchema
+from forms.kit import fields as f
+from forms.kit.parts import Participant
+from forms.kit.registry import register
+from forms.kit.schema import FormSchema
 
 
 @register
