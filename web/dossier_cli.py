@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine import access, audit, clock
 from engine.models import Case
 from web.pdf import dossier
+from web.pdf.toolkit import FontMissing
 
 CLI_ACTOR = access.Actor("cli", "inspector")
 
@@ -51,7 +52,7 @@ def export(session: Session, case: Case, path: Path, redact: bool, lang: str, ba
     try:
         pdf = dossier.build(session, case.id, dossier.Options(redact=redact, actor=CLI_ACTOR,
                                                               generated_by="case56 cli"), locale=lang)
-    except dossier.FontMissing as exc:
+    except FontMissing as exc:
         raise click.ClickException(str(exc)) from None
     path.write_bytes(pdf)
     audit.append(session, CLI_ACTOR.username, "dossier_downloaded", case.id,

@@ -198,7 +198,7 @@ def _pdf_styles() -> dict[str, Any]:
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
 
-    from web.pdf.dossier import FONT, FONT_BOLD
+    from web.pdf.toolkit import FONT, FONT_BOLD
 
     base = ParagraphStyle("stat", fontName=FONT, fontSize=9, leading=11.5)
     return {
@@ -227,13 +227,13 @@ def _date_line(moment: datetime, language: str) -> str:
 
 def to_pdf(report: st.Report, language: str, made_by: str = "") -> bytes:
     """The report to attach to the periodic report: national header, heading facts, the tables, notes and a
-    signature block. Vietnamese in DejaVu Sans (web.dossier registers it); all text NFC, escaped."""
+    signature block. Vietnamese in DejaVu Sans (web.pdf.toolkit registers it); all text NFC, escaped."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from web.pdf.dossier import FONT, clean, markup, register_fonts
+    from web.pdf.toolkit import FONT, clean, markup, register_fonts
 
     register_fonts()
     styles = _pdf_styles()

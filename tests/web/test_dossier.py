@@ -21,7 +21,7 @@ from engine import casefile, clock, path
 from engine.models import Attachment, AuditEntry, Case, Task, User
 from web import demo
 from web.extensions import db
-from web.pdf import dossier
+from web.pdf import dossier, toolkit
 
 PAYLOAD = "<script>alert('x')</script> & <b>đậm</b>"
 CHILD_ADDRESS = "Tổ 5, phường Phan Đình Phùng"
@@ -197,14 +197,14 @@ def test_web_download_permissions_and_audit(app, case_engine, login, monkeypatch
 
     # A server without the font: a clear message naming the Debian package, not a traceback; nothing audited.
     count = len(downloads())
-    monkeypatch.setattr(dossier, "FONT_DIR", tmp_path)
-    dossier.register_fonts.cache_clear()
+    monkeypatch.setattr(toolkit, "FONT_DIR", tmp_path)
+    toolkit.register_fonts.cache_clear()
     try:
         response = inspector.get(url)
         assert response.status_code == 503 and "fonts-dejavu-core" in response.get_data(as_text=True)
     finally:
         monkeypatch.undo()
-        dossier.register_fonts.cache_clear()
+        toolkit.register_fonts.cache_clear()
     assert len(downloads()) == count
 
 
@@ -284,22 +284,22 @@ def test_path_taken_follows_the_case(case_engine):
 
 def test_text_is_escaped_and_normalised():
     decomposed = "Nguye\u0302\u0303n"  # "Nguyễn" in NFD
-    assert dossier.clean(decomposed) == "Nguyễn" and dossier.clean("a\x00b\x1bc\ud800") == "abc?"
-    assert dossier.markup("<script>&x</script>\nb") == "&lt;script&gt;&amp;x&lt;/script&gt;<br/>b"
-    lines = dossier.wrap_text("x" * 300, dossier.FONT, 8, 100)
+    assert toolkit.clean(decomposed) == "Nguyễn" and toolkit.clean("a\x00b\x1bc\ud800") == "abc?"
+    assert toolkit.markup("<script>&x</script>\nb") == "&lt;script&gt;&amp;x&lt;/script&gt;<br/>b"
+    lines = toolkit.wrap_text("x" * 300, toolkit.FONT, 8, 100)
     assert len(lines) > 2 and "".join(lines) == "x" * 300
 
 
 def test_missing_font_names_the_package(monkeypatch, tmp_path):
-    monkeypatch.setattr(dossier, "FONT_DIR", tmp_path)
-    dossier.register_fonts.cache_clear()
+    monkeypatch.setattr(toolkit, "FONT_DIR", tmp_path)
+    toolkit.register_fonts.cache_clear()
     try:
-        with pytest.raises(dossier.FontMissing, match="fonts-dejavu-core"):
-            dossier.register_fonts()
+        with pytest.raises(toolkit.FontMissing, match="fonts-dejavu-core"):
+            toolkit.register_fonts()
     finally:
         monkeypatch.undo()
-        dossier.register_fonts.cache_clear()
-        dossier.register_fonts()
+        toolkit.register_fonts.cache_clear()
+        toolkit.register_fonts()
 
 
 def test_first_pages_render_to_png(app, case_engine, tmp_path):

@@ -14,13 +14,11 @@ drawn from the BPMN DI with the path taken, the attachments, and the case's audi
 Speed (a typical dossier in well under 300 ms): the document is laid out once. The headings are all known
 before layout, so the table of contents is planned in advance on a fixed number of pages and its page
 numbers are written when the canvas saves, together with "x/y" (ReportLab's TableOfContents would need
-`multiBuild`, a second full layout). Table cells are pre-wrapped plain lines (`_Text`) rather than
+`multiBuild`, a second full layout). Table cells are pre-wrapped plain lines (`toolkit.Text`) rather than
 Paragraphs, whose markup parser dominates the cost of large tables.
 
-Text: DejaVu Sans (Debian `fonts-dejavu-core`) is embedded because it covers Vietnamese; every string is
-normalised to NFC; text that goes through Paragraph markup is escaped, and table cells are drawn as literal
-strings, so user input is always shown as the text it is. The English dossier is the same document with the
-strings translated (flask_babel, `dossier.po`).
+Fonts, text hygiene (NFC, escaping), cells, tables and the page machinery are in web/pdf/toolkit.py. The
+English dossier is the same document with the strings translated (flask_babel, `dossier.po`).
 """
 
 from __future__ import annotations
@@ -28,17 +26,12 @@ from __future__ import annotations
 import functools
 import io
 import math
-import os
-import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from flask import has_app_context
 from flask_babel import force_locale
@@ -46,24 +39,16 @@ from flask_babel import gettext as _
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
     Flowable,
-    Frame,
     KeepTogether,
     NextPageTemplate,
     PageBreak,
-    PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -80,29 +65,44 @@ from engine.runtime import Engine
 from web import labels
 from web.diagram import _parse as parse_diagram  # the one BPMN DI parser: its shapes and edges
 from web.filters import duration, time_left, vn_date, vn_datetime
+from web.pdf.toolkit import (
+    FONT,
+    FONT_BOLD,
+    INK,
+    LANDSCAPE,
+    LATE,
+    LATE_BG,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    MUTED,
+    PAD,
+    RULE,
+    SHADE,
+    WIDTH,
+    Doc,
+    Outline,
+    Text,
+    TocPage,
+    TocPlan,
+    cell,
+    clean,
+    draw_lines,
+    flow_table,
+    grid,
+    header_row,
+    markup,
+    national_header,
+    numbered_canvas,
+    para,
+    para_marked,
+    register_fonts,
+    wrap_text,
+)
 
-FONT_PACKAGE = "fonts-dejavu-core"
-FONT_DIR = Path(os.environ.get("CASE56_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
-FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
 REDACTED = "[đã ẩn / redacted]"  # the marker engine.casefile.redact writes
-
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#52606d")
-RULE = colors.HexColor("#9aa5b1")
-SHADE = colors.HexColor("#eef2f6")
-LATE = colors.HexColor("#b00020")
-LATE_BG = colors.HexColor("#fde8e8")
 DONE_FILL, DONE_STROKE = colors.HexColor("#dcefd8"), colors.HexColor("#2e7d32")
 CUR_FILL, CUR_STROKE = colors.HexColor("#fff1c2"), colors.HexColor("#b54708")
-
-PORTRAIT, LANDSCAPE = A4, landscape(A4)
-MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 18 * mm, 20 * mm, 20 * mm
-WIDTH = PORTRAIT[0] - 2 * MARGIN_X  # the portrait frame
-PAD = 3  # table cell padding
-
-
-class FontMissing(RuntimeError):
-    """The TTF that covers Vietnamese is not installed."""
 
 
 @dataclass(frozen=True)
@@ -117,295 +117,6 @@ class Options:
     redact: bool = False
     actor: access.Actor | None = None
     generated_by: str = ""
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Text and fonts
-
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
-_ODD = re.compile("[\x00-\x1f\ud800-\udfff]")  # controls (tab, CR included) and unpaired surrogates
-
-
-def clean(value: Any) -> str:
-    """NFC text with control characters and unpaired surrogates removed (they would break the PDF)."""
-    text = str(value)
-    if _ODD.search(text.replace("\n", "")):  # rare: most values need only the NFC check below
-        text = text.encode("utf-8", "replace").decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-        text = text.replace("\t", " ").translate(_CONTROL)
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
-
-
-def markup(value: Any) -> str:
-    """`value` as literal Paragraph text: escaped, so tags and entities in user input stay text."""
-    return escape(clean(value)).replace("\n", "<br/>")
-
-
-@functools.cache
-def register_fonts() -> None:
-    """Register DejaVu Sans once per process; fail with the package to install when it is missing."""
-    for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
-        path = FONT_DIR / file
-        if not path.is_file():
-            raise FontMissing(
-                f"Thiếu phông chữ {path} (cần cho tiếng Việt trong hồ sơ PDF): hãy cài gói Debian {FONT_PACKAGE} "
-                f"(apt-get install -y {FONT_PACKAGE}). / Font file {path} is missing: install the Debian package "
-                f"{FONT_PACKAGE}."
-            )
-        pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
-
-
-@functools.cache
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=11.5, textColor=INK)
-    return {
-        "base": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
-        "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
-        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
-        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=16, leading=21,
-                                alignment=TA_CENTER, spaceBefore=6, spaceAfter=6),
-        "form_title": ParagraphStyle("form_title", parent=base, fontName=FONT_BOLD, fontSize=11.5, leading=15,
-                                     alignment=TA_CENTER, spaceBefore=8, spaceAfter=2),
-        "h1": ParagraphStyle("h1", parent=base, fontName=FONT_BOLD, fontSize=13, leading=17, spaceBefore=4,
-                             spaceAfter=8),
-        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=13.5, spaceBefore=6,
-                             spaceAfter=4),
-        "h2_quiet": ParagraphStyle("h2_quiet", parent=base, fontSize=7.5, leading=9.5, textColor=MUTED,
-                                   spaceAfter=4),
-    }
-
-
-def wrap_text(text: Any, font: str, size: float, width: float) -> list[str]:
-    """`text` broken into lines no wider than `width`; a word longer than a line is cut where it fits."""
-    text = clean(text)
-    if "\n" not in text and pdfmetrics.stringWidth(text, font, size) <= width:
-        return [text]  # most values fit on one line: no word-by-word measuring
-    lines: list[str] = []
-    for line in simpleSplit(text, font, size, width):
-        while len(line) > 1 and pdfmetrics.stringWidth(line, font, size) > width:
-            cut = max(1, int(len(line) * width / pdfmetrics.stringWidth(line, font, size)))
-            while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
-                cut -= 1
-            lines.append(line[:cut])
-            line = line[cut:]
-        lines.append(line)
-    return lines
-
-
-class _Text(Flowable):
-    """Pre-wrapped literal lines, each part in its own font, size and colour: a cheap table cell.
-
-    Drawn with drawString, so nothing in the text is interpreted as markup.
-    """
-
-    def __init__(self, parts: Iterable[tuple[Any, str, float, Any]], width: float, align: str = "left",
-                 lines: list[tuple[str, str, float, Any]] | None = None) -> None:
-        super().__init__()
-        self.lines = lines if lines is not None else [
-            (line, font, size, colour) for text, font, size, colour in parts if text not in (None, "")
-            for line in wrap_text(text, font, size, width)]
-        self.width, self.align = width, align
-        self.height = sum(size * 1.25 for _line, _font, size, _colour in self.lines) or 1.0
-
-    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        return self.width, self.height
-
-    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
-        """Lines that fit, and the rest: a long text value continues on the next page."""
-        used, count = 0.0, 0
-        for _line, _font, size, _colour in self.lines:
-            if used + size * 1.25 > avail_height:
-                break
-            used, count = used + size * 1.25, count + 1
-        if count == 0:
-            return []
-        if count == len(self.lines):
-            return [self]
-        return [_Text((), self.width, self.align, self.lines[:count]),
-                _Text((), self.width, self.align, self.lines[count:])]
-
-    def draw(self) -> None:
-        text, y = self.canv.beginText(), self.height  # one text object per cell: cheap to write and to read
-        font: tuple[str, float] | None = None
-        colour: Any = None
-        for line, name, size, fill in self.lines:
-            y -= size * 1.25
-            if font != (name, size):
-                text.setFont(name, size)
-                font = (name, size)
-            if fill is not colour:
-                text.setFillColor(fill)
-                colour = fill
-            x = 0.0
-            if self.align != "left":
-                room = self.width - pdfmetrics.stringWidth(line, name, size)
-                x = room / 2 if self.align == "center" else room
-            text.setTextOrigin(x, y + size * 0.28)
-            text.textOut(line)
-        self.canv.drawText(text)
-
-
-def _t(text: Any, width: float, size: float = 8.5, colour: Any = INK, bold: bool = False,
-       align: str = "left") -> _Text:
-    return _Text([(text, FONT_BOLD if bold else FONT, size, colour)], width, align)
-
-
-def _p(text: Any, style: str = "base") -> Paragraph:
-    return Paragraph(markup(text), _styles()[style])
-
-
-def _pm(marked: str, style: str = "base") -> Paragraph:
-    """A paragraph from markup this module wrote itself (its parts already escaped)."""
-    return Paragraph(marked, _styles()[style])
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Document: headings feed the outline and the table of contents; the canvas keeps its pages until the end
-# so that each can say "Trang x/y" and the contents pages can be filled in
-
-
-class _Heading(Paragraph):
-    def __init__(self, marked: str, style: ParagraphStyle, level: int, key: str, toc_text: str) -> None:
-        super().__init__(marked, style)
-        self.toc_level, self.toc_key, self.toc_text = level, key, clean(toc_text)
-
-
-class _Outline:
-    """The headings of one document, in order: (level, text, key)."""
-
-    def __init__(self) -> None:
-        self.entries: list[tuple[int, str, str]] = []
-        self.pages: dict[str, int] = {}
-
-    def heading(self, text: str, level: int, toc_text: str | None = None, quiet: bool = False) -> _Heading:
-        key = f"h{len(self.entries) + 1}"
-        self.entries.append((level, clean(toc_text or text), key))
-        style = "h1" if level == 0 else ("h2_quiet" if quiet else "h2")
-        return _Heading(markup(text), _styles()[style], level, key, toc_text or text)
-
-
-class _TocPlan:
-    """The contents laid out before the document: the lines of each entry on each reserved page."""
-
-    TITLE_SPACE, NUMBER_W = 46.0, 34.0
-
-    def __init__(self, outline: _Outline, title: str) -> None:
-        self.outline, self.title = outline, title
-        self.pages: list[list[tuple[str, int, list[str], float]]] = [[]]  # (key, level, lines, top y offset)
-        self.page_numbers: dict[int, int] = {}  # plan page index → PDF page number
-        frame_h = PORTRAIT[1] - MARGIN_TOP - MARGIN_BOTTOM
-        y = self.TITLE_SPACE
-        for level, text, key in outline.entries:
-            font, size, indent = self.font(level)
-            lines = wrap_text(text, font, size, WIDTH - indent - self.NUMBER_W)
-            height = len(lines) * size * 1.3 + (6 if level == 0 else 3)
-            if y + height > frame_h:
-                self.pages.append([])
-                y = 0.0
-            self.pages[-1].append((key, level, lines, y + (4 if level == 0 else 0)))
-            y += height
-
-    @staticmethod
-    def font(level: int) -> tuple[str, float, float]:
-        return (FONT_BOLD, 10.0, 0.0) if level == 0 else (FONT, 9.0, 14.0)
-
-    def draw(self, canvas: Canvas, index: int) -> None:
-        top = PORTRAIT[1] - MARGIN_TOP
-        if index == 0:
-            canvas.setFont(FONT_BOLD, 16)
-            canvas.setFillColor(INK)
-            canvas.drawCentredString(PORTRAIT[0] / 2, top - 20, self.title)
-        for key, level, lines, offset in self.pages[index]:
-            font, size, indent = self.font(level)
-            canvas.setFont(font, size)
-            canvas.setFillColor(INK)
-            y = top - offset
-            for line in lines:
-                y -= size * 1.3
-                canvas.drawString(MARGIN_X + indent, y, line)
-            last = pdfmetrics.stringWidth(lines[-1], font, size) if lines else 0
-            number = str(self.outline.pages.get(key, ""))
-            right = MARGIN_X + WIDTH
-            canvas.drawRightString(right, y, number)
-            dots_from = MARGIN_X + indent + last + 6
-            dots_to = right - pdfmetrics.stringWidth(number, font, size) - 6
-            if dots_to > dots_from:
-                canvas.setFillColor(MUTED)
-                count = int((dots_to - dots_from) / pdfmetrics.stringWidth(" .", font, size))
-                canvas.drawRightString(dots_to, y, " ." * count)
-            canvas.linkRect("", key, (MARGIN_X, y - 2, right, y + size * 1.3 * len(lines)), relative=0,
-                            name=f"toc-{key}")  # named: the page states restored at save reuse counters
-
-
-class _TocPage(Flowable):
-    """Holds one page of the contents; records which PDF page it landed on."""
-
-    def __init__(self, plan: _TocPlan, index: int) -> None:
-        super().__init__()
-        self.plan, self.index = plan, index
-
-    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        return avail_width, 1
-
-    def draw(self) -> None:
-        self.plan.page_numbers[self.index] = self.canv.getPageNumber()
-
-
-class _Doc(BaseDocTemplate):
-    def __init__(self, buffer: io.BytesIO, outline: _Outline, decorate: Any, **kwargs: Any) -> None:
-        super().__init__(buffer, pagesize=PORTRAIT, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
-                         topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, **kwargs)
-        self.outline = outline
-        frames = {}
-        for name, size in (("portrait", PORTRAIT), ("landscape", LANDSCAPE)):
-            frames[name] = Frame(MARGIN_X, MARGIN_BOTTOM, size[0] - 2 * MARGIN_X,
-                                 size[1] - MARGIN_TOP - MARGIN_BOTTOM, id=name, leftPadding=0, rightPadding=0,
-                                 topPadding=0, bottomPadding=0)
-        self.addPageTemplates([
-            PageTemplate("portrait", [frames["portrait"]], pagesize=PORTRAIT, onPage=decorate),
-            PageTemplate("landscape", [frames["landscape"]], pagesize=LANDSCAPE, onPage=decorate),
-        ])
-
-    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 (ReportLab's name)
-        if isinstance(flowable, _Heading):
-            self.canv.bookmarkPage(flowable.toc_key)
-            self.canv.addOutlineEntry(flowable.toc_text, flowable.toc_key, flowable.toc_level, closed=True)
-            self.outline.pages[flowable.toc_key] = self.page
-
-
-def _numbered_canvas(page_label: str, footer: str, toc: _TocPlan) -> type[Canvas]:
-    """A canvas that keeps its pages until the end so that each can say 'Trang x/y'."""
-    footer_lines = wrap_text(footer, FONT, 6.5, WIDTH - 70)
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            toc_pages = {number: index for index, number in toc.page_numbers.items()}
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                if number in toc_pages:
-                    toc.draw(self, toc_pages[number])
-                width = self._pagesize[0]
-                self.setFont(FONT, 6.5)
-                self.setFillColor(MUTED)
-                for i, line in enumerate(footer_lines):
-                    self.drawString(MARGIN_X, 12 * mm - i * 8, line)
-                self.setFont(FONT_BOLD, 8)
-                self.setFillColor(INK)
-                self.drawRightString(width - MARGIN_X, 12 * mm, page_label % {"x": number, "y": total})
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -475,42 +186,6 @@ def _load(session: Session, case_id: int, engine: Engine, options: Options, loca
 # Small builders
 
 
-def _cells(rows: list[list[Any]]) -> list[list[Any]]:
-    # A flowable alone in a cell is lost when ReportLab splits its row; in a list it is split or carried over.
-    return [[[cell] if isinstance(cell, Flowable) else cell for cell in row] for row in rows]
-
-
-def _table(rows: list[list[Any]], widths: list[float], repeat: int = 0, align: str = "LEFT") -> Table:
-    """A table whose rows may split across pages (a long text value must never stop the document).
-
-    In-row splitting first (splitByRow=0) so the page is filled and the rest, with its repeated header, starts
-    the next page; a row is cut only where at least 24 pt of it stay on each side.
-    """
-    return Table(_cells(rows), colWidths=widths, repeatRows=repeat, hAlign=align, splitByRow=0, splitInRow=24)
-
-
-def _grid(rows: list[list[Any]], widths: list[float], header: bool = True, extra: Iterable[tuple] = ()) -> Table:
-    table = _table(rows, widths, 1 if header else 0)
-    style = [
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("FONTSIZE", (0, 0), (-1, -1), 7.5),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("GRID", (0, 0), (-1, -1), 0.4, RULE),
-        ("LEFTPADDING", (0, 0), (-1, -1), PAD),
-        ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header:
-        style.append(("BACKGROUND", (0, 0), (-1, 0), SHADE))
-    table.setStyle(TableStyle(style + list(extra)))
-    return table
-
-
-def _header_row(titles: Iterable[str], widths: list[float]) -> list[_Text]:
-    return [_t(title, w - 2 * PAD, 7.5, bold=True) for title, w in zip(titles, widths, strict=True)]
-
-
 def _date_words(moment: datetime | None, place: str, locale: str) -> str:
     if moment is None:
         return ""
@@ -519,19 +194,6 @@ def _date_words(moment: datetime | None, place: str, locale: str) -> str:
         return f"{place}, {day.strftime('%d/%m/%Y')}" if place else day.strftime("%d/%m/%Y")
     words = f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
     return f"{place}, {words}" if place else words.capitalize()
-
-
-def _national_header(issuer: str, below: str, width: float) -> Table:
-    """The two-column header of Vietnamese administrative documents: issuer left, national motto right."""
-    left = [_pm(f"<b>{markup(issuer.upper())}</b>", "center")]
-    if below:
-        left.append(_p(below, "center"))
-    right = [_pm("<b>" + markup(_("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")) + "</b>", "center"),
-             _pm("<b><u>" + markup(_("Độc lập - Tự do - Hạnh phúc")) + "</u></b>", "center")]
-    table = Table([[left, right]], colWidths=[width * 0.42, width * 0.58])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return table
 
 
 def _choice_labels(form: str, version: int | None, path: tuple[str, ...], locale: str) -> dict[str, str]:
@@ -582,7 +244,7 @@ def _cover(c: _Case) -> list[Flowable]:
     if c.file.linked:
         rows.append((_("Hồ sơ liên quan"), ", ".join(x.number for x in c.file.linked)))
     widths = [WIDTH * 0.34, WIDTH * 0.56]
-    table = _table([[_t(k, widths[0] - 2 * PAD, 9, MUTED), _t(v, widths[1] - 2 * PAD, 9.5, bold=True)]
+    table = flow_table([[cell(k, widths[0] - 2 * PAD, 9, MUTED), cell(v, widths[1] - 2 * PAD, 9.5, bold=True)]
                     for k, v in rows], widths, align="CENTER")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
                                ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
@@ -592,23 +254,23 @@ def _cover(c: _Case) -> list[Flowable]:
     if c.options.generated_by:
         made += " — " + _("người lập: %(name)s", name=c.options.generated_by)
     return [
-        _national_header(_("Ủy ban nhân dân") + " " + c.commune_name, province, WIDTH),
+        national_header(_("Ủy ban nhân dân") + " " + c.commune_name, province, WIDTH),
         Spacer(1, 40 * mm),
-        _pm("<b>" + markup(_("HỒ SƠ VỤ VIỆC BẢO VỆ TRẺ EM")) + "</b>", "title"),
-        _p(_("Theo Nghị định số 56/2017/NĐ-CP ngày 09/5/2017 của Chính phủ quy định chi tiết một số điều của "
+        para_marked("<b>" + markup(_("HỒ SƠ VỤ VIỆC BẢO VỆ TRẺ EM")) + "</b>", "title"),
+        para(_("Theo Nghị định số 56/2017/NĐ-CP ngày 09/5/2017 của Chính phủ quy định chi tiết một số điều của "
              "Luật Trẻ em"), "center"),
-        Spacer(1, 14 * mm), table, Spacer(1, 16 * mm), _p(copy, "center"), _p(made, "center"), Spacer(1, 6 * mm),
-        _pm("<b>" + markup(_("TÀI LIỆU MẬT")) + "</b> — " + markup(_(
+        Spacer(1, 14 * mm), table, Spacer(1, 16 * mm), para(copy, "center"), para(made, "center"), Spacer(1, 6 * mm),
+        para_marked("<b>" + markup(_("TÀI LIỆU MẬT")) + "</b> — " + markup(_(
             "chứa thông tin cá nhân của trẻ em được pháp luật bảo vệ. Chỉ người có thẩm quyền được xem; không sao "
             "chép, chuyển cho người khác.")), "center"),
         PageBreak(),
     ]
 
 
-def _contents(plan: _TocPlan) -> list[Flowable]:
+def _contents(plan: TocPlan) -> list[Flowable]:
     story: list[Flowable] = []
     for index in range(len(plan.pages)):
-        story += [_TocPage(plan, index), PageBreak()]
+        story += [TocPage(plan, index), PageBreak()]
     return story
 
 
@@ -625,7 +287,7 @@ def _value_cell(entry: dict[str, Any], width: float, size: float = 8.5) -> Flowa
         return _list_table(entry, width)
     if "extra" in entry:
         return _field_table(entry.get("fields") or [], entry["extra"], width, nested=True)[0]
-    return _t(entry["display"], width, size)
+    return cell(entry["display"], width, size)
 
 
 def _field_table(fields: list[dict[str, Any]], extra: dict[str, Any], width: float,
@@ -639,7 +301,7 @@ def _field_table(fields: list[dict[str, Any]], extra: dict[str, Any], width: flo
 
     def flush() -> None:
         if rows:
-            table = _table(rows[:], [label_w, value_w])
+            table = flow_table(rows[:], [label_w, value_w])
             style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), PAD),
                      ("RIGHTPADDING", (0, 0), (-1, -1), PAD), ("TOPPADDING", (0, 0), (-1, -1), 2),
                      ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
@@ -654,15 +316,15 @@ def _field_table(fields: list[dict[str, Any]], extra: dict[str, Any], width: flo
             continue
         if "items" in entry and not nested:
             flush()
-            out += [Spacer(1, 3), _t(entry["label"], width - 2 * PAD, bold=True), Spacer(1, 2),
+            out += [Spacer(1, 3), cell(entry["label"], width - 2 * PAD, bold=True), Spacer(1, 2),
                     _list_table(entry, width), Spacer(1, 3)]
             continue
-        rows.append([_t(entry["label"], label_w - 2 * PAD, colour=MUTED), _value_cell(entry, value_w - 2 * PAD)])
+        rows.append([cell(entry["label"], label_w - 2 * PAD, colour=MUTED), _value_cell(entry, value_w - 2 * PAD)])
     for key, value in extra.items():  # data the form version does not know: shown as stored
         if value not in (None, "", [], {}):
-            rows.append([_t(key, label_w - 2 * PAD, colour=MUTED), _t(_plain(value), value_w - 2 * PAD)])
+            rows.append([cell(key, label_w - 2 * PAD, colour=MUTED), cell(_plain(value), value_w - 2 * PAD)])
     if not rows and not out:
-        rows.append([_t("—", label_w - 2 * PAD), ""])
+        rows.append([cell("—", label_w - 2 * PAD), ""])
     flush()
     return out
 
@@ -678,7 +340,7 @@ def _list_table(entry: dict[str, Any], width: float) -> Table:
     filled = {x["name"] for item in items for x in item if not _is_empty(x)}
     columns = [f for f in entry.get("fields") or [] if f["name"] in filled]
     if not columns:
-        return _grid([[_t("—", width - 2 * PAD)]], [width], header=False)
+        return grid([[cell("—", width - 2 * PAD)]], [width], header=False)
     fixed = sum(_NARROW.get(col["type"], 0.0) for col in columns)
     wide = [col for col in columns if col["type"] not in _NARROW]
     share = (width - 16 - fixed) / len(wide) if wide else 0.0
@@ -688,7 +350,7 @@ def _list_table(entry: dict[str, Any], width: float) -> Table:
     if not wide:
         col_w = [w * (width - 16) / fixed for w in col_w]
     widths = [16.0, *col_w]
-    rows: list[list[Any]] = [_header_row(["#", *[col["label"] for col in columns]], widths)]
+    rows: list[list[Any]] = [header_row(["#", *[col["label"] for col in columns]], widths)]
     for n, item in enumerate(items, start=1):
         by_name = {x["name"]: x for x in item}
         rows.append([str(n), *[_value_cell(by_name[col["name"]], w - 2 * PAD, 7.5) if col["name"] in by_name
@@ -696,8 +358,8 @@ def _list_table(entry: dict[str, Any], width: float) -> Table:
     for n, extra in enumerate(entry.get("items_extra") or [], start=1):
         unknown = {k: v for k, v in (extra or {}).items() if k not in names}
         if unknown:
-            rows.append([str(n), _t(_plain(unknown), width - 16 - 2 * PAD, 7.5)] + [""] * (len(columns) - 1))
-    return _grid(rows, widths)
+            rows.append([str(n), cell(_plain(unknown), width - 16 - 2 * PAD, 7.5)] + [""] * (len(columns) - 1))
+    return grid(rows, widths)
 
 
 def _plain(value: Any) -> str:
@@ -719,13 +381,13 @@ def _hide_address(data: dict[str, Any] | None, form: str | None) -> dict[str, An
 _ISSUED_BY_COMMUNE = {"emergency_decision", "separation_review", "plan_approval", "plan_end", "no_basis_signoff"}
 
 
-def _forms(c: _Case, outline: _Outline) -> list[Flowable]:
+def _forms(c: _Case, outline: Outline) -> list[Flowable]:
     locale = c.locale
     story: list[Flowable] = [outline.heading(_("I. CÁC BIỂU MẪU VÀ QUYẾT ĐỊNH"), 0,
                                              _("I. Các biểu mẫu và quyết định"))]
     tasks = c.file.forms()
     if not tasks:
-        story.append(_p(_("Chưa có biểu mẫu nào được hoàn thành.")))
+        story.append(para(_("Chưa có biểu mẫu nào được hoàn thành.")))
     seen: dict[str, int] = {}
     counts = Counter(t.form for t in tasks)
     for index, task in enumerate(tasks):
@@ -752,16 +414,16 @@ def _forms(c: _Case, outline: _Outline) -> list[Flowable]:
             quiet = f"{index + 1}/{len(tasks)} · {title}{repeat} — {done_on}"
             story.append(outline.heading(quiet, 1, toc_text, quiet=True))
             if task.form.startswith("mau_"):
-                story.append(_p(_("Mẫu số %(n)s", n=task.form.split("_")[1]), "right"))
-            story += [_national_header(issuer, _("Số: %(n)s", n=number), WIDTH),
-                      _p(_date_words(task.completed_at, data.get("place") or c.commune_name, locale), "right"),
-                      _pm(f"<b>{markup(title.upper())}</b>", "form_title")]
+                story.append(para(_("Mẫu số %(n)s", n=task.form.split("_")[1]), "right"))
+            story += [national_header(issuer, _("Số: %(n)s", n=number), WIDTH),
+                      para(_date_words(task.completed_at, data.get("place") or c.commune_name, locale), "right"),
+                      para_marked(f"<b>{markup(title.upper())}</b>", "form_title")]
         else:
             story.append(outline.heading(f"{index + 1}. {title}{repeat} — {done_on}", 1, toc_text))
         meta = _("Căn cứ: %(a)s — phiên bản biểu mẫu %(v)s", a=rendered["article"], v=rendered["version"])
         if rendered.get("provisional"):
             meta += " — " + _("bố cục tạm thời, cần đối chiếu mẫu chính thức [cần xác nhận]")
-        story += [_p(meta, "center") if legal else _p(meta, "small"), Spacer(1, 3 * mm),
+        story += [para(meta, "center") if legal else para(meta, "small"), Spacer(1, 3 * mm),
                   *_field_table(rendered["fields"], rendered.get("extra") or {}, WIDTH),
                   Spacer(1, 4 * mm), _signature(c, task)]
     return story
@@ -772,7 +434,7 @@ def _signature(c: _Case, task: Task) -> Flowable:
     user = c.users.get(task.completed_by or "")
     name = user.full_name if user is not None else (task.completed_by or "")
     half = WIDTH / 2
-    block = _Text([
+    block = Text([
         (c.role(task.role).upper(), FONT_BOLD, 8.5, INK),
         (_("(đã hoàn thành trên hệ thống case56)"), FONT, 7, MUTED),
         (" ", FONT, 8, INK),
@@ -785,17 +447,17 @@ def _signature(c: _Case, task: Task) -> Flowable:
     return KeepTogether([table])
 
 
-def _timeline(c: _Case, outline: _Outline) -> list[Flowable]:
+def _timeline(c: _Case, outline: Outline) -> list[Flowable]:
     late_count = sum(1 for e in c.file.timeline if e.status in ("done_late", "overdue"))
     story: list[Flowable] = [
         PageBreak(), outline.heading(_("II. DIỄN BIẾN VÀ THỜI HẠN CÁC BƯỚC"), 0,
                                      _("II. Diễn biến và thời hạn các bước")),
-        _p(_("%(n)s bước; %(l)s bước trễ hạn (đánh dấu đỏ).", n=len(c.file.timeline), l=late_count)),
+        para(_("%(n)s bước; %(l)s bước trễ hạn (đánh dấu đỏ).", n=len(c.file.timeline), l=late_count)),
         Spacer(1, 2 * mm)]
     widths = [18, WIDTH * 0.21, WIDTH * 0.28, WIDTH * 0.11, WIDTH * 0.2]
     widths.append(WIDTH - sum(widths))
     w = [x - 2 * PAD for x in widths]
-    rows: list[list[Any]] = [_header_row(
+    rows: list[list[Any]] = [header_row(
         ["#", _("Bước"), _("Thời hạn và căn cứ tính"), _("Hoàn thành"), _("Người thực hiện"), _("Kết quả")], widths)]
     extra: list[tuple] = []
     for n, entry in enumerate(c.file.timeline, start=1):
@@ -820,17 +482,17 @@ def _timeline(c: _Case, outline: _Outline) -> list[Flowable]:
         estimate = [(f"{left['label']}: {left['note']}", FONT, 7, INK)] if left["estimated"] else []
         rows.append([
             str(n),
-            _Text([(c.step_title(task), FONT, 7.5, colour)], w[1]),
-            _Text([(vn_datetime(task.due_at) if task.due_at else _("Không có thời hạn"), FONT_BOLD, 7.5, colour),
+            Text([(c.step_title(task), FONT, 7.5, colour)], w[1]),
+            Text([(vn_datetime(task.due_at) if task.due_at else _("Không có thời hạn"), FONT_BOLD, 7.5, colour),
                    *estimate, (c.rule_text(task.rule), FONT, 7, MUTED)], w[2]),
-            _Text([(vn_datetime(task.completed_at) if task.completed_at else "—", FONT, 7.5, INK)], w[3]),
-            _Text([(who, FONT, 7.5, INK), (c.role(task.role), FONT, 7, MUTED)], w[4]),
-            _Text(result, w[5]),
+            Text([(vn_datetime(task.completed_at) if task.completed_at else "—", FONT, 7.5, INK)], w[3]),
+            Text([(who, FONT, 7.5, INK), (c.role(task.role), FONT, 7, MUTED)], w[4]),
+            Text(result, w[5]),
         ])
         if late:
             extra += [("BACKGROUND", (0, n), (-1, n), LATE_BG), ("LINEBEFORE", (0, n), (0, n), 2.5, LATE),
                       ("TEXTCOLOR", (0, n), (0, n), LATE)]
-    story.append(_grid(rows, widths, extra=extra))
+    story.append(grid(rows, widths, extra=extra))
     return story
 
 
@@ -885,21 +547,8 @@ def diagram_drawing(definition: Definition, done: set[str], current: set[str], f
 
 def _draw_labels(canvas: Canvas, labels: list[_Label]) -> None:
     """All the words of the drawing in one text object (far cheaper than one graphics node per line)."""
-    text = canvas.beginText()
-    font: tuple[str, float] | None = None
-    colour: Any = None
-    for x, y, line, name, size, fill, about in labels:
-        if about is not None:
-            continue
-        if font != (name, size):
-            text.setFont(name, size)
-            font = (name, size)
-        if fill is not colour:
-            text.setFillColor(fill)
-            colour = fill
-        text.setTextOrigin(x, y)
-        text.textOut(line)
-    canvas.drawText(text)
+    draw_lines(canvas, ((x, y, line, name, size, fill) for x, y, line, name, size, fill, about in labels
+                        if about is None))
     for x, y, line, name, size, fill, about in labels:
         if about is not None:
             canvas.saveState()
@@ -1088,7 +737,7 @@ class _DiagramTile(Flowable):
         canvas.rect(0, 0, self.width, self.height, stroke=1, fill=0)
 
 
-def _diagram(c: _Case, outline: _Outline) -> list[Flowable]:
+def _diagram(c: _Case, outline: Outline) -> list[Flowable]:
     taken = path.path_taken(c.definition, [e.task for e in c.file.timeline])  # as the case page and the API
     drawing, labels = _diagram_parts(c.definition, set(taken.done), set(taken.current), set(taken.flows), c.locale)
     frame_w = LANDSCAPE[0] - 2 * MARGIN_X
@@ -1099,9 +748,10 @@ def _diagram(c: _Case, outline: _Outline) -> list[Flowable]:
     strips = max(1, math.ceil((drawing.width - overlap) / (frame_w / scale - overlap)))
     strip_w = min(frame_w / scale, (drawing.width + (strips - 1) * overlap) / strips)
     legend_w = [14, 96, 14, 120, 14, 150]
-    legend = Table([["", _t(_("Đã thực hiện"), legend_w[1] - 2 * PAD, 7.5), "",
-                     _t(_("Đang chờ thực hiện"), legend_w[3] - 2 * PAD, 7.5), "",
-                     _t(_("Không đi qua / chưa tới"), legend_w[5] - 2 * PAD, 7.5)]], colWidths=legend_w, hAlign="LEFT")
+    legend = Table([["", cell(_("Đã thực hiện"), legend_w[1] - 2 * PAD, 7.5), "",
+                     cell(_("Đang chờ thực hiện"), legend_w[3] - 2 * PAD, 7.5), "",
+                     cell(_("Không đi qua / chưa tới"), legend_w[5] - 2 * PAD, 7.5)]],
+                   colWidths=legend_w, hAlign="LEFT")
     legend.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (0, 0), DONE_FILL), ("BOX", (0, 0), (0, 0), 1.2, DONE_STROKE),
         ("BACKGROUND", (2, 0), (2, 0), CUR_FILL), ("BOX", (2, 0), (2, 0), 1.2, CUR_STROKE),
@@ -1111,7 +761,7 @@ def _diagram(c: _Case, outline: _Outline) -> list[Flowable]:
     name = f"bpmn{id(drawing)}"
     for i in range(strips):
         x0 = i * (strip_w - overlap)
-        caption = _t(_("Phần %(i)s/%(n)s — phiên bản quy trình %(v)s", i=i + 1, n=strips,
+        caption = cell(_("Phần %(i)s/%(n)s — phiên bản quy trình %(v)s", i=i + 1, n=strips,
                        v=c.definition.content_hash[:12]), frame_w, 7.5, MUTED)
         head: list[Flowable] = [caption]
         if i == 0:
@@ -1123,15 +773,15 @@ def _diagram(c: _Case, outline: _Outline) -> list[Flowable]:
     return story
 
 
-def _attachments_section(c: _Case, outline: _Outline) -> list[Flowable]:
+def _attachments_section(c: _Case, outline: Outline) -> list[Flowable]:
     story: list[Flowable] = [outline.heading(_("IV. TÀI LIỆU ĐÍNH KÈM"), 0, _("IV. Tài liệu đính kèm"))]
     if not c.attachments:
-        return [*story, _p(_("Không có tài liệu đính kèm.")), Spacer(1, 6 * mm)]
+        return [*story, para(_("Không có tài liệu đính kèm.")), Spacer(1, 6 * mm)]
     tasks = {e.task.id: e.task for e in c.file.timeline}
     widths = [18, WIDTH * 0.26, WIDTH * 0.13, WIDTH * 0.09, WIDTH * 0.25]
     widths.append(WIDTH - sum(widths))
     w = [x - 2 * PAD for x in widths]
-    rows: list[list[Any]] = [_header_row(
+    rows: list[list[Any]] = [header_row(
         ["#", _("Tên tệp"), _("Loại"), _("Dung lượng"), _("Mã kiểm tra SHA-256"), _("Người thêm, thời điểm")], widths)]
     for n, item in enumerate(c.attachments, start=1):
         name = getattr(item, "file_name", None) or getattr(item, "name", None) or ""
@@ -1140,14 +790,14 @@ def _attachments_section(c: _Case, outline: _Outline) -> list[Flowable]:
                  (c.step_title(task) if task is not None else None, FONT, 7, MUTED)]
         size = getattr(item, "size", None)
         rows.append([
-            str(n), _Text([(name, FONT, 7.5, INK), *about], w[1]),
-            _t(getattr(item, "content_type", "") or "", w[2], 7.5),
-            _t(_size(size) if size is not None else "", w[3], 7.5),
-            _t(getattr(item, "sha256", "") or "", w[4], 6.5),
-            _Text([(c.person(getattr(item, "uploaded_by", None)), FONT, 7.5, INK),
+            str(n), Text([(name, FONT, 7.5, INK), *about], w[1]),
+            cell(getattr(item, "content_type", "") or "", w[2], 7.5),
+            cell(_size(size) if size is not None else "", w[3], 7.5),
+            cell(getattr(item, "sha256", "") or "", w[4], 6.5),
+            Text([(c.person(getattr(item, "uploaded_by", None)), FONT, 7.5, INK),
                    (vn_datetime(getattr(item, "uploaded_at", None)), FONT, 7, MUTED)], w[5]),
         ])
-    return [*story, _grid(rows, widths), Spacer(1, 6 * mm)]
+    return [*story, grid(rows, widths), Spacer(1, 6 * mm)]
 
 
 def _size(size: int) -> str:
@@ -1158,16 +808,16 @@ def _size(size: int) -> str:
     return f"{size} B"
 
 
-def _audit_section(c: _Case, outline: _Outline) -> list[Flowable]:
+def _audit_section(c: _Case, outline: Outline) -> list[Flowable]:
     story: list[Flowable] = [
         CondPageBreak(50 * mm),
         outline.heading(_("V. NHẬT KÝ TRUY CẬP VÀ THAY ĐỔI"), 0, _("V. Nhật ký truy cập và thay đổi")),
-        _p(_("%(n)s dòng nhật ký của hồ sơ (chuỗi băm liên tục, kiểm tra bằng lệnh: case56 audit verify).",
+        para(_("%(n)s dòng nhật ký của hồ sơ (chuỗi băm liên tục, kiểm tra bằng lệnh: case56 audit verify).",
              n=len(c.audit))), Spacer(1, 2 * mm)]
     widths = [30, 72, WIDTH * 0.24, WIDTH * 0.16]
     widths.append(WIDTH - sum(widths))
     w = [x - 2 * PAD for x in widths]
-    rows: list[list[Any]] = [_header_row([_("Số"), _("Thời điểm"), _("Người thực hiện"), _("Hành động"),
+    rows: list[list[Any]] = [header_row([_("Số"), _("Thời điểm"), _("Người thực hiện"), _("Hành động"),
                                           _("Chi tiết")], widths)]
     people: dict[str, str] = {}
     actions = labels.audit_actions(c.locale)  # translated once, not once per row
@@ -1175,10 +825,10 @@ def _audit_section(c: _Case, outline: _Outline) -> list[Flowable]:
                                   c.locale)
     for entry in c.audit:
         who = people.get(entry.actor) or people.setdefault(entry.actor, c.person(entry.actor))
-        rows.append([str(entry.id), vn_datetime(entry.at), _t(who, w[2], 7),
-                     _t(actions.get(entry.action, entry.action), w[3], 7),
-                     _t(summary(entry.details), w[4], 7)])
-    story.append(_grid(rows, widths, extra=[("FONTSIZE", (0, 1), (1, -1), 7)]))
+        rows.append([str(entry.id), vn_datetime(entry.at), cell(who, w[2], 7),
+                     cell(actions.get(entry.action, entry.action), w[3], 7),
+                     cell(summary(entry.details), w[4], 7)])
+    story.append(grid(rows, widths, extra=[("FONTSIZE", (0, 1), (1, -1), 7)]))
     return story
 
 
@@ -1218,10 +868,10 @@ def build(session: Session, case_id: int, options: Options | None = None, locale
     engine = engine or _default_engine()
     with _locale(locale):
         c = _load(session, case_id, engine, options, locale)
-        outline = _Outline()
+        outline = Outline()
         body = (_forms(c, outline) + _timeline(c, outline) + _diagram(c, outline)
                 + _attachments_section(c, outline) + _audit_section(c, outline))
-        plan = _TocPlan(outline, clean(_("MỤC LỤC")))
+        plan = TocPlan(outline, clean(_("MỤC LỤC")))
         story = _cover(c) + _contents(plan) + body
 
         case = c.case
@@ -1247,12 +897,12 @@ def build(session: Session, case_id: int, options: Options | None = None, locale
             canvas.restoreState()
 
         buffer = io.BytesIO()
-        doc = _Doc(buffer, outline, decorate,
+        doc = Doc(buffer, outline, decorate,
                    title=clean(_("Hồ sơ vụ việc bảo vệ trẻ em %(n)s", n=case.number)),
                    author=clean(_("Ủy ban nhân dân") + " " + c.commune_name),
                    subject=clean(_("Hồ sơ vụ việc theo Nghị định 56/2017/NĐ-CP — tài liệu mật")),
                    creator="case56", keywords=clean(case.number), lang=locale)
         footer = clean(_("Tài liệu mật: thông tin cá nhân của trẻ em được bảo vệ theo Luật Trẻ em 2016. "
                          "Không sao chép, cung cấp cho người không có thẩm quyền."))
-        doc.build(story, canvasmaker=_numbered_canvas(clean(_("Trang %(x)s/%(y)s")), footer, plan))
+        doc.build(story, canvasmaker=numbered_canvas(clean(_("Trang %(x)s/%(y)s")), footer, plan))
         return buffer.getvalue()

@@ -17,6 +17,7 @@ from web.extensions import db
 from web.gate import gate
 from web.pages import bad_request, int_arg, locale, refuse
 from web.pdf import dossier
+from web.pdf.toolkit import FontMissing
 
 bp = Blueprint("dossier", __name__)
 _FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
@@ -37,7 +38,7 @@ def download(case_id: int):
     try:
         pdf = dossier.build(db.session, case.id, dossier.Options(redact=redact, actor=actor,
                                                                  generated_by=current_user.full_name), locale=lang)
-    except dossier.FontMissing as exc:  # a server set-up fault: say which package is missing, no traceback
+    except FontMissing as exc:  # a server set-up fault: say which package is missing, no traceback
         return refuse(_Unavailable(str(exc)))
     except EngineError as exc:  # e.g. the case vanished between the check and the build
         return refuse(exc)
