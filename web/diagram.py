@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-__all__ = ["render_svg"]
+__all__ = ["Diagram", "Edge", "Shape", "paint", "parse", "render_svg", "state"]
 
 _NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -30,18 +31,18 @@ _SUBPROCESSES = {"subProcess", "transaction", "adHocSubProcess"}
 _EVENTS = {"startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"}
 _GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
 
-# colours
-_INK = "#1f2933"
-_MUTED = "#52606d"
-_LANE_FILL = ("#ffffff", "#f7f9fb")
-_DONE_FILL, _DONE_STROKE = "#dcefd8", "#2e7d32"
-_CUR_FILL, _CUR_STROKE = "#fff1c2", "#b54708"
+# The one palette of the process drawing, for the page's SVG and the dossier's (web/pdf/diagram.py) alike.
+INK = "#1f2933"
+MUTED = "#52606d"
+LANE_FILL = ("#ffffff", "#f7f9fb")
+DONE_FILL, DONE_STROKE = "#dcefd8", "#2e7d32"
+CUR_FILL, CUR_STROKE = "#fff1c2", "#b54708"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', Arial, sans-serif"
 _CHAR_W = 6.4  # average advance of a 12px glyph, for wrapping
 
 
 @dataclass(frozen=True)
-class _Shape:
+class Shape:
     id: str
     kind: str  # participant | lane | task | subprocess | event | gateway | other
     tag: str
@@ -57,7 +58,7 @@ class _Shape:
 
 
 @dataclass(frozen=True)
-class _Edge:
+class Edge:
     id: str
     name: str
     source: str
@@ -68,10 +69,10 @@ class _Edge:
 
 
 @dataclass(frozen=True)
-class _Diagram:
+class Diagram:
     title: str
-    shapes: tuple[_Shape, ...]
-    edges: tuple[_Edge, ...]
+    shapes: tuple[Shape, ...]
+    edges: tuple[Edge, ...]
     bounds: tuple[float, float, float, float]  # min x, min y, max x, max y
 
 
@@ -86,7 +87,8 @@ def _bounds(el: ET.Element | None) -> tuple[float, float, float, float] | None:
 
 
 @functools.lru_cache(maxsize=16)
-def _parse(text: str) -> _Diagram:
+def parse(text: str) -> Diagram:
+    """The shapes and edges of the BPMN DI in `text` (cached per text): for the SVG and the PDF drawing."""
     root = ET.fromstring(text)
     by_id: dict[str, ET.Element] = {el.get("id"): el for el in root.iter() if el.get("id")}
     defaults = {el.get("default") for el in root.iter() if el.get("default")}
@@ -94,8 +96,8 @@ def _parse(text: str) -> _Diagram:
     title = ""
     if process is not None:
         title = process.get("name") or process.get("id") or ""
-    shapes: list[_Shape] = []
-    edges: list[_Edge] = []
+    shapes: list[Shape] = []
+    edges: list[Edge] = []
     xs: list[float] = []
     ys: list[float] = []
     plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", _NS)
@@ -136,7 +138,7 @@ def _parse(text: str) -> _Diagram:
             mi = el.find(f"{_B}multiInstanceLoopCharacteristics")
             if mi is not None:
                 multi = "sequential" if mi.get("isSequential") == "true" else "parallel"
-            shapes.append(_Shape(ref, kind, etag, name, *b, label=lb, event=event, interrupting=interrupting,
+            shapes.append(Shape(ref, kind, etag, name, *b, label=lb, event=event, interrupting=interrupting,
                                  multi=multi))
             xs += [b[0], b[0] + b[2]]
             ys += [b[1], b[1] + b[3]]
@@ -148,7 +150,7 @@ def _parse(text: str) -> _Diagram:
             if len(pts) < 2:
                 continue
             lb = _bounds(di.find("bpmndi:BPMNLabel/dc:Bounds", _NS))
-            edges.append(_Edge(ref, name, el.get("sourceRef", ""), el.get("targetRef", ""), pts, lb,
+            edges.append(Edge(ref, name, el.get("sourceRef", ""), el.get("targetRef", ""), pts, lb,
                                ref in defaults))
             xs += [p[0] for p in pts]
             ys += [p[1] for p in pts]
@@ -157,7 +159,7 @@ def _parse(text: str) -> _Diagram:
                 ys += [lb[1], lb[1] + lb[3]]
     if not xs:
         raise ValueError("the diagram interchange has no shapes")
-    return _Diagram(title, tuple(shapes), tuple(edges), (min(xs), min(ys), max(xs), max(ys)))
+    return Diagram(title, tuple(shapes), tuple(edges), (min(xs), min(ys), max(xs), max(ys)))
 
 
 def _attr(value: object) -> str:
@@ -194,7 +196,7 @@ def _wrap(text: str, width: float, max_lines: int, char_w: float = _CHAR_W) -> l
     return lines
 
 
-def _text_block(lines: list[str], cx: float, cy: float, *, size: int = 12, fill: str = _INK,
+def _text_block(lines: list[str], cx: float, cy: float, *, size: int = 12, fill: str = INK,
                 weight: str = "normal", anchor: str = "middle") -> str:
     if not lines:
         return ""
@@ -207,23 +209,27 @@ def _text_block(lines: list[str], cx: float, cy: float, *, size: int = 12, fill:
             f'text-anchor="{anchor}">{spans}</text>')
 
 
-def _state(sid: str, done: frozenset[str], current: frozenset[str]) -> str:
-    if sid in current:
+def state(element: str, done: AbstractSet[str], current: AbstractSet[str]) -> str:
+    """Where an element stands on the path taken: current (waiting now), done, or todo."""
+    if element in current:
         return "current"
-    if sid in done:
+    if element in done:
         return "done"
     return "todo"
 
 
-def _colours(state: str, fill: str, stroke: str = _INK, width: float = 1.5) -> tuple[str, str, float]:
+def paint(state: str, fill: str, stroke: str = INK, width: float = 1.5,
+          done_width: float = 2.0) -> tuple[str, str, float]:
+    """Fill, stroke and line width of an element in `state`; `fill`, `stroke` and `width` are its look off the
+    path. `done_width`: the paper drawing, shown at a third of its size, draws the done outline thicker."""
     if state == "current":
-        return _CUR_FILL, _CUR_STROKE, 3.5
+        return CUR_FILL, CUR_STROKE, 3.5
     if state == "done":
-        return _DONE_FILL, _DONE_STROKE, 2.0
+        return DONE_FILL, DONE_STROKE, done_width
     return fill, stroke, width
 
 
-def _lane(s: _Shape, label: str, index: int) -> str:
+def _lane(s: Shape, label: str, index: int) -> str:
     hx = s.x + 15
     hy = s.y + s.h / 2
     size = 12 if len(label) * _CHAR_W <= s.h - 10 else 11
@@ -232,22 +238,22 @@ def _lane(s: _Shape, label: str, index: int) -> str:
     return (
         f'<g data-id="{_attr(s.id)}" data-kind="lane"><title>{escape(label)}</title>'
         f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" '
-        f'fill="{_LANE_FILL[index % 2]}" stroke="{_MUTED}" stroke-width="1"/>'
+        f'fill="{LANE_FILL[index % 2]}" stroke="{MUTED}" stroke-width="1"/>'
         f'<line x1="{_n(s.x + 30)}" y1="{_n(s.y)}" x2="{_n(s.x + 30)}" y2="{_n(s.y + s.h)}" '
-        f'stroke="{_MUTED}" stroke-width="1"/>'
+        f'stroke="{MUTED}" stroke-width="1"/>'
         f'<g transform="rotate(-90 {_n(hx)} {_n(hy)})">{text}</g></g>'
     )
 
 
-def _participant(s: _Shape, label: str) -> str:
+def _participant(s: Shape, label: str) -> str:
     hx, hy = s.x + 15, s.y + s.h / 2
     text = _text_block(_wrap(label, s.h - 10, 1), hx, hy, size=13, weight="700")
     return (
         f'<g data-id="{_attr(s.id)}" data-kind="participant"><title>{escape(label)}</title>'
         f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" fill="#ffffff" '
-        f'stroke="{_INK}" stroke-width="1.5"/>'
+        f'stroke="{INK}" stroke-width="1.5"/>'
         f'<line x1="{_n(s.x + 30)}" y1="{_n(s.y)}" x2="{_n(s.x + 30)}" y2="{_n(s.y + s.h)}" '
-        f'stroke="{_INK}" stroke-width="1.5"/>'
+        f'stroke="{INK}" stroke-width="1.5"/>'
         f'<g transform="rotate(-90 {_n(hx)} {_n(hy)})">{text}</g></g>'
     )
 
@@ -264,7 +270,7 @@ def _mi_marker(cx: float, bottom: float, kind: str, stroke: str) -> str:
     return "".join(out)
 
 
-def _task_icon(s: _Shape, stroke: str) -> str:
+def _task_icon(s: Shape, stroke: str) -> str:
     x, y = s.x + 6, s.y + 6
     if s.tag == "userTask":  # a head and shoulders
         return (f'<circle cx="{_n(x + 6)}" cy="{_n(y + 4)}" r="3.5" fill="none" stroke="{stroke}" '
@@ -278,8 +284,8 @@ def _task_icon(s: _Shape, stroke: str) -> str:
     return ""
 
 
-def _task(s: _Shape, label: str, state: str) -> str:
-    fill, stroke, width = _colours(state, "#ffffff")
+def _task(s: Shape, label: str, state: str) -> str:
+    fill, stroke, width = paint(state, "#ffffff")
     lines = _wrap(label, s.w - 14, max(1, int((s.h - 24) // 14.4)))
     body = (
         f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="10" ry="10" '
@@ -292,8 +298,8 @@ def _task(s: _Shape, label: str, state: str) -> str:
     return body
 
 
-def _subprocess(s: _Shape, label: str, state: str) -> str:
-    fill, stroke, width = _colours(state, "#fbfcfe")
+def _subprocess(s: Shape, label: str, state: str) -> str:
+    fill, stroke, width = paint(state, "#fbfcfe")
     lines = _wrap(label, s.w - 20, 2)
     return (
         f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="12" ry="12" '
@@ -319,9 +325,9 @@ def _clock(cx: float, cy: float, r: float, stroke: str) -> str:
     )
 
 
-def _event(s: _Shape, state: str) -> str:
+def _event(s: Shape, state: str) -> str:
     cx, cy, r = s.x + s.w / 2, s.y + s.h / 2, min(s.w, s.h) / 2
-    fill, stroke, width = _colours(state, "#ffffff")
+    fill, stroke, width = paint(state, "#ffffff")
     if s.tag == "endEvent":
         width = max(width, 3.5)
     dash = "" if s.interrupting else ' stroke-dasharray="4 3"'
@@ -335,9 +341,9 @@ def _event(s: _Shape, state: str) -> str:
     return out
 
 
-def _gateway(s: _Shape, state: str) -> str:
+def _gateway(s: Shape, state: str) -> str:
     cx, cy = s.x + s.w / 2, s.y + s.h / 2
-    fill, stroke, width = _colours(state, "#ffffff")
+    fill, stroke, width = paint(state, "#ffffff")
     pts = f"{_n(cx)},{_n(s.y)} {_n(s.x + s.w)},{_n(cy)} {_n(cx)},{_n(s.y + s.h)} {_n(s.x)},{_n(cy)}"
     out = f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'
     k = s.w * 0.2
@@ -353,7 +359,7 @@ def _gateway(s: _Shape, state: str) -> str:
     return out
 
 
-def _external_label(s: _Shape, label: str) -> str:
+def _external_label(s: Shape, label: str) -> str:
     if not label:
         return ""
     if s.label is not None:
@@ -362,7 +368,7 @@ def _external_label(s: _Shape, label: str) -> str:
         w, h = 110.0, 28.0
         x, y = s.x + s.w / 2 - w / 2, s.y + s.h + 4
     lines = _wrap(label, max(w, 60), 3, char_w=5.8)
-    return _text_block(lines, x + w / 2, y + h / 2, size=11, fill=_MUTED)
+    return _text_block(lines, x + w / 2, y + h / 2, size=11, fill=MUTED)
 
 
 def render_svg(
@@ -385,7 +391,7 @@ def render_svg(
     ``id_prefix``: prefix of the ids inside the SVG, so several drawings can share one page.
     """
     text = bpmn_xml.decode("utf-8") if isinstance(bpmn_xml, bytes) else bpmn_xml
-    dia = _parse(text)
+    dia = parse(text)
     done_f, cur_f = frozenset(done), frozenset(current)
     labels = labels or {}
     pid = "".join(c for c in id_prefix if c.isalnum() or c in "-_") or "bpmn"
@@ -414,7 +420,7 @@ def render_svg(
         f'<desc id="{pid}-desc">{escape(" ".join(desc_parts))}</desc>',
         "<defs>",
     ]
-    for key, colour in (("todo", _INK), ("done", _DONE_STROKE), ("current", _CUR_STROKE)):
+    for key, colour in (("todo", INK), ("done", DONE_STROKE), ("current", CUR_STROKE)):
         out.append(
             f'<marker id="{pid}-arrow-{key}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
             f'markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="{colour}"/></marker>'
@@ -430,17 +436,17 @@ def render_svg(
         out.append(_lane(s, labels.get(s.id) or labels.get(s.name) or s.name, i))
     for s in dia.shapes:
         if s.kind == "subprocess":
-            st = _state(s.id, done_f, cur_f)
+            st = state(s.id, done_f, cur_f)
             lab = label_of(s.id, s.name)
             out.append(f'<g data-id="{_attr(s.id)}" data-kind="subprocess" data-state="{st}">'
                        f'<title>{escape(lab)}</title>{_subprocess(s, lab, st)}</g>')
 
     for e in dia.edges:
-        src_state, tgt_state = _state(e.source, done_f, cur_f), _state(e.target, done_f, cur_f)
+        src_state, tgt_state = state(e.source, done_f, cur_f), state(e.target, done_f, cur_f)
         if (e.id in flows) if flows is not None else (src_state == "done" and tgt_state in ("done", "current")):
-            st, colour, width = "done", _DONE_STROKE, 2.5
+            st, colour, width = "done", DONE_STROKE, 2.5
         else:
-            st, colour, width = "todo", _INK, 1.3
+            st, colour, width = "todo", INK, 1.3
         pts = " ".join(f"{_n(x)},{_n(y)}" for x, y in e.points)
         lab = label_of(e.id, e.name)
         title = f"<title>{escape(lab)}</title>" if lab else ""
@@ -464,13 +470,13 @@ def render_svg(
                 lw, lh = 6.0 * len(lab), 14.0
                 lx, ly = (x0 + x1) / 2 - lw / 2, (y0 + y1) / 2 - lh - 2
             piece += _text_block(_wrap(lab, max(lw, 40), 2, char_w=5.8), lx + lw / 2, ly + lh / 2, size=11,
-                                 fill=_MUTED)
+                                 fill=MUTED)
         out.append(piece + "</g>")
 
     for s in dia.shapes:
         if s.kind in ("participant", "lane", "subprocess"):
             continue
-        st = _state(s.id, done_f, cur_f)
+        st = state(s.id, done_f, cur_f)
         lab = label_of(s.id, s.name)
         head = (f'<g data-id="{_attr(s.id)}" data-kind="{s.kind}" data-state="{st}">'
                 f'<title>{escape(lab or s.id)}</title>')
@@ -481,7 +487,7 @@ def render_svg(
         elif s.kind == "gateway":
             body = _gateway(s, st) + _external_label(s, lab)
         else:
-            fill, stroke, width = _colours(st, "#ffffff")
+            fill, stroke, width = paint(st, "#ffffff")
             body = (f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" fill="{fill}" '
                     f'stroke="{stroke}" stroke-width="{width}" stroke-dasharray="3 3"/>')
         out.append(head + body + "</g>")

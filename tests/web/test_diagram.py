@@ -169,10 +169,10 @@ def test_hostile_names_inside_the_bpmn_are_escaped_too():
 
 
 def test_parsing_is_cached_per_text(xml):
-    diagram._parse.cache_clear()
+    diagram.parse.cache_clear()
     render_svg(xml)
     render_svg(xml.decode("utf-8"), done={"Task_verify"})
-    info = diagram._parse.cache_info()
+    info = diagram.parse.cache_info()
     assert (info.misses, info.hits) == (1, 1)
 
 
