@@ -1,23 +1,21 @@
 """The statistics report as files: the tables (`sections`, `meta`, `notes`) the page, the exports and the
 `case56 report` command all show, and CSV (UTF-8 with BOM), XLSX and PDF built from them; `safe_cell` neutralises
-spreadsheet formulas for every CSV this app writes (the supervisor's overdue list too). Every download is
-audited (`audit_export`), from the web, the API or the command line.
+spreadsheet formulas for every CSV this app writes (the supervisor's overdue list too). The PDF is drawn in
+web/pdf/statistics.py. Every download is audited (`audit_export`), from the web, the API or the command line.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from engine import audit, clock
+from engine import audit
 from engine import statistics as st
 from web.filters import vn_date, vn_datetime
 
@@ -193,123 +191,14 @@ def to_xlsx(report: st.Report, language: str) -> bytes:
     return out.getvalue()
 
 
-@functools.cache
-def _pdf_styles() -> dict[str, Any]:
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.styles import ParagraphStyle
-
-    from web.pdf.toolkit import FONT, FONT_BOLD
-
-    base = ParagraphStyle("stat", fontName=FONT, fontSize=9, leading=11.5)
-    return {
-        "base": base,
-        "cell": ParagraphStyle("stat_cell", parent=base, fontSize=8.5, leading=10.5),
-        "head": ParagraphStyle("stat_head", parent=base, fontName=FONT_BOLD, fontSize=8.5, leading=10.5),
-        "num": ParagraphStyle("stat_num", parent=base, fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
-        "head_num": ParagraphStyle("stat_head_num", parent=base, fontName=FONT_BOLD, fontSize=8.5, leading=10.5,
-                                   alignment=TA_RIGHT),
-        "center": ParagraphStyle("stat_center", parent=base, alignment=TA_CENTER),
-        "center_bold": ParagraphStyle("stat_center_bold", parent=base, fontName=FONT_BOLD, alignment=TA_CENTER),
-        "title": ParagraphStyle("stat_title", parent=base, fontName=FONT_BOLD, fontSize=13, leading=17,
-                                alignment=TA_CENTER, spaceBefore=10, spaceAfter=2),
-        "h2": ParagraphStyle("stat_h2", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=14,
-                             spaceBefore=10, spaceAfter=4),
-        "small": ParagraphStyle("stat_small", parent=base, fontSize=7.5, leading=9.5),
-    }
-
-
-def _date_line(moment: datetime, language: str) -> str:
-    local = clock.local(moment)
-    if language == "en":
-        return local.strftime("%d %B %Y")
-    return f"……, ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
-
-
-def to_pdf(report: st.Report, language: str, made_by: str = "") -> bytes:
-    """The report to attach to the periodic report: national header, heading facts, the tables, notes and a
-    signature block. Vietnamese in DejaVu Sans (web.pdf.toolkit registers it); all text NFC, escaped."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    from web.pdf.toolkit import FONT, clean, markup, register_fonts
-
-    register_fonts()
-    styles = _pdf_styles()
-
-    def p(text: Any, style: str = "cell") -> Paragraph:
-        return Paragraph(markup("" if text is None else text), styles[style])
-
-    width = A4[0] - 36 * mm
-    unit = (report.scope.label(language) if report.scope.province or report.scope.commune else "case56").upper()
-    header = Table([
-        [p(unit, "center_bold"), p(_("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "center_bold")],
-        ["", p(_("Độc lập - Tự do - Hạnh phúc"), "center_bold")],
-        ["", p(_date_line(report.generated_at, language), "center")],
-    ], colWidths=[width * 0.42, width * 0.58])
-    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                ("LINEBELOW", (1, 1), (1, 1), 0.6, colors.black)]))
-    story: list[Any] = [header, Paragraph(markup(_("BÁO CÁO SỐ LIỆU BẢO VỆ TRẺ EM")), styles["title"]),
-                        p(_("Trẻ em bị xâm hại (chỉ tiêu 0101, Thông tư 13/2021/TT-BLĐTBXH) và việc thực hiện quy "
-                            "trình hỗ trợ, can thiệp (Nghị định 56/2017/NĐ-CP)"), "center"),
-                        Spacer(0, 4 * mm)]
-    story.append(Table([[p(label, "head"), p(value)] for label, value in meta(report, language)],
-                       colWidths=[width * 0.25, width * 0.75]))
-    for number, section in enumerate(sections(report, language), start=1):
-        count = len(section.header)
-        first = 0.46 if section.numeric_from == 1 else 0.25
-        widths = [width * first] + [width * (1 - first) / (count - 1)] * (count - 1)
-        if section.numeric_from == 2:
-            widths = [width * 0.22, width * 0.30] + [width * 0.48 / (count - 2)] * (count - 2)
-        numeric = section.numeric_from
-        rows = [[p(h, "head_num" if i >= numeric else "head") for i, h in enumerate(section.header)]]
-        rows += [[p(v, "num" if i >= numeric else "cell") for i, v in enumerate(row)] for row in section.rows] \
-            or [[p(_("Không có số liệu."))] + [""] * (count - 1)]
-        table = Table(rows, colWidths=widths, repeatRows=1)
-        table.setStyle(TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ]))
-        heading = Paragraph(markup(f"{number}. {section.title}"), styles["h2"])
-        # A short table stays on one page with its heading; a long one flows, its header row repeated.
-        story += [KeepTogether([heading, table])] if len(rows) < 25 else [heading, table]
-    story.append(Paragraph(markup(_("Ghi chú")), styles["h2"]))
-    story += [p(f"– {note}", "small") for note in notes(report, language)]
-    story.append(Spacer(0, 8 * mm))
-    signature = Table([
-        [p(_("NGƯỜI LẬP BIỂU"), "center_bold"), p(_("THỦ TRƯỞNG ĐƠN VỊ"), "center_bold")],
-        [p(_("(Ký, ghi rõ họ tên)"), "center"), p(_("(Ký, ghi rõ họ tên, đóng dấu)"), "center")],
-        [Spacer(0, 16 * mm), ""],
-        [p(made_by, "center"), ""],
-    ], colWidths=[width / 2, width / 2])
-    story.append(KeepTogether([signature]))
-
-    footer = clean(_("case56 · Báo cáo thống kê %(period)s · lập lúc %(at)s",
-                     period=report.period.id, at=vn_datetime(report.generated_at)))
-
-    def decorate(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.drawString(18 * mm, 10 * mm, footer)
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, clean(_("Trang %(n)s", n=doc.page)))
-        canvas.restoreState()
-
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=18 * mm, title=clean(_("Báo cáo số liệu bảo vệ trẻ em")),
-                            author="case56", subject=clean(report.period.label(language)))
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return out.getvalue()
-
-
 def export(report: st.Report, fmt: str, language: str, made_by: str = "") -> bytes:
     if fmt == "csv":
         return to_csv(report, language)
     if fmt == "xlsx":
         return to_xlsx(report, language)
     if fmt == "pdf":
+        from web.pdf.statistics import to_pdf  # here: ReportLab is loaded only when a PDF is asked for
+
         return to_pdf(report, language, made_by)
     raise ValueError(f"unknown format {fmt!r}")
 
