@@ -201,10 +201,12 @@ def _choice_labels(form: str, version: int | None, path: tuple[str, ...], locale
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Sections
+# Sections, one function each, in the order of the dossier: cover, contents, I. forms and decisions, II. timeline,
+# III. process diagram (drawn by web/pdf/diagram.py), IV. attachments, V. audit trail
 
 
-def _cover(c: _Case) -> list[Flowable]:
+def _cover_section(c: _Case) -> list[Flowable]:
+    """The cover: national header, the case in a few lines, which copy this is, the confidentiality mark."""
     case, locale = c.case, c.locale
     commune = c.file.commune
     province = commune.parent.name if commune is not None and commune.parent is not None else ""
@@ -259,7 +261,8 @@ def _cover(c: _Case) -> list[Flowable]:
     ]
 
 
-def _contents(plan: TocPlan) -> list[Flowable]:
+def _contents_section(plan: TocPlan) -> list[Flowable]:
+    """The table of contents: pages reserved now, filled in when the canvas saves (toolkit.TocPlan)."""
     story: list[Flowable] = []
     for index in range(len(plan.pages)):
         story += [TocPage(plan, index), PageBreak()]
@@ -373,7 +376,8 @@ def _hide_address(data: dict[str, Any] | None, form: str | None) -> dict[str, An
 _ISSUED_BY_COMMUNE = {"emergency_decision", "separation_review", "plan_approval", "plan_end", "no_basis_signoff"}
 
 
-def _forms(c: _Case, outline: Outline) -> list[Flowable]:
+def _forms_section(c: _Case, outline: Outline) -> list[Flowable]:
+    """I. Every filled form and decision in the order done, as on paper, each with its signature block."""
     locale = c.locale
     story: list[Flowable] = [outline.heading(_("I. CÁC BIỂU MẪU VÀ QUYẾT ĐỊNH"), 0,
                                              _("I. Các biểu mẫu và quyết định"))]
@@ -439,7 +443,8 @@ def _signature(c: _Case, task: Task) -> Flowable:
     return KeepTogether([table])
 
 
-def _timeline(c: _Case, outline: Outline) -> list[Flowable]:
+def _timeline_section(c: _Case, outline: Outline) -> list[Flowable]:
+    """II. Every step against its legal time limit; late ones marked red."""
     late_count = sum(1 for e in c.file.timeline if e.status in ("done_late", "overdue"))
     story: list[Flowable] = [
         PageBreak(), outline.heading(_("II. DIỄN BIẾN VÀ THỜI HẠN CÁC BƯỚC"), 0,
@@ -488,7 +493,8 @@ def _timeline(c: _Case, outline: Outline) -> list[Flowable]:
     return story
 
 
-def _diagram(c: _Case, outline: Outline) -> list[Flowable]:
+def _diagram_section(c: _Case, outline: Outline) -> list[Flowable]:
+    """III. The process diagram with the path taken, on landscape pages."""
     taken = path.path_taken(c.definition, [e.task for e in c.file.timeline])  # as the case page and the API
     frame_w = LANDSCAPE[0] - 2 * MARGIN_X
     frame_h = LANDSCAPE[1] - MARGIN_TOP - MARGIN_BOTTOM
@@ -508,6 +514,7 @@ def _diagram(c: _Case, outline: Outline) -> list[Flowable]:
 
 
 def _attachments_section(c: _Case, outline: Outline) -> list[Flowable]:
+    """IV. The attached files: name, type, size, SHA-256, who added them and when."""
     story: list[Flowable] = [outline.heading(_("IV. TÀI LIỆU ĐÍNH KÈM"), 0, _("IV. Tài liệu đính kèm"))]
     if not c.attachments:
         return [*story, para(_("Không có tài liệu đính kèm.")), Spacer(1, 6 * mm)]
@@ -543,6 +550,7 @@ def _size(size: int) -> str:
 
 
 def _audit_section(c: _Case, outline: Outline) -> list[Flowable]:
+    """V. The case's audit trail, row by row."""
     story: list[Flowable] = [
         CondPageBreak(50 * mm),
         outline.heading(_("V. NHẬT KÝ TRUY CẬP VÀ THAY ĐỔI"), 0, _("V. Nhật ký truy cập và thay đổi")),
@@ -603,10 +611,10 @@ def build(session: Session, case_id: int, options: Options | None = None, locale
     with _locale(locale):
         c = _load(session, case_id, engine, options, locale)
         outline = Outline()
-        body = (_forms(c, outline) + _timeline(c, outline) + _diagram(c, outline)
+        body = (_forms_section(c, outline) + _timeline_section(c, outline) + _diagram_section(c, outline)
                 + _attachments_section(c, outline) + _audit_section(c, outline))
         plan = TocPlan(outline, clean(_("MỤC LỤC")))
-        story = _cover(c) + _contents(plan) + body
+        story = _cover_section(c) + _contents_section(plan) + body
 
         case = c.case
         running = clean(_("Hồ sơ %(n)s — %(c)s", n=case.number, c=c.commune_name))
