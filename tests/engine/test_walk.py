@@ -99,13 +99,10 @@ class WalkFailure(AssertionError):
     """A walk broke an invariant (the message says which); the test reports it with its reproduction."""
 
 
-# Engine bugs the walker found that are not fixed yet. A walk that meets one notes it and goes on; the test is
-# then marked xfail naming them (any other failure still fails it). Delete an entry once the engine is fixed.
-KNOWN_BUGS = {
-    "unfinished_after_close": (
-        "closing a case cancels its open steps (Engine._cancel_after_close) but the workflow never reaches "
-        "its end: decree56_case.EndJoin stays WAITING once any step was cancelled by the closure"),
-}
+# Engine bugs the walker found that are not fixed yet. A walk that meets one (Walk.bug) notes it and goes on; the
+# test is then marked xfail naming them (any other failure still fails it). Delete an entry once it is fixed.
+# Found and fixed so far: ack_blocks_review (705ca56), unfinished_after_close (c4ddab5).
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @dataclass
