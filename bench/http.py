@@ -16,6 +16,7 @@ bounded by duration and by the number of prepared tasks.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -113,7 +114,8 @@ class Server:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.process = subprocess.Popen(
             [gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "web:create_app()"], cwd=self.folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "web:create_app()"], cwd=self.folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True)  # its own process group: stopping it stops its workers too
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -129,10 +131,13 @@ class Server:
     def __exit__(self, *_exc: Any) -> None:
         if self.process is not None:
             self.process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            # A master killed before its workers (or slow to stop on a busy machine) leaves them running with
+            # open transactions that block the next test's TRUNCATE: the whole group goes.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def login(self, username: str) -> str:
