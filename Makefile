@@ -27,9 +27,11 @@ setup: system venv
 
 # Debian packages: a browser for the end-to-end tests, a font that covers Vietnamese for PDFs, nginx and
 # openssl for the multi-node test (tests/ops/test_multinode.py: TLS proxy in front of two web nodes),
-# poppler for reading PDFs back as pictures. Skipped when already installed.
+# poppler for reading PDFs back as pictures. Skipped when installed (a removed package whose configuration
+# files remain is not installed: `dpkg -s` would say it is).
 system:
-	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
