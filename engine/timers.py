@@ -55,7 +55,8 @@ def claim(session: Session, worker: str, batch: int = 100, lease: timedelta = ti
             Timer.fired_at.is_(None),
             Timer.cancelled_at.is_(None),
             Timer.incident.is_(False),
-            Timer.fire_at <= now,
+            # Strictly past, as SpiffWorkflow decides: a timer at this very instant fires on the next tick.
+            Timer.fire_at < now,
             or_(Timer.claimed_until.is_(None), Timer.claimed_until < now),
         )
         .order_by(Timer.fire_at)
@@ -148,11 +149,15 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
         case = engine.case_row(session, case_id)
         workflow = engine.load_workflow(session, case)
         definition = engine.registry.for_version(session, case.process_version_id)
-        case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
-        engine.advance(session, case, workflow, definition, SYSTEM, now)
+        # Ask SpiffWorkflow first: if it does not find the timer due (a worker whose clock runs ahead), the
+        # boundary event still waits, and advancing would record it as a new pending deadline beside the row
+        # just marked fired. Retry instead, before anything is written.
+        workflow.refresh_timers()
         boundary = workflow.get_task_from_id(uuid.UUID(spiff_id))
         if boundary is not None and boundary.state == TaskState.WAITING:
             raise _NotDue(timer_id)
+        case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
+        engine.advance(session, case, workflow, definition, SYSTEM, now)
         return True
 
 

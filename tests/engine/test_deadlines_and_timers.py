@@ -207,3 +207,46 @@ def test_concurrent_tick_workers_fire_each_timer_exactly_once(case_engine, sessi
     assert fired_rows.count("deadline") == len(cases)  # a reminder overtaken by its deadline is cancelled
     assert audit.verify(session) == []
     assert session.scalar(select(func.count()).select_from(Case)) == 12
+
+
+def test_a_tick_at_the_very_instant_of_a_limit_fires_it_on_the_next_tick(case_engine, session, people):
+    # SpiffWorkflow fires a timer only once its moment is strictly past; a tick landing on the moment itself
+    # must leave the deadline pending (not fail on a second row for the same boundary event) and fire it next.
+    received = vn(2026, 3, 2, 9, 0)
+    with time_machine.travel(received + timedelta(minutes=10), tick=False):
+        case = case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01", report(received))
+    verify = task(session, case, "verify")
+    due = clock.local(verify.due_at)
+    assert due == vn(2026, 3, 2, 21, 0)
+    with time_machine.travel(due, tick=False):
+        result = timers.tick(case_engine, session)
+    assert result.errors == [] and result.retried == 0
+    assert result.fired == 1  # the reminder, already due; not the deadline
+    pending = session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind == "deadline")).all()
+    assert [(t.fired_at, t.last_error) for t in pending] == [(None, None)]
+    with time_machine.travel(due + timedelta(seconds=1), tick=False):
+        assert timers.tick(case_engine, session).fired == 1
+    session.refresh(verify)
+    assert verify.escalated_at is not None
+    assert session.scalar(select(func.count()).select_from(Timer).where(
+        Timer.case_id == case.id, Timer.kind == "deadline", Timer.last_error.is_not(None))) == 0
+
+
+def test_a_worker_whose_clock_runs_ahead_retries_without_writing(case_engine, session, people):
+    # The row says due, SpiffWorkflow (the judge) says not yet: the attempt is a clean retry, nothing recorded.
+    received = vn(2026, 3, 2, 9, 0)
+    with time_machine.travel(received + timedelta(minutes=10), tick=False):
+        case = case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01", report(received))
+    row = session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.kind == "deadline")).one()
+    row.fire_at = vn(2026, 3, 2, 20, 0)  # an hour before the workflow's own moment
+    session.commit()
+    with time_machine.travel(vn(2026, 3, 2, 20, 30), tick=False):
+        result = timers.tick(case_engine, session)
+    assert result.errors == [] and result.retried == 1 and result.fired == 1  # the reminder only
+    session.refresh(row)
+    assert row.fired_at is None and row.last_error is None and row.attempts == 0
+    assert session.scalar(select(func.count()).select_from(Timer).where(
+        Timer.case_id == case.id, Timer.kind == "deadline")) == 1
+    with time_machine.travel(vn(2026, 3, 2, 21, 1), tick=False):
+        assert timers.tick(case_engine, session).fired == 1
+    assert task(session, case, "verify").escalated_at is not None

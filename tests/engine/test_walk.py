@@ -102,14 +102,9 @@ class WalkFailure(AssertionError):
 
 # Engine bugs the walker found that are not fixed yet. A walk that meets one (Walk.bug) notes it and goes on; the
 # test is then marked xfail naming them (any other failure still fails it). Delete an entry once it is fixed.
-# Found and fixed so far: ack_blocks_review (705ca56), unfinished_after_close (c4ddab5).
-KNOWN_BUGS: dict[str, str] = {
-    "tick_at_the_instant": (
-        "a tick at the very instant a deadline falls due fails with IntegrityError on uq_timer: claim() takes "
-        "fire_at <= now, fire() marks the row fired, SpiffWorkflow fires a timer only strictly after its moment, "
-        "so the boundary event still waits and Engine._sync_timers, no longer seeing a pending row, inserts a "
-        "second deadline row for it; the attempt is recorded as an error (last_error) and retried 10 s later"),
-}
+# Found and fixed so far: ack_blocks_review (705ca56), unfinished_after_close (c4ddab5),
+# tick_at_the_instant (a tick at the very moment a limit falls due; fixed in engine/timers.py).
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @dataclass
@@ -530,10 +525,7 @@ class Walk:
                 yield f"escalation {r.step} #{r.id} was cancelled as its step was done, but the step was not"
         for timer in self.session.scalars(select(Timer).where(Timer.case_id == self.case_id,
                                                               Timer.last_error.is_not(None))):
-            if "uq_timer" in timer.last_error or "UNIQUE constraint failed: timer." in timer.last_error:
-                self.bug("tick_at_the_instant", f"timer #{timer.id} failed: {timer.last_error.splitlines()[0]}")
-            else:
-                yield f"timer #{timer.id} failed: {timer.last_error}"
+            yield f"timer #{timer.id} failed: {timer.last_error}"
 
     def bug(self, name: str, message: str) -> None:
         if name not in KNOWN_BUGS:
