@@ -364,6 +364,71 @@ class DestroyedRecord(Base):
     destroyed_at: Mapped[datetime]
 
 
+class CaseRestriction(Base):
+    """Processing of a case restricted on an authority's request (Law 91/2025 Art. 24.3): while `lifted_at` is
+    empty the case is read-only for everyone (engine.restriction); lifting keeps the row as history."""
+
+    __tablename__ = "case_restriction"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    authority: Mapped[str] = mapped_column(String(300))  # the requesting authority
+    document_number: Mapped[str] = mapped_column(String(100))
+    document_date: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    restricted_by: Mapped[str] = mapped_column(String(80))
+    restricted_at: Mapped[datetime]
+    lifted_by: Mapped[str | None] = mapped_column(String(80))
+    lifted_at: Mapped[datetime | None]
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_case_restriction_case", "case_id", "lifted_at"),)
+
+
+class LegalHold(Base):
+    """A case that must not be destroyed (litigation, an inspection, an authority's request) until released or
+    until `held_until` has passed (engine.retention)."""
+
+    __tablename__ = "legal_hold"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    held_until: Mapped[date | None]  # none: until released
+    placed_by: Mapped[str] = mapped_column(String(80))
+    placed_at: Mapped[datetime]
+    released_by: Mapped[str | None] = mapped_column(String(80))
+    released_at: Mapped[datetime | None]
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_legal_hold_case", "case_id", "released_at"),)
+
+
+class Destruction(Base):
+    """A destruction of personal content past retention: requested by one administrator, carried out only when
+    a second one confirms (engine.retention). `cases` is what the request covered; `result` what was done."""
+
+    __tablename__ = "destruction"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    cases: Mapped[dict[str, Any]]  # {"ids": [...], "records": {case id: [record types]}}
+    status: Mapped[str] = mapped_column(String(12))  # requested | done | cancelled
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+
+
+class DestroyedRecord(Base):
+    """A tombstone: this record type of this case was destroyed by that destruction (nothing else is kept)."""
+
+    __tablename__ = "destroyed_record"
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(20), primary_key=True)  # case_file | attachment
+    destruction_id: Mapped[int] = mapped_column(ForeignKey("destruction.id"))
+    destroyed_at: Mapped[datetime]
+
+
 class CalendarDay(Base):
     """A day an administrator declared off or working, overriding the package and the data file."""
 
