@@ -364,6 +364,25 @@ class DestroyedRecord(Base):
     destroyed_at: Mapped[datetime]
 
 
+class TextRelease(Base):
+    """A free text an officer of the commune marked releasable (issue 18): it is shown, with the mark, in redacted
+    copies and to roles without the right to sensitive data, as long as the stored text is still the one marked
+    (`value_sha256`). One per step and field path (engine.releases)."""
+
+    __tablename__ = "text_release"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    path: Mapped[str] = mapped_column(String(300))  # "findings", "child.current_condition", "activities.0.content"
+    value_sha256: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    released_by: Mapped[str] = mapped_column(String(80))
+    released_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("task_id", "path", name="uq_text_release"),
+                      Index("ix_text_release_case", "case_id", "task_id"))
+
+
 class CalendarDay(Base):
     """A day an administrator declared off or working, overriding the package and the data file."""
 
