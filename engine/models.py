@@ -440,6 +440,132 @@ class TickHeartbeat(Base):
     incidents: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# -- personal data protection (Law 91/2025/QH15, Decree 356/2025/NĐ-CP; issue 18) ---------------------------
+
+class LegalRepresentative(Base):
+    """A child's legal representative, who exercises the child's data rights (Law 91 Art. 24). One flagged as
+    the alleged abuser (Decree 56 Art. 27.1.h) may neither make requests nor receive the file's content
+    (engine.access.representative_may_receive)."""
+
+    __tablename__ = "legal_representative"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    full_name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(30))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    id_number: Mapped[str | None] = mapped_column(String(40))
+    alleged_abuser: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_representative_case", "case_id", "id"),)
+
+
+class PrivacyProcess(Base):
+    """One distinct BPMN text of a privacy process (the data-subject request); a request keeps the one it
+    started on. Apart from process_version so that no case can ever open on it."""
+
+    __tablename__ = "privacy_process"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(80))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    bpmn: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime]
+
+
+class DataRequest(Base):
+    """A data subject's request (Law 91 Art. 4; Decree 356 Art. 5), run as a BPMN process (engine.data_requests)."""
+
+    __tablename__ = "data_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    commune_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    province_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    representative_id: Mapped[int | None] = mapped_column(ForeignKey("legal_representative.id"))
+    requester_kind: Mapped[str] = mapped_column(String(20))  # child | representative | authorised
+    requester_name: Mapped[str] = mapped_column(String(200))
+    request_type: Mapped[str] = mapped_column(String(20))  # view, correct, copy, withdraw, ... (Decree 356 Art. 5)
+    status: Mapped[str] = mapped_column(String(20))  # received | acknowledged | completed | refused
+    received_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    ack_due_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    due_at: Mapped[datetime]  # the completion limit, moved once by an extension
+    extended_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    refusal_ground: Mapped[str | None] = mapped_column(String(40))
+    form_data: Mapped[dict[str, Any]]
+    process_id: Mapped[int] = mapped_column(ForeignKey("privacy_process.id"))
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON (engine.state)
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_data_request_status", "status", "due_at", "id"),
+        Index("ix_data_request_case", "case_id", "id"),
+    )
+
+
+class DataRequestStep(Base):
+    """One user task of a data-subject request, as `task` is for a case."""
+
+    __tablename__ = "data_request_step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("data_request.id"))
+    spiff_id: Mapped[str] = mapped_column(String(36))
+    step: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(12))  # ready | completed | cancelled
+    rule: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+    form: Mapped[str | None] = mapped_column(String(40))
+    form_version: Mapped[int | None] = mapped_column(Integer)
+    form_data: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (
+        UniqueConstraint("request_id", "spiff_id", name="uq_data_request_step"),
+        Index("ix_data_request_step_due", "state", "escalated_at", "due_at"),
+    )
+
+
+class Breach(Base):
+    """A personal data breach: the 72-hour notice to the Ministry of Public Security (A05) runs from discovery
+    (Law 91 Art. 23.1); engine.breaches."""
+
+    __tablename__ = "breach"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # open | notified | closed
+    discovered_at: Mapped[datetime]
+    notify_due_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime]
+    report: Mapped[dict[str, Any]]  # form breach_report
+    escalated_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]
+    notification: Mapped[dict[str, Any] | None]  # form breach_notification (to A05)
+    controller_notified_at: Mapped[datetime | None]
+    controller_notice: Mapped[dict[str, Any] | None]  # form breach_notification (processor to controller)
+    closed_at: Mapped[datetime | None]
+    closure: Mapped[dict[str, Any] | None]  # form breach_closure
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_breach_status", "status", "notify_due_at", "id"),)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     """SQLite: WAL so readers never wait for the writer, foreign keys on, wait for locks rather than fail."""
