@@ -6,6 +6,11 @@ Vietnamese calendar from the latest of its named anchors (legal moments recorded
 time on Mẫu 01, or the completion of a named step), takes a date from the task data (an activity's end,
 a separation's end), or counts working days after the latest of several dates in the task data (the plan's
 activity ends), unless a planned date is given there.
+
+Every rule names its basis: the article, and for a limit the law does not set, the case56 policy behind it
+(`Rule.policy`). A working-day limit with a legal basis has two ends: the internal target (office closing time of
+the last working day, which escalation uses) and the legal expiry (`Rules.legal_expiry`: 24:00 of that day,
+Civil Code Art. 148.6; a last day that is not a working day moves to the next working day, Art. 148.5).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,8 @@ RULES_FILE = Path(__file__).resolve().parent.parent / "processes" / "deadlines.t
 KINDS = ("hours", "working_days", "date", "after_dates")
 # Keys a rule may have; anything else is a typo that would silently change a legal limit.
 RULE_KEYS = {"kind", "amount", "anchor", "field", "dates", "label_vi", "label_en", "article", "to_confirm",
-             "reminder_before_hours"}
+             "reminder_before_hours", "policy", "anchor_choice", "anchor_options"}
+OPTION_KEYS = {"anchor", "label_vi", "label_en"}
 _PATH = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
 
 
@@ -45,6 +51,19 @@ class Rule:
     article: str = ""
     to_confirm: bool = False
     reminder_before_hours: float | None = None
+    policy: str = ""  # why case56 sets a limit the law does not: "không do pháp luật quy định"
+    anchor_choice: str = ""  # the chosen one of anchor_options ("" when the rule has none)
+    anchor_options: tuple[str, ...] = ()
+
+    @property
+    def founded(self) -> bool:
+        """Whether the rule names its basis: an article, or the policy for a limit the law does not set."""
+        return bool(self.article.strip() or self.policy.strip())
+
+    @property
+    def legal(self) -> bool:
+        """A limit the law itself sets (not case56 policy)."""
+        return not self.policy
 
     @property
     def counts_working_days(self) -> bool:
@@ -100,10 +119,24 @@ class Rules:
             return calendar.add_hours(start, rule.amount)
         return calendar.add_working_days(start, int(rule.amount))
 
+    def legal_expiry(self, name: str, due: datetime | None, calendar: WorkingCalendar) -> datetime | None:
+        """The moment a working-day limit set by law expires (aware, UTC): 24:00 of the last day (Civil Code
+        Art. 148.6), moved to the next working day when that day is off (148.5). None for a limit in hours or a
+        date, or one that is case56 policy: those have one end, `due`."""
+        rule = self.rules.get(name)
+        if rule is None or due is None or rule.kind != "working_days" or not rule.legal:
+            return None
+        day = local(due).date()
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+        return parse_moment(datetime.combine(day + timedelta(days=1), time.min, LOCAL_TZ))
+
+    def unfounded(self) -> list[str]:
+        """Rules that name neither an article nor a policy."""
+        return sorted(name for name, rule in self.rules.items() if not rule.founded)
+
     def reminder_at(self, name: str, created_at: datetime, due_at: datetime) -> datetime | None:
         """When to warn that the limit is near; None when the warning would come after the start."""
-        from datetime import timedelta
-
         rule = self[name]
         if rule.reminder_before_hours is not None:
             at = due_at - timedelta(hours=rule.reminder_before_hours)
@@ -125,6 +158,22 @@ def _rule(file_name: str, name: str, raw: dict[str, Any]) -> Rule:
     if kind not in KINDS:
         raise bad(f"has unknown kind {kind!r}")
     anchors = raw.get("anchor", [])
+    labels = {"label_vi": raw.get("label_vi", ""), "label_en": raw.get("label_en", "")}
+    options = raw.get("anchor_options", {})
+    choice = raw.get("anchor_choice", "")
+    if not isinstance(options, dict) or not all(isinstance(o, dict) for o in options.values()):
+        raise bad("has anchor_options that are not tables")
+    if options or choice:
+        if choice not in options:
+            raise bad(f"has anchor_choice {choice!r}, not one of its anchor_options {sorted(options)}")
+        for key, option in options.items():
+            if set(option) - OPTION_KEYS or not option.get("anchor"):
+                raise bad(f"has anchor option {key!r} without an anchor or with unknown keys")
+        anchors = options[choice]["anchor"]
+        labels = {k: options[choice].get(k) or v for k, v in labels.items()}
+    policy = raw.get("policy", "")
+    if not isinstance(policy, str):
+        raise bad("needs a text as policy")
     dates = raw.get("dates", [])
     field = raw.get("field", "")
     amount = raw.get("amount", 0)
@@ -134,9 +183,10 @@ def _rule(file_name: str, name: str, raw: dict[str, Any]) -> Rule:
         name=name, kind=kind, amount=amount,
         anchors=tuple([anchors] if isinstance(anchors, str) else anchors),
         field=field, dates=tuple([dates] if isinstance(dates, str) else dates),
-        label_vi=raw.get("label_vi", ""), label_en=raw.get("label_en", ""),
+        label_vi=labels["label_vi"], label_en=labels["label_en"],
         article=raw.get("article", ""), to_confirm=bool(raw.get("to_confirm", False)),
-        reminder_before_hours=raw.get("reminder_before_hours"),
+        reminder_before_hours=raw.get("reminder_before_hours"), policy=policy.strip(),
+        anchor_choice=choice, anchor_options=tuple(sorted(options)),
     )
     if field and not (isinstance(field, str) and _PATH.fullmatch(field)):
         raise bad(f"has a field that is not a dotted path: {field!r}")

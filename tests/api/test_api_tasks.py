@@ -84,7 +84,7 @@ def test_a_task_comes_with_its_form_as_json_schema_its_deadline_and_article(clie
     assert response.headers["ETag"] == f'"{case.version}"' and body["case_version"] == case.version
     assert body["step"] == "verify" and body["title"] == "Xác minh thông tin" and body["may_act"] is True
     assert body["article"].startswith("Điều 25 khoản 2") and body["instructions"]
-    assert body["deadline"]["to_confirm"] is True and "12 giờ" in body["deadline"]["label"]
+    assert body["deadline"]["to_confirm"] is False and "12 giờ" in body["deadline"]["label"]
     schema = body["form_schema"]
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema" and schema["x-form"] == "verification"
     assert "has_basis" in schema["properties"] and "has_basis" in schema["required"]

@@ -215,5 +215,5 @@ def test_the_review_rule_says_it_is_case56_policy_not_law():
     rule = Rules.load()["review"]
     assert rule.counts_working_days  # a day off declared later can move it (without a planned date)
     assert "quy định của case56, không phải của Nghị định" in rule.label_vi
-    assert "case56" in rule.label_en and rule.to_confirm
+    assert "case56" in rule.label_en and "case56" in rule.policy and not rule.legal
     assert rule.article.startswith("Điều 30")

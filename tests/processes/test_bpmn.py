@@ -230,7 +230,7 @@ def test_deadline_rules_are_well_formed():
     # case56 policy (Art. 30 sets no interval): after the approved plan's last activity, or its planned date
     assert (r["review"]["kind"], r["review"]["dates"], r["review"]["field"], r["review"]["amount"]) == (
         "after_dates", ["mau_04.activities.end"], "mau_04.planned_review_on", 5)
-    assert r["review"]["to_confirm"] is True and "case56" in r["review"]["label_vi"]
+    assert "case56" in r["review"]["label_vi"] and "case56" in r["review"]["policy"]
 
 
 def test_lanes_are_the_role_keys():
