@@ -391,6 +391,32 @@ class CalendarDay(Base):
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(80))
+    # The legal act (its number) that makes a day listed but not enacted (24/11) a holiday; required then.
+    act: Mapped[str | None] = mapped_column(String(100))
+
+
+class NationalDbEntry(Base):
+    """A case's entry into the national children database (Decree 56 Art. 30.3), confirmed by an officer: once
+    for each approved plan (`occasion` plan_approval, `source_task_id` the approval step) and once at closure
+    (`occasion` closure). What was entered is named by the export's schema version and SHA-256."""
+
+    __tablename__ = "national_db_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    occasion: Mapped[str] = mapped_column(String(20))  # plan_approval | closure
+    occasion_key: Mapped[str] = mapped_column(String(40))  # "plan:<task id>" | "closure": one entry each
+    source_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    export_version: Mapped[str] = mapped_column(String(20))
+    export_sha256: Mapped[str] = mapped_column(String(64))
+    entered_on: Mapped[date] = mapped_column(Date)  # the day it was entered in the national system
+    reference: Mapped[str | None] = mapped_column(String(100))  # the national system's record number, if any
+    confirmed_by: Mapped[str] = mapped_column(String(80))
+    confirmed_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "occasion_key", name="uq_national_db_entry"),
+        Index("ix_national_db_entry_case", "case_id"),
+    )
 
 
 class ApiToken(Base):
