@@ -32,3 +32,17 @@ class Conflict(EngineError):
 
 class InvalidState(EngineError):
     code, status = "invalid_state", 409
+
+
+class FieldErrors(EngineError):
+    """Input refused field by field: `errors` maps a field name to its (Vietnamese, English) message."""
+
+    code, status = "validation_error", 400
+
+    def __init__(self, errors: dict[str, tuple[str, str]]) -> None:
+        super().__init__("Dữ liệu chưa hợp lệ: " + "; ".join(vi for vi, _en in errors.values()),
+                         "Invalid input: " + "; ".join(en for _vi, en in errors.values()))
+        self.errors = errors
+
+    def by_field(self, locale: str = "vi") -> dict[str, str]:
+        return {name: (en if locale == "en" else vi) for name, (vi, en) in self.errors.items()}
