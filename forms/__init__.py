@@ -25,8 +25,15 @@ from forms.kit.registry import (
 # Importing a form module registers its form.
 from forms import (  # noqa: E402, F401  isort: skip
     activity_report,
+    breach_closure,
+    breach_notification,
+    breach_report,
+    data_request,
+    data_request_ack,
+    data_request_handle,
     emergency_decision,
     escalation_ack,
+    legal_representative,
     mau_01,
     mau_02,
     mau_03,
