@@ -402,6 +402,12 @@ class ObjectList(FormField, ma_fields.List):
 # Declaration helpers
 
 
+def _sensitivity(value: str | Sequence[str]) -> Any:
+    from forms.kit.sensitivity import check_declaration  # the classes live there; it imports this module
+
+    return check_declaration(value)
+
+
 F = TypeVar("F", bound=FormField)
 
 
@@ -409,6 +415,7 @@ def _declare(cls: type[F], label_vi: str, label_en: str, *, required: bool = Fal
              default: Any = missing_, help_vi: str | None = None, help_en: str | None = None,
              required_if: Mapping[str, Any] | None = None, required_if_message: str = "required",
              only_if: Mapping[str, Any] | None = None, only_if_message: str = "invalid",
+             sensitivity: str | Sequence[str] | None = None,
              empty: Any = None, extra: Mapping[str, Any] | None = None, **kwargs: Any) -> F:
     """Build a field. ``empty`` is what an optional field loads as when not given (None, or [] for
     lists); ``default`` overrides it and is published to the renderer."""
@@ -427,6 +434,8 @@ def _declare(cls: type[F], label_vi: str, label_en: str, *, required: bool = Fal
     if only_if:
         metadata["only_if"] = dict(only_if)
         metadata["only_if_message"] = only_if_message
+    if sensitivity is not None:  # forms.kit.sensitivity: who may see the value (default by kind)
+        metadata["sensitivity"] = _sensitivity(sensitivity)
     metadata.update(extra or {})
     if required:
         if default is not missing_:
