@@ -245,3 +245,17 @@ def can_read_attachment(actor: Actor, case: Case) -> bool:
 def can_attach(actor: Actor, case: Case) -> bool:
     """Evidence is attached by those who manage the case: the commune's officer and chairman."""
     return can_manage_case(actor, case)
+
+
+# -- privacy: restriction of processing, retention (issue 18) -----------------------------------------------
+
+def can_restrict_processing(actor: Actor) -> bool:
+    """Record and lift an authority's restriction of a case's processing (Law 91/2025 Art. 24.3): the
+    administrator, who knows the case by its number only (engine.restriction)."""
+    return _is(actor, "admin")
+
+
+def can_manage_retention(actor: Actor) -> bool:
+    """Legal holds and destruction past retention (engine.retention); a destruction needs two administrators,
+    the one who requests it and another who confirms it."""
+    return _is(actor, "admin")
