@@ -61,9 +61,10 @@ def _props(node: etree._Element) -> dict[str, str]:
 
 
 class _Linter:
-    def __init__(self, root: etree._Element, rules: Rules) -> None:
+    def __init__(self, root: etree._Element, rules: Rules, roles: tuple[str, ...] = ROLES) -> None:
         self.root = root
         self.rules = rules
+        self.roles = roles
         self.findings: list[Finding] = []
 
     def add(self, rule: str, node: etree._Element, vi: str, en: str) -> None:
@@ -76,9 +77,10 @@ class _Linter:
     def lanes(self) -> None:
         in_lane: dict[str, str] = {}
         for lane in self.iter("lane"):
-            if lane.get("name") not in ROLES:
-                self.add("lane", lane, f"tên làn {lane.get('name')!r} không phải một vai trò ({', '.join(ROLES)})",
-                         f"lane name {lane.get('name')!r} is not a role ({', '.join(ROLES)})")
+            if lane.get("name") not in self.roles:
+                self.add("lane", lane,
+                         f"tên làn {lane.get('name')!r} không phải một vai trò ({', '.join(self.roles)})",
+                         f"lane name {lane.get('name')!r} is not a role ({', '.join(self.roles)})")
                 continue
             for ref in lane.findall("bpmn:flowNodeRef", NS):
                 in_lane[(ref.text or "").strip()] = lane.get("name")
@@ -88,7 +90,7 @@ class _Linter:
             while node is not None and lane is None:  # a task inside a subprocess takes the subprocess's lane
                 lane = in_lane.get(node.get("id") or "")
                 node = node.getparent()
-            if role is not None and role not in ROLES:
+            if role is not None and role not in self.roles:
                 self.add("lane", task, f"thuộc tính role {role!r} không phải một vai trò",
                          f"property role {role!r} is not a role")
             elif role is None and lane is None:
@@ -240,8 +242,8 @@ def parse(raw: bytes) -> etree._Element:
     return root
 
 
-def lint(raw: bytes, file_name: str, rules: Rules) -> list[Finding]:
-    """Every problem of one BPMN text, in file order."""
+def lint(raw: bytes, file_name: str, rules: Rules, roles: tuple[str, ...] = ROLES) -> list[Finding]:
+    """Every problem of one BPMN text, in file order; `roles`: the lanes the process may have."""
     try:
         root = parse(raw)
     except etree.XMLSyntaxError as exc:
@@ -249,14 +251,14 @@ def lint(raw: bytes, file_name: str, rules: Rules) -> list[Finding]:
     if _local(root) != "definitions" or etree.QName(root).namespace != BPMN:
         return [Finding("bpmn", _local(root), root.sourceline, "tệp không phải BPMN 2.0 (bpmn:definitions)",
                         "not a BPMN 2.0 file (bpmn:definitions)")]
-    findings = _Linter(root, rules).run()
+    findings = _Linter(root, rules, roles).run()
     process_id = executable_process_id(root)
     if process_id is None:
         findings.append(Finding("bpmn", "definitions", root.sourceline, "không có quy trình nào isExecutable=\"true\"",
                                 "no process is isExecutable=\"true\""))
     elif not findings:  # SpiffWorkflow's own validation (schema, structure) once the domain rules hold
         try:
-            load_definition(raw, file_name, rules, process_id)
+            load_definition(raw, file_name, rules, process_id, roles)
         except ProcessError as exc:
             findings.append(Finding("bpmn", process_id, _line_of(str(exc)), f"SpiffWorkflow từ chối tệp: {exc}",
                                     f"SpiffWorkflow refuses the file: {exc}"))

@@ -102,12 +102,13 @@ def _where(file_name: str, node: etree._Element) -> str:
     return f"{file_name}: <{etree.QName(node).localname} id={node.get('id')!r}> (line {node.sourceline})"
 
 
-def _steps(file_name: str, root: etree._Element, rules: Rules) -> dict[str, Step]:
-    """Read the step table from the XML and check forms, rules, roles and every expression."""
+def _steps(file_name: str, root: etree._Element, rules: Rules, roles: tuple[str, ...] = ROLES) -> dict[str, Step]:
+    """Read the step table from the XML and check forms, rules, roles (`roles`: those the process may give
+    steps to) and every expression."""
     lane_of: dict[str, str] = {}
     for lane in root.iter(f"{{{NS['bpmn']}}}lane"):
-        if lane.get("name") not in ROLES:
-            raise ProcessError(f"{_where(file_name, lane)}: lane name must be one of {ROLES}")
+        if lane.get("name") not in roles:
+            raise ProcessError(f"{_where(file_name, lane)}: lane name must be one of {roles}")
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             lane_of[(ref.text or "").strip()] = lane.get("name")
 
@@ -149,7 +150,7 @@ def _steps(file_name: str, root: etree._Element, rules: Rules) -> dict[str, Step
         if form is None or form not in known_forms:
             raise ProcessError(f"{where}: unknown form {form!r}")
         role = props.get("role") or inherited_lane(node)
-        if role not in ROLES:
+        if role not in roles:
             raise ProcessError(f"{where}: no role (put the task in a lane or give it a 'role' property)")
         if "assignee_expr" in props:
             try:
@@ -167,14 +168,16 @@ def _steps(file_name: str, root: etree._Element, rules: Rules) -> dict[str, Step
     return steps
 
 
-def load_definition(xml: str | bytes, file_name: str, rules: Rules, process_id: str = PROCESS_ID) -> Definition:
-    """Parse and check one BPMN text; raise ProcessError naming the file and element on any problem."""
+def load_definition(xml: str | bytes, file_name: str, rules: Rules, process_id: str = PROCESS_ID,
+                    roles: tuple[str, ...] = ROLES) -> Definition:
+    """Parse and check one BPMN text; raise ProcessError naming the file and element on any problem. `roles`: the
+    lanes the process may have (the case process's by default; the privacy processes' are the administrator's)."""
     raw = xml.encode("utf-8") if isinstance(xml, str) else xml
     try:
         root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise ProcessError(f"{file_name}: XML không hợp lệ / malformed XML: {exc}") from None
-    steps = _steps(file_name, root, rules)
+    steps = _steps(file_name, root, rules, roles)
     parser = SpiffBpmnParser(validator=BpmnValidator())
     try:
         parser.add_bpmn_xml(etree.fromstring(raw), filename=file_name)
