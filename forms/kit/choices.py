@@ -107,6 +107,97 @@ class Environment(Choices):
     other = ("other", "Khác", "Other")
 
 
+class OfficialChannel(Choices):
+    """The three ways of receiving information printed on the official Mẫu số 01; case56's `Channel` maps onto
+    them (forms.mau_01.OFFICIAL_CHANNEL)."""
+
+    phone = ("phone", "Qua điện thoại", "By phone")
+    in_person = ("in_person", "Trực tiếp", "In person")
+    reported_by_other = ("reported_by_other", "Do người khác báo tin", "Reported by another person")
+
+
+class Ethnicity(Choices):
+    """The 54 ethnic groups of Viet Nam with their official codes (Danh mục các dân tộc Việt Nam, Quyết định
+    121-TCTK/PPCĐ ngày 02/3/1979 của Tổng cục Thống kê, the codes of the national population database)."""
+
+    e01 = ("01", "Kinh", "Kinh")
+    e02 = ("02", "Tày", "Tay")
+    e03 = ("03", "Thái", "Thai")
+    e04 = ("04", "Hoa", "Hoa")
+    e05 = ("05", "Khơ-me", "Khmer")
+    e06 = ("06", "Mường", "Muong")
+    e07 = ("07", "Nùng", "Nung")
+    e08 = ("08", "Hmông", "Hmong")
+    e09 = ("09", "Dao", "Dao")
+    e10 = ("10", "Gia-rai", "Gia Rai")
+    e11 = ("11", "Ngái", "Ngai")
+    e12 = ("12", "Ê-đê", "Ede")
+    e13 = ("13", "Ba-na", "Ba Na")
+    e14 = ("14", "Xơ-đăng", "Xo Dang")
+    e15 = ("15", "Sán Chay", "San Chay")
+    e16 = ("16", "Cơ-ho", "Co Ho")
+    e17 = ("17", "Chăm", "Cham")
+    e18 = ("18", "Sán Dìu", "San Diu")
+    e19 = ("19", "Hrê", "Hre")
+    e20 = ("20", "Mnông", "Mnong")
+    e21 = ("21", "Ra-glai", "Ra Glai")
+    e22 = ("22", "Xtiêng", "Xtieng")
+    e23 = ("23", "Bru-Vân Kiều", "Bru-Van Kieu")
+    e24 = ("24", "Thổ", "Tho")
+    e25 = ("25", "Giáy", "Giay")
+    e26 = ("26", "Cơ-tu", "Co Tu")
+    e27 = ("27", "Gié-Triêng", "Gie Trieng")
+    e28 = ("28", "Mạ", "Ma")
+    e29 = ("29", "Khơ-mú", "Kho Mu")
+    e30 = ("30", "Co", "Co")
+    e31 = ("31", "Tà-ôi", "Ta Oi")
+    e32 = ("32", "Chơ-ro", "Cho Ro")
+    e33 = ("33", "Kháng", "Khang")
+    e34 = ("34", "Xinh-mun", "Xinh Mun")
+    e35 = ("35", "Hà Nhì", "Ha Nhi")
+    e36 = ("36", "Chu-ru", "Chu Ru")
+    e37 = ("37", "Lào", "Lao")
+    e38 = ("38", "La Chí", "La Chi")
+    e39 = ("39", "La Ha", "La Ha")
+    e40 = ("40", "Phù Lá", "Phu La")
+    e41 = ("41", "La Hủ", "La Hu")
+    e42 = ("42", "Lự", "Lu")
+    e43 = ("43", "Lô Lô", "Lo Lo")
+    e44 = ("44", "Chứt", "Chut")
+    e45 = ("45", "Mảng", "Mang")
+    e46 = ("46", "Pà Thẻn", "Pa Then")
+    e47 = ("47", "Cờ Lao", "Co Lao")
+    e48 = ("48", "Cống", "Cong")
+    e49 = ("49", "Bố Y", "Bo Y")
+    e50 = ("50", "Si La", "Si La")
+    e51 = ("51", "Pu Péo", "Pu Peo")
+    e52 = ("52", "Brâu", "Brau")
+    e53 = ("53", "Ơ Đu", "O Du")
+    e54 = ("54", "Rơ-măm", "Ro Mam")
+    foreign = ("nuoc_ngoai", "Người nước ngoài", "Foreign national")
+
+
+class PerpetratorRelationship(Choices):
+    """The person who caused the harm, by relationship to the child (as the child helpline 111 records it;
+    for statistics, not a category of any circular)."""
+
+    parent = ("cha_me", "Cha, mẹ đẻ", "Parent")
+    step_parent = ("cha_me_ke", "Cha dượng, mẹ kế", "Step-parent")
+    caregiver = ("nguoi_cham_soc", "Người giám hộ, người chăm sóc khác", "Guardian or other caregiver")
+    grandparent = ("ong_ba", "Ông, bà", "Grandparent")
+    sibling = ("anh_chi_em", "Anh, chị, em", "Sibling")
+    relative = ("ho_hang", "Họ hàng khác", "Other relative")
+    teacher = ("giao_vien", "Giáo viên, nhân viên nhà trường", "Teacher or school staff")
+    peer = ("ban_be", "Bạn bè, bạn học", "Friend or schoolmate")
+    partner = ("nguoi_yeu", "Người yêu", "Boyfriend or girlfriend")
+    neighbour = ("hang_xom", "Hàng xóm, người quen", "Neighbour or acquaintance")
+    employer = ("chu_lao_dong", "Người sử dụng lao động", "Employer")
+    online = ("quen_qua_mang", "Người quen qua mạng", "Someone met online")
+    stranger = ("nguoi_la", "Người lạ", "Stranger")
+    unknown = ("chua_ro", "Chưa xác định", "Not known")
+    other = ("other", "Khác", "Other")
+
+
 class RiskRating(Choices):
     """Mức độ in the risk grids. In a danger section "cao" means high danger; in Mẫu 06's
     self-protection section it means strength: forms label it per section."""

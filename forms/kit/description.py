@@ -22,6 +22,10 @@ def instance(schema: type[Schema]) -> Schema:
     return schema()
 
 
+# Appended to the label of a field the official form does not have (case56's own additions, e.g. on Mẫu 01).
+UNOFFICIAL_MARK = {"vi": " [ngoài mẫu chính thức]", "en": " [not on the official form]"}
+
+
 def _pick(meta: Mapping[str, Any], key: str, locale: str) -> str | None:
     return meta.get(f"{key}_{locale}") or meta.get(f"{key}_vi")
 
@@ -63,9 +67,11 @@ def describe_field(name: str, field: ma_fields.Field, locale: str) -> dict[str, 
     if "default" in meta:
         entry["default"] = meta["default"]
     for key in ("required_if", "only_if", "max_length", "min", "max", "min_items",
-                "max_items", "past", "computed", "format"):
+                "max_items", "past", "computed", "format", "unofficial"):
         if meta.get(key) not in (None, False, {}):
             entry[key] = meta[key]
+    if meta.get("unofficial"):  # said in the label, so the step page, the API and the dossier all show it
+        entry["label"] += UNOFFICIAL_MARK[locale]
     return entry
 
 

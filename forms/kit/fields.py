@@ -416,9 +416,11 @@ def _declare(cls: type[F], label_vi: str, label_en: str, *, required: bool = Fal
              required_if: Mapping[str, Any] | None = None, required_if_message: str = "required",
              only_if: Mapping[str, Any] | None = None, only_if_message: str = "invalid",
              sensitivity: str | Sequence[str] | None = None,
-             empty: Any = None, extra: Mapping[str, Any] | None = None, **kwargs: Any) -> F:
+             empty: Any = None, extra: Mapping[str, Any] | None = None, unofficial: bool = False,
+             **kwargs: Any) -> F:
     """Build a field. ``empty`` is what an optional field loads as when not given (None, or [] for
-    lists); ``default`` overrides it and is published to the renderer."""
+    lists); ``default`` overrides it and is published to the renderer. ``unofficial``: case56 asks it but the
+    official form has no such item (marked so on screen and on paper)."""
     metadata: dict[str, Any] = {
         "type": cls.kind,
         "label_vi": label_vi,
@@ -434,6 +436,8 @@ def _declare(cls: type[F], label_vi: str, label_en: str, *, required: bool = Fal
     if only_if:
         metadata["only_if"] = dict(only_if)
         metadata["only_if_message"] = only_if_message
+    if unofficial:
+        metadata["unofficial"] = True
     if sensitivity is not None:  # forms.kit.sensitivity: who may see the value (default by kind)
         metadata["sensitivity"] = _sensitivity(sensitivity)
     metadata.update(extra or {})

@@ -77,6 +77,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Chỉ ghi thông tin người báo tin khi họ đồng ý (Mẫu số 01, Điều 25 NĐ 56/2017).",
         "Record the informant's details only with their consent (Form 01, Decree 56/2017 Art. 25).",
     ),
+    "invalid_personal_id": (
+        "Mã định danh cá nhân gồm đúng 12 chữ số (Điều 12 Luật Căn cước 2023).",
+        "A personal identification number has exactly 12 digits (Law on Identification 2023, Art. 12).",
+    ),
+    "personal_id_province": (
+        "Ba chữ số đầu của mã định danh cá nhân phải là mã tỉnh, thành phố nơi đăng ký khai sinh.",
+        "The first three digits of the personal identification number must be the code of the province "
+        "where the birth was registered.",
+    ),
+    "personal_id_birth": (
+        "Chữ số thứ 4 đến 6 của mã định danh cá nhân (thế kỷ, năm sinh) không khớp với ngày sinh của trẻ.",
+        "Digits 4 to 6 of the personal identification number (century, year of birth) do not match the "
+        "child's date of birth.",
+    ),
+    "personal_id_sex": (
+        "Chữ số thứ 4 của mã định danh cá nhân (giới tính) không khớp với giới tính của trẻ.",
+        "Digit 4 of the personal identification number (sex) does not match the child's sex.",
+    ),
+    "unknown_commune": (
+        "Không có xã, phường với mã này trong danh mục đơn vị hành chính.",
+        "No commune has this code in the list of administrative units.",
+    ),
+    "incident_commune_differs": (
+        "Hồ sơ được mở tại xã, phường nơi xảy ra vụ việc (Điều 26.1 NĐ 56/2017): mã này phải trùng với "
+        "xã, phường đã chọn để mở hồ sơ.",
+        "The case opens at the commune where the incident happened (Decree 56/2017 Art. 26.1): this code "
+        "must be the commune chosen to open the case.",
+    ),
     # verification / sign-off
     "reason_no_basis_required": (
         "Phải ghi lý do khi thông tin không có căn cứ (Điều 26.1 NĐ 56/2017).",
