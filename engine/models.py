@@ -120,6 +120,27 @@ class ProvinceProcessVersion(Base):
     activated_by: Mapped[str] = mapped_column(String(80))
 
 
+class ServiceProvider(Base):
+    """A child-protection service provider a plan may mobilise (Decree 56 Art. 28.3.c), kept by administrators in
+    the registry of a province or a commune (its unit); a plan chooses among the active ones of the case's province
+    and commune. Never deleted: a plan that named a provider still names it after it is deactivated."""
+
+    __tablename__ = "service_provider"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # what a plan stores (Mẫu 04 `provider`)
+    name: Mapped[str] = mapped_column(String(200))
+    service_type: Mapped[str] = mapped_column(String(32))  # forms.kit.choices.ServiceType
+    address: Mapped[str] = mapped_column(String(500), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    unit: Mapped[OrgUnit] = relationship()
+
+
 class Case(Base):
     __tablename__ = "case_file"
     id: Mapped[int] = mapped_column(primary_key=True)
