@@ -259,3 +259,23 @@ def can_manage_retention(actor: Actor) -> bool:
     """Legal holds and destruction past retention (engine.retention); a destruction needs two administrators,
     the one who requests it and another who confirms it."""
     return _is(actor, "admin")
+
+
+# -- data-subject rights and breaches (Law 91/2025/QH15; issue 18) -------------------------------------------
+
+def can_handle_privacy(actor: Actor) -> bool:
+    """Data-subject requests and the breach register: the administrator, as the controller's data-protection
+    staff (Law 91 Art. 33.2). They see the request and the case number, never the file's content."""
+    return _is(actor, "admin")
+
+
+def can_record_representative(actor: Actor, case: Case) -> bool:
+    """The child's legal representative is recorded on the case by those who manage it (the commune's officer and
+    chairman), who know the family from the assessment (Decree 56 Art. 26-27)."""
+    return can_manage_case(actor, case)
+
+
+def representative_may_act(alleged_abuser: bool) -> bool:
+    """A representative flagged as the alleged abuser (Decree 56 Art. 27.1.h) may neither exercise the child's
+    rights (Law 91 Art. 24) nor receive the file's content, in a request's outcome or otherwise."""
+    return not alleged_abuser
