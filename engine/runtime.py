@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import unicodedata
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from engine.models import CalendarDay, Case, CaseCounter, CaseWorkflow, OrgUnit,
 from engine.registry import Definition, ProcessRegistry, Step
 from engine.sandbox import RestrictedEnvironment
 from engine.state import StateSerializer
+from forms.kit.fields import name_key
 
 END_STATUS = {"End_no_basis": "no_basis", "End_closed": "closed"}
 
@@ -43,7 +43,9 @@ END_STATUS = {"End_no_basis": "no_basis", "End_closed": "closed"}
 def _child_key(mau_01: dict[str, Any], commune_code: str) -> str:
     """A stable key for the child so statistics count children, not cases; no name is stored with it."""
     child = mau_01.get("child") or {}
-    name = unicodedata.normalize("NFC", (child.get("full_name") or "").strip().lower())
+    # Cleaned like a name is cleaned on input (NFC, spaces folded, no invisible characters): a name pasted
+    # with a BOM or a zero-width joiner is the same child, not a second one.
+    name = name_key(child.get("full_name") or "")
     if not name:
         return uuid.uuid4().hex  # an unnamed child cannot be matched: counts once per case
     born = child.get("date_of_birth") or f"~{child.get('estimated_age')}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -86,7 +87,88 @@ class FormField(ma_fields.Field):
         return super().deserialize(value, attr, data, **kwargs)
 
 
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# What a person types never holds these; they hide or reorder text (U+202E shows "gpj.exe" as "exe.jpg"), split
+# one name into two spellings (a BOM or a zero-width joiner in front of "Nguyễn" makes another child) or break
+# lines where none may be. One-line fields (names, places, numbers): every control (Cc) and format (Cf)
+# character, surrogates, private use, line and paragraph separators. Free text keeps the joiners emoji and some
+# scripts need, and refuses the controls (tab and newline aside) and the characters that reorder or hide text.
+_LINE_REFUSED = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+_TEXT_HIDDEN = frozenset(
+    "\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f"
+    "\u3164\ufeff\uffa0\ufff9\ufffa\ufffb")
+_TEXT_KEEP = frozenset("\t\n")
+_SPACES = re.compile(r"[^\S\n]+")  # runs of spaces, tabs, no-break and other spaces; newlines are not spaces
+
+
+def refused_in_line(ch: str) -> bool:
+    return (unicodedata.category(ch) in _LINE_REFUSED and ch != "\t") or ch in _TEXT_HIDDEN
+
+
+def refused_in_text(ch: str) -> bool:
+    return ch in _TEXT_HIDDEN or (unicodedata.category(ch) in ("Cc", "Cs") and ch not in _TEXT_KEEP)
+
+
+def _refusal(text: str, refused: Any) -> str | None:
+    """The message code for the first refused character of `text`, or None."""
+    for ch in text:
+        if refused(ch):
+            return "bad_characters" if unicodedata.category(ch) in ("Cc", "Cs") else "hidden_characters"
+    return None
+
+
+def clean_line(value: str) -> str:
+    """A one-line text as stored: NFC, spaces of any kind folded into one, trimmed. Raises ValidationError
+    (a coded message) for a line break or a control, format or other invisible character."""
+    text = unicodedata.normalize("NFC", value)
+    if any(ch in "\r\n\u2028\u2029\x85" for ch in text):
+        raise ValidationError(code("no_newline"))
+    problem = _refusal(text, refused_in_line)
+    if problem:
+        raise ValidationError(code(problem))
+    return _SPACES.sub(" ", text).strip()
+
+
+def name_key(value: str) -> str:
+    """What tells two spellings of one name apart for matching (the child key): only visible letters count,
+    so a name stored before these rules (with a BOM, a zero-width joiner, two spaces) matches its clean form."""
+    text = "".join(ch for ch in unicodedata.normalize("NFC", value) if not refused_in_line(ch))
+    return _SPACES.sub(" ", text).strip().lower()  # lower(), as keys were always made: old keys still match
+
+
+def _char_class(refused: Any) -> str:
+    """A regex character class body listing every code point `refused` says no to (surrogates aside: no JSON
+    text carries a lone one), as ranges; BMP characters escaped, others literal (JSON escapes them anyway)."""
+    ranges: list[tuple[int, int]] = []
+    for point in range(0x110000):
+        if 0xD800 <= point <= 0xDFFF or not refused(chr(point)):
+            continue
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+
+    def one(point: int) -> str:
+        return f"\\u{point:04x}" if point <= 0xFFFF else chr(point)
+
+    return "".join(one(a) if a == b else f"{one(a)}-{one(b)}" for a, b in ranges)
+
+
+@functools.cache
+def json_pattern(*, multiline: bool, required: bool) -> str:
+    """The ECMA/Python regex JSON Schema declares for a text field: exactly what `String` accepts (before it
+    trims and folds spaces), and, when required, at least one character that is not a space."""
+    refused = _char_class(refused_in_line) if not multiline else _char_class(
+        lambda ch: refused_in_text(ch) and ch != "\r")
+    if not required:
+        return f"^[^{refused}]*$"
+    return f"^[^{refused}]*[^{refused}\\s][^{refused}]*$"
+
+
+def json_edge_pattern(inner: str) -> str:
+    """A field's own pattern (phone numbers…) as sent: spaces `String` trims may stand around it."""
+    space = _char_class(lambda ch: ch.isspace() and not refused_in_line(ch))
+    return f"^[{space}]*(?:{inner})[{space}]*$"
 
 
 class String(FormField):
@@ -105,14 +187,16 @@ class String(FormField):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         if not isinstance(value, str):
             raise ValidationError(code("not_string"))
-        text = value.replace("\r\n", "\n").replace("\r", "\n")
-        text = unicodedata.normalize("NFC", text).strip()
-        if not self.multiline and "\n" in text:
-            raise ValidationError(code("no_newline"))
-        # PostgreSQL text cannot hold NUL, and other control characters are never meant.
-        if _BAD_CHARS.search(text):
-            raise ValidationError(code("bad_characters"))
-        if len(text) > self.max_length:
+        if self.multiline:
+            text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+            text = unicodedata.normalize("NFC", text).strip()
+            problem = _refusal(text, refused_in_text)
+            if problem:
+                raise ValidationError(code(problem))
+        else:
+            text = clean_line(value)
+        # The length as sent, which is what JSON Schema's maxLength and the page's maxlength count.
+        if len(value) > self.max_length:
             raise ValidationError(code("too_long", max=self.max_length))
         if self.pattern and not self.pattern.fullmatch(text):
             raise ValidationError(code(self.pattern_message))

@@ -14,6 +14,7 @@ from marshmallow import Schema
 from marshmallow import fields as ma_fields
 
 from forms.kit.description import _pick, field_choices, instance, nested_schema
+from forms.kit.fields import json_edge_pattern, json_pattern
 from forms.kit.messages import normalize_locale
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ def field_schema(field: ma_fields.Field, locale: str) -> dict[str, Any]:
         out = {"type": "string", "maxLength": meta.get("max_length", 255)}
         if field.required:
             out["minLength"] = 1
+        # What String refuses (controls, hidden and format characters, a line break in a one-line field),
+        # or the field's own pattern (which admits none of those), declared so clients know before sending.
+        own = getattr(field, "pattern", None)
+        out["pattern"] = (json_edge_pattern(own.pattern) if own is not None
+                          else json_pattern(multiline=kind == "text", required=field.required))
     elif kind == "integer":
         out = {"type": "integer"}
         if "min" in meta:

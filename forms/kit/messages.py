@@ -31,6 +31,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Contains characters that are not allowed (control characters).",
     ),
     "no_newline": ("Trường này không được xuống dòng.", "Line breaks are not allowed in this field."),
+    "hidden_characters": (
+        "Có ký tự ẩn hoặc ký tự định dạng không được phép (ví dụ: ký tự đảo chiều văn bản, BOM, ký tự nối "
+        "vô hình); hãy gõ lại nội dung thay vì dán.",
+        "Contains hidden or formatting characters that are not allowed (e.g. a text-direction override, a BOM, "
+        "a zero-width joiner); type the text again instead of pasting it.",
+    ),
     "not_integer": ("Phải là số nguyên.", "Must be a whole number."),
     "min_value": ("Giá trị nhỏ nhất là {min}.", "Must be at least {min}."),
     "max_value": ("Giá trị lớn nhất là {max}.", "Must be at most {max}."),
