@@ -459,6 +459,27 @@ class ApiToken(Base):
     __table_args__ = (Index("ix_api_token_user", "user_id", "revoked_at"),)
 
 
+class LoginSession(Base):
+    """One signed-in browser session, held on the server: the cookie carries a random id whose SHA-256 is
+    `token_hash`; a session is valid only while its row is open (not ended, not older than the session
+    lifetime), so logging out, "log out everywhere", a password change or an administrator ends it for good,
+    even for a copy of the cookie."""
+
+    __tablename__ = "login_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(80))
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # logout | everywhere | password | admin | expired
+
+    __table_args__ = (Index("ix_login_session_user", "user_id", "ended_at"),)
+
+
 class IdempotencyKey(Base):
     """A client's key for one report: a retry with the same key returns the case the first request opened.
 
