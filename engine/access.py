@@ -21,7 +21,8 @@ ROLE_LABELS = {
     "officer": ("Người làm công tác bảo vệ trẻ em cấp xã", "Commune child-protection officer"),
     "chairman": ("Chủ tịch UBND cấp xã", "Commune chairman"),
     "partner": ("Cơ sở cung cấp dịch vụ / đơn vị phối hợp", "Service provider / partner"),
-    "supervisor": ("Cấp tỉnh (giám sát)", "Province supervisor"),
+    # Since 2025 child affairs in the province sit with the Department of Health (Decree 42/2025/NĐ-CP).
+    "supervisor": ("Sở Y tế (quản lý nhà nước về trẻ em)", "Provincial Department of Health (child affairs)"),
     "inspector": ("Thanh tra", "Inspector"),
     "admin": ("Quản trị", "Administrator"),
 }

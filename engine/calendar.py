@@ -5,6 +5,9 @@ substituted days it has been told about), corrected by the yearly announced swap
 `processes/calendar/vn.toml` and by days an administrator records in the database. A working-day limit ends
 at office closing time of its last day; counting starts on the working day after the anchor moment.
 Hour limits run on the clock, through nights and holidays.
+
+A holiday the package lists but no legal act has enacted yet (the data file's `[unenacted]` names: 24/11 "Ngày
+Văn hóa Việt Nam") is a working day until an administrator records the act that makes it a day off.
 """
 
 from __future__ import annotations
@@ -27,10 +30,18 @@ def load_calendar_file(path: Path = CALENDAR_FILE) -> tuple[set[date], set[date]
     data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     off: set[date] = set()
     work: set[date] = set()
-    for year in data.values():
+    for key, year in data.items():
+        if not key.isdigit():  # [unenacted] and any other non-year section
+            continue
         off.update(date.fromisoformat(d) for d in year.get("days_off", []))
         work.update(date.fromisoformat(d) for d in year.get("working_days", []))
     return off, work
+
+
+def load_unenacted(path: Path = CALENDAR_FILE) -> tuple[str, ...]:
+    """English package names of holidays that are working days until their legal act is recorded."""
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return tuple(data.get("unenacted", {}).get("names", []))
 
 
 def announced_years(path: Path = CALENDAR_FILE) -> frozenset[int]:
@@ -69,8 +80,10 @@ class WorkingCalendar:
         days_off: Iterable[date] = (),
         working_days: Iterable[date] = (),
         office_close: time = time(17, 0),
+        unenacted: Iterable[str] = (),
     ) -> None:
         self.days_off = frozenset(days_off)
+        self.unenacted = tuple(unenacted)
         self.working_days = frozenset(working_days)
         if self.days_off & self.working_days:
             raise ValueError(f"days both off and working: {sorted(self.days_off & self.working_days)}")
@@ -85,15 +98,25 @@ class WorkingCalendar:
         # A day an administrator recorded wins over the file, which wins over the package.
         off = (off - extra_work) | extra_off
         work = (work - extra_off) | extra_work
-        return cls(off, work, office_close)
+        return cls(off, work, office_close, load_unenacted(path))
 
     @cached_property
     def _public(self) -> holidays.HolidayBase:
-        return holidays.country_holidays("VN")
+        return holidays.country_holidays("VN", language="en_US")
+
+    def unenacted_holiday(self, day: date) -> str | None:
+        """The package's name of `day` when it is a listed holiday whose legal act is not recorded (24/11), or
+        None. Such a day is a working day unless an administrator declared it off (with the act)."""
+        name = self._public.get(day)
+        if name and day.weekday() < 5 and any(name.startswith(n) for n in self.unenacted):
+            return name
+        return None
 
     def holiday_name(self, day: date) -> str | None:
         if day in self.days_off:
             return "Ngày nghỉ theo thông báo"
+        if day not in self.working_days and self.unenacted_holiday(day):
+            return None  # not a holiday until its act is recorded
         return self._public.get(day)
 
     def is_working_day(self, day: date) -> bool:
@@ -101,6 +124,8 @@ class WorkingCalendar:
             return True
         if day in self.days_off:
             return False
+        if self.unenacted_holiday(day):
+            return True
         # `is_working_day` knows the package's weekend workdays (e.g. Sat 22/08/2026).
         return self._public.is_working_day(day)
 

@@ -110,9 +110,11 @@ def preview(engine: Engine, session: Session, day: date, working: bool | None) -
 
 
 def change_day(engine: Engine, session: Session, actor: str, day: date, working: bool | None,
-               note: str = "") -> list[Move]:
+               note: str = "", act: str | None = None) -> list[Move]:
     """Declare `day` working (True) or off (False), or remove its declaration (None), and move the limits
     it changes, in one committed transaction; the engine's calendar follows at once. Returns the moves.
+    `act`: the number of the legal act that makes the day off (required by the admin page for a listed but not
+    enacted holiday such as 24/11), kept on the row and in the audit.
 
     Raises NotFound (nothing declared to remove), InvalidState (already declared), or the database's
     IntegrityError when another administrator declared the same day meanwhile."""
@@ -122,14 +124,16 @@ def change_day(engine: Engine, session: Session, actor: str, day: date, working:
         if working is None:
             if row is None:
                 raise NotFound("Ngày này không có trong danh sách.", "This day is not in the list.")
-            action, details = "calendar_day_deleted", {"working": row.working, "note": row.note}
+            action, details = "calendar_day_deleted", {"working": row.working, "note": row.note, "act": row.act}
             session.delete(row)
         else:
             if row is not None:
                 raise InvalidState("Ngày này đã có trong danh sách; hãy xoá dòng cũ trước khi khai báo lại.",
                                    "This day is already listed; delete it before declaring it again.")
             action, details = "calendar_day_added", {"working": working, "note": note}
-            session.add(CalendarDay(day=day, working=working, note=note, created_by=actor))
+            if act:
+                details["act"] = act
+            session.add(CalendarDay(day=day, working=working, note=note, created_by=actor, act=act or None))
         session.flush()
         workflows: dict[int, BpmnWorkflow] = {}
         changes = _changes(engine, session, day, calendar_with(engine, session, day, working), workflows)

@@ -149,19 +149,23 @@ class Engine:
 
     # -- opening -------------------------------------------------------------------------------------
     def open_case(self, session: Session, actor: access.Actor, commune_code: str, report: dict[str, Any], *,
-                  linked_case: Case | None = None, reopen: dict[str, Any] | None = None) -> Case:
-        """Record a report on Mẫu 01 (Art. 25) and start its case; the report's receipt time is the anchor."""
-        mau_01 = forms.validate("mau_01", report)
+                  linked_case: Case | None = None, reopen: dict[str, Any] | None = None, locale: str = "vi") -> Case:
+        """Record a report on Mẫu 01 (Art. 25) and start its case at the incident commune (Art. 26.1); limits
+        run from the earlier of the intake point's and the commune's receipt (Art. 26.3, 31.2, 32.2)."""
+        from engine import transfers
+
+        mau_01 = forms.validate("mau_01", report, locale=locale)
         commune = session.scalar(select(OrgUnit).where(OrgUnit.code == commune_code, OrgUnit.kind == "commune"))
         if commune is None:
             raise NotFound(f"Không có xã/phường mã {commune_code!r}.", f"No commune with code {commune_code!r}.")
         if not access.can_open_case(actor, commune):
             raise Forbidden("Bạn không được ghi nhận báo cáo cho xã/phường này.",
                             "You may not record reports for this commune.")
+        mau_01, _incident, residence = transfers.report_communes(session, commune, mau_01, locale)
         for _attempt in range(5):
             try:
                 with self.transaction(session):
-                    return self._open(session, actor, commune, mau_01, linked_case, reopen)
+                    return self._open(session, actor, commune, residence, mau_01, linked_case, reopen)
             except IntegrityError as exc:  # two reports numbered at once in one commune: number again
                 if "case_counter" not in str(exc) and "uq_case_number" not in str(exc):
                     raise
@@ -179,10 +183,15 @@ class Engine:
             bumped = 1
         return bumped, f"{commune.code}-{year}-{bumped:04d}"
 
-    def _open(self, session: Session, actor: access.Actor, commune: OrgUnit, mau_01: dict[str, Any],
-              linked_case: Case | None, reopen: dict[str, Any] | None) -> Case:
+    def _open(self, session: Session, actor: access.Actor, commune: OrgUnit, residence: OrgUnit,
+              mau_01: dict[str, Any], linked_case: Case | None, reopen: dict[str, Any] | None) -> Case:
         now = clock.now()
-        received = clock.parse_moment(mau_01["received_at"])
+        intake = clock.parse_moment(mau_01["received_at"])
+        forwarded = mau_01.get("commune_received_at")
+        commune_receipt = clock.parse_moment(forwarded) if forwarded else None
+        # Art. 26.3/31.2/32.2 count 12 hours "từ khi nhận thông tin" without saying whose receipt: the earlier.
+        received = min(intake, commune_receipt) if commune_receipt is not None else intake
+        child = mau_01.get("child") or {}
         definition = self.registry.active(session, commune.parent_id)  # a province may run its own version
         version_id = definition.version_id
         year = clock.local(received).year
@@ -193,6 +202,9 @@ class Engine:
             child_key=linked_case.child_key if linked_case else _child_key(mau_01, commune.code),
             child_sex=(mau_01.get("child") or {}).get("sex"), child_age=_age(mau_01, received),
             abuse_forms=mau_01.get("abuse_forms") or [], environment=mau_01.get("environment"),
+            child_ethnicity=child.get("ethnicity"), perpetrator_relationships=mau_01.get("perpetrator_relationships"),
+            intake_received_at=intake, commune_received_at=commune_receipt,
+            incident_commune_id=commune.id, residence_commune_id=residence.id,
             status="open", stage="", received_at=received, opened_at=now, process_version_id=version_id,
             linked_case_id=linked_case.id if linked_case else None, created_by=actor.username, updated_at=now,
         )
@@ -354,6 +366,10 @@ class Engine:
         if case.status != "open":
             closing = self._cancel_after_close(workflow, definition)
         open_rows = self._sync_tasks(session, case, workflow, definition, now, closing)
+        if case.status == "open":
+            from engine import transfers  # the plan stage belongs to the residence commune (Law Art. 52.2)
+
+            transfers.route(self, session, case, open_rows.values(), now)
         self._sync_timers(session, case, workflow, open_rows, now)
         # A closed case is at no step of the procedure; what goes on (the police track) is shown as such.
         titles = [r.title for r in sorted(open_rows.values(), key=lambda r: r.id)

@@ -44,6 +44,7 @@ from forms import (  # noqa: E402, F401  isort: skip
     no_basis_signoff,
     plan_approval,
     plan_end,
+    needs_meeting_signoff,
     police_outcome,
     police_referral,
     reopen,

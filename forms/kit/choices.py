@@ -275,3 +275,65 @@ class PoliceOutcome(Choices):
     )
     transferred = ("transferred", "Chuyển cơ quan có thẩm quyền khác", "Passed to another authority")
     other = ("other", "Khác", "Other")
+
+
+class ParentRelation(Choices):
+    """Whose views Mẫu 03 item h) records (Điều 27.1.h NĐ 56/2017)."""
+
+    father = ("father", "Cha", "Father")
+    mother = ("mother", "Mẹ", "Mother")
+    caregiver = ("caregiver", "Người chăm sóc trẻ", "Caregiver")
+
+
+class MeetingChair(Choices):
+    """Who chaired the needs meeting: the commune chairman (Điều 27.2) or someone the chairman delegated."""
+
+    chairman = ("chairman", "Chủ tịch UBND cấp xã", "The commune chairman")
+    delegate = ("delegate", "Người được Chủ tịch UBND cấp xã ủy quyền", "A delegate of the commune chairman")
+
+
+class MeetingParticipantCategory(Choices):
+    """Who Điều 27.2 invites to the needs meeting, plus the child and anyone else who attended."""
+
+    responsible_body = ("responsible_body", "Cá nhân, tổ chức có trách nhiệm bảo vệ trẻ em",
+                        "Body or person responsible for child protection")
+    residential_area = ("residential_area", "Đại diện địa bàn dân cư nơi trẻ cư trú, sinh sống hoặc nơi xảy ra vụ việc",
+                        "Representative of the residential area")
+    parent_caregiver = ("parent_caregiver", "Cha, mẹ hoặc người chăm sóc trẻ", "Parent or caregiver")
+    child = ("child", "Trẻ em", "The child")
+    other = ("other", "Thành phần khác", "Other")
+
+
+class MinuteSignoff(Choices):
+    sign = ("sign", "Ký xác nhận biên bản", "Sign the minute")
+    return_ = ("return", "Trả lại để sửa", "Return for revision")
+
+
+class RecipientKind(Choices):
+    """Who the approved decision and plan are sent to (Điều 28.5 NĐ 56/2017)."""
+
+    responsible_body = ("responsible_body", "Cơ quan, tổ chức, cá nhân có trách nhiệm thực hiện",
+                        "Body or person responsible for carrying it out")
+    parents = ("parents", "Cha, mẹ của trẻ", "The child's parents")
+    caregiver = ("caregiver", "Người chăm sóc trẻ", "The child's caregiver")
+    other = ("other", "Nơi nhận khác (lưu hồ sơ…)", "Other recipient (file copy…)")
+
+
+class SendingMeans(Choices):
+    hand = ("hand", "Giao trực tiếp", "By hand")
+    post = ("post", "Qua bưu điện", "By post")
+    electronic = ("electronic", "Văn bản điện tử, thư điện tử", "Electronic document or e-mail")
+    other = ("other", "Cách khác", "Other means")
+
+
+class ServiceType(Choices):
+    """What a child-protection service provider offers (Điều 27.1.e, 28.3.c NĐ 56/2017)."""
+
+    medical = ("medical", "Y tế, chữa trị tổn hại thể chất và tinh thần", "Medical and mental health care")
+    counselling = ("counselling", "Tư vấn, trị liệu tâm lý", "Counselling and psychotherapy")
+    social_assistance = ("social_assistance", "Trợ giúp xã hội", "Social assistance")
+    education = ("education", "Giáo dục, đào tạo, giáo dục nghề nghiệp", "Education and vocational training")
+    legal_aid = ("legal_aid", "Trợ giúp pháp lý", "Legal aid")
+    alternative_care = ("alternative_care", "Chăm sóc thay thế, nơi tạm trú an toàn",
+                        "Alternative care and safe shelter")
+    other = ("other", "Dịch vụ bảo vệ trẻ em khác", "Other child-protection service")

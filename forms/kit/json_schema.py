@@ -85,6 +85,8 @@ def field_schema(field: ma_fields.Field, locale: str) -> dict[str, Any]:
         out["description"] = help_text
     if meta.get("computed"):
         out["readOnly"] = True
+    if meta.get("provisional"):  # content not from the official form (e.g. Mẫu 06 section 1b)
+        out["x-provisional"] = True
     if "default" in meta:
         out["default"] = meta["default"]
     # Optional values come back as null; lists come back as [] and stay arrays.

@@ -175,9 +175,62 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The plan can end only when the child is no longer at risk (Decree 56/2017 Art. 30.1).",
     ),
     "close_with_high_danger": (
-        "Mục nguy cơ này còn ở mức Cao: trẻ vẫn còn nguy cơ, chưa thể kết thúc kế hoạch (Điều 30.1 NĐ 56/2017).",
-        "This danger is still rated High: the child is still at risk and the plan cannot end yet "
-        "(Decree 56/2017 Art. 30.1).",
+        "Mục nguy cơ này còn ở mức Cao: chưa thể kết thúc kế hoạch (quy định của case56, không do pháp luật "
+        "quy định; Điều 30.1 NĐ 56/2017 yêu cầu trẻ không còn nguy cơ).",
+        "This danger is still rated High: the plan cannot end yet (a case56 policy, not set by law; Decree "
+        "56/2017 Art. 30.1 requires that the child is no longer at risk).",
+    ),
+    # Mẫu 03 item h), needs e)
+    "parents_views_excluded": (
+        "Người này là người gây tổn hại cho trẻ: không lấy ý kiến, nguyện vọng của họ (Điều 27.1.h NĐ 56/2017). "
+        "Hãy xoá nội dung ý kiến và ghi lý do không lấy ý kiến.",
+        "This person caused the harm to the child: their views are not taken (Decree 56/2017 Art. 27.1.h). "
+        "Clear the views and record why they were not taken.",
+    ),
+    "parents_views_reason_required": (
+        "Phải ghi lý do không lấy ý kiến khi cha, mẹ, người chăm sóc là người gây tổn hại cho trẻ "
+        "(Điều 27.1.h NĐ 56/2017).",
+        "Record why the views were not taken when the parent or caregiver caused the harm "
+        "(Decree 56/2017 Art. 27.1.h).",
+    ),
+    "need_detail_required": (
+        "Phải mô tả cụ thể nhu cầu này (Điều 27.1.e NĐ 56/2017).",
+        "Describe this need (Decree 56/2017 Art. 27.1.e).",
+    ),
+    # needs meeting (Điều 27.2)
+    "delegation_required": (
+        "Phải ghi lý do ủy quyền khi người chủ trì không phải là Chủ tịch UBND cấp xã (Điều 27.2 NĐ 56/2017).",
+        "Record why the meeting was delegated when the commune chairman did not chair it "
+        "(Decree 56/2017 Art. 27.2).",
+    ),
+    "delegation_only": (
+        "Chỉ ghi lý do ủy quyền khi người chủ trì là người được ủy quyền.",
+        "Record a delegation reason only when a delegate chaired the meeting.",
+    ),
+    "signoff_comments_required": (
+        "Phải ghi ý kiến khi trả lại biên bản để sửa.",
+        "Give comments when returning the minute for revision.",
+    ),
+    # Mẫu 05 distribution (Điều 28.5)
+    "parents_recipient_required": (
+        "Quyết định và kế hoạch phải được gửi đến cha, mẹ hoặc người chăm sóc trẻ (Điều 28.5 NĐ 56/2017). "
+        "Thêm một dòng gửi cha, mẹ hoặc người chăm sóc, hoặc ghi lý do không an toàn để gửi.",
+        "The decision and plan must be sent to the parents or caregiver (Decree 56/2017 Art. 28.5). Add a line "
+        "sending them, or record why sending them is not safe.",
+    ),
+    "responsible_recipient_required": (
+        "Quyết định và kế hoạch phải được gửi đến ít nhất một cơ quan, tổ chức, cá nhân có trách nhiệm thực hiện "
+        "(Điều 28.5 NĐ 56/2017).",
+        "The decision and plan must be sent to at least one body responsible for carrying them out "
+        "(Decree 56/2017 Art. 28.5).",
+    ),
+    "parents_unsafe_reason_required": (
+        "Phải ghi lý do khi không gửi cho cha, mẹ, người chăm sóc vì không an toàn cho trẻ.",
+        "Record the reason when the parents or caregiver are not sent the plan because it is unsafe.",
+    ),
+    "parents_unsafe_but_sent": (
+        "Đã có dòng gửi cho cha, mẹ hoặc người chăm sóc: bỏ đánh dấu “không an toàn để gửi” hoặc xoá dòng đó.",
+        "A line already sends it to the parents or caregiver: untick “unsafe to send” or remove that line.",
     ),
     "close_requires_stable": (
         "Chỉ kết thúc kế hoạch khi tình trạng này của trẻ đã ổn định (Điều 30.1 NĐ 56/2017).",

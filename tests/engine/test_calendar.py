@@ -34,11 +34,22 @@ def test_announced_swaps_from_the_data_file():
 
 
 def test_admin_days_override_package_and_file():
-    # 24/11/2026 "Ngày Văn hóa Việt Nam" is a holiday in `holidays` 0.109; an admin may switch it back.
-    assert not cal.is_working_day(date(2026, 11, 24))
-    switched = WorkingCalendar.from_file(working_days=[date(2026, 11, 24)], days_off=[date(2026, 11, 25)])
-    assert switched.is_working_day(date(2026, 11, 24))
+    switched = WorkingCalendar.from_file(working_days=[date(2026, 9, 2)], days_off=[date(2026, 11, 25)])
+    assert switched.is_working_day(date(2026, 9, 2)) and not cal.is_working_day(date(2026, 9, 2))
     assert not switched.is_working_day(date(2026, 11, 25))
+
+
+def test_culture_day_is_a_working_day_until_its_act_is_recorded():
+    # 24/11 "Ngày Văn hóa Việt Nam" is listed by `holidays` 0.109 but not enacted (vn.toml [unenacted]).
+    for day in (date(2026, 11, 24), date(2027, 11, 24), date(2029, 11, 26)):  # 2029: the package's observed Monday
+        assert cal.is_working_day(day) and cal.unenacted_holiday(day) and cal.holiday_name(day) is None, day
+    assert not cal.is_working_day(date(2029, 11, 24))  # a Saturday stays a Saturday
+    assert cal.unenacted_holiday(date(2026, 9, 2)) is None  # National Day is law
+    # Mon 23/11/2026 + 1 working day is Tuesday 24/11 itself.
+    assert cal.add_working_days(vn(2026, 11, 23, 9, 0), 1) == vn(2026, 11, 24, 17, 0)
+    enacted = WorkingCalendar.from_file(days_off=[date(2026, 11, 24)])  # the admin recorded the act
+    assert not enacted.is_working_day(date(2026, 11, 24)) and enacted.holiday_name(date(2026, 11, 24))
+    assert enacted.add_working_days(vn(2026, 11, 23, 9, 0), 1) == vn(2026, 11, 25, 17, 0)
 
 
 def test_hour_limits_run_through_nights_and_holidays():

@@ -211,24 +211,28 @@ def test_calendar_extra_days(app, login, case_engine):
         assert len(listed) == 60 and listed[0] == today.strftime("%d/%m/%Y")
         token = _token(client, "/admin/calendar")
         culture = date(2026, 11, 24)
-        assert not case_engine.calendar.is_working_day(culture)  # listed by `holidays` 0.109
+        # Listed by `holidays` 0.109 but not enacted: a working day until the act is recorded.
+        assert case_engine.calendar.is_working_day(culture) and "chưa có văn bản quy định" in page
         for data, field, message in (
             ({"day": "31/02/2026", "working": "off", "note": "x"}, "day", "Ngày không hợp lệ (dd/mm/yyyy)."),
             ({"day": "2026-11-24", "working": "off", "note": "x"}, "day", "Ngày không hợp lệ"),
             ({"day": "24/11/2026", "working": "maybe", "note": "x"}, "working", "Hãy chọn ngày nghỉ"),
             ({"day": "24/11/2026", "working": "working", "note": ""}, "note", "Ghi chú (căn cứ, văn bản thông báo)"),
+            ({"day": "24/11/2026", "working": "off", "note": "Ngày Văn hóa"}, "act", "hãy ghi số hiệu văn bản"),
+            ({"day": "24/11/2026", "working": "off", "note": "x", "act": "luật mới"}, "act", "hãy ghi số hiệu"),
+            ({"day": "07/01/2031", "working": "off", "note": "x", "act": "abc"}, "act", "Số hiệu văn bản không"),
         ):
             response = client.post("/admin/calendar", data={"csrf_token": token, **data})
             assert response.status_code == 422 and message in response.get_data(as_text=True), data
             assert f'id="err-{field}"' in response.get_data(as_text=True)
         assert _count(app, CalendarDay) == 0
-        # Switch 24/11/2026 to a working day: the engine's calendar follows at once.
-        response = client.post("/admin/calendar", data={"csrf_token": token, "day": "24/11/2026",
-                                                        "working": "working", "note": "Chưa ban hành"})
+        # Record the act that makes 24/11/2026 a holiday: the engine's calendar follows at once.
+        response = client.post("/admin/calendar", data={"csrf_token": token, "day": "24/11/2026", "working": "off",
+                                                        "note": "Ngày Văn hóa Việt Nam", "act": "12/2026/QH15"})
         assert response.status_code == 303
-        assert case_engine.calendar.is_working_day(culture)
+        assert not case_engine.calendar.is_working_day(culture)
         anchor = datetime(2026, 11, 23, 9, 0, tzinfo=clock.LOCAL_TZ)
-        assert clock.local(case_engine.calendar.add_working_days(anchor, 1)).date() == culture
+        assert clock.local(case_engine.calendar.add_working_days(anchor, 1)).date() == date(2026, 11, 25)
         # And an extra day off in the far future.
         assert client.post("/admin/calendar", data={"csrf_token": token, "day": "07/01/2031", "working": "off",
                                                     "note": "Nghỉ bù (thử)"}).status_code == 303
@@ -237,13 +241,14 @@ def test_calendar_extra_days(app, login, case_engine):
                                                         "working": "off", "note": "lần hai"})
         assert response.status_code == 422 and "đã có trong danh sách" in response.get_data(as_text=True)
         page = client.get("/admin/calendar").get_data(as_text=True)
-        assert "Chưa ban hành" in page and "07/01/2031" in page and "quantri" in page
+        assert "theo văn bản số 12/2026/QH15" in page and "07/01/2031" in page and "quantri" in page
         with app.app_context():
-            rows = {r.day: (r.working, r.created_by) for r in db.session.scalars(select(CalendarDay))}
-        assert rows == {culture: (True, "quantri"), date(2031, 1, 7): (False, "quantri")}
-        # Delete: back to the package's holiday.
+            rows = {r.day: (r.working, r.created_by, r.act) for r in db.session.scalars(select(CalendarDay))}
+        assert rows == {culture: (False, "quantri", "12/2026/QH15"), date(2031, 1, 7): (False, "quantri", None)}
+        assert _audit(app, "calendar_day_added")[0].details["act"] == "12/2026/QH15"
+        # Delete: back to a working day (the act is no longer recorded).
         assert client.post("/admin/calendar/2026-11-24/delete", data={"csrf_token": token}).status_code == 303
-        assert not case_engine.calendar.is_working_day(culture)
+        assert case_engine.calendar.is_working_day(culture)
         assert client.post("/admin/calendar/2026-11-24/delete", data={"csrf_token": token}).status_code == 404
         assert client.post("/admin/calendar/not-a-day/delete", data={"csrf_token": token}).status_code == 404
         assert [a.details["day"] for a in _audit(app, "calendar_day_added")] == ["2026-11-24", "2031-01-07"]

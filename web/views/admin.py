@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from engine import access, audit, case_migration, clock, lint, rescheduling, versions
+from engine.authorities import AUTHORITIES_FILE, Authorities
 from engine.calendar import CALENDAR_FILE, missing_years
 from engine.errors import Conflict, InvalidState, NotFound
 from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
@@ -36,6 +37,8 @@ UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,100}@[^@\s]{1,100}\.[^@\s]{2,60}$")
 MIN_PASSWORD = 8
 CALENDAR_AHEAD = 60
+# The number of a legal act: "12/2026/QH15", "9441/TB-BNV", "80-NQ/TW" (digits, then "/"-separated parts).
+LEGAL_ACT = re.compile(r"[0-9][0-9A-Za-zĐđ.-]*(/[0-9A-Za-zĐđ.-]+)+")
 UNIT_RULE = access.UNIT_RULE  # which kind of unit each role must, may or must not belong to
 
 bp.before_request(blueprint_gate(access.can_administer))
@@ -68,7 +71,9 @@ def index() -> str:
         "versions": db.session.scalar(select(func.count()).select_from(ProcessVersion)) or 0,
         "days": db.session.scalar(select(func.count()).select_from(CalendarDay)) or 0,
     }
-    return render_template("admin/index.html", counts=counts)
+    today = clock.local(clock.now()).date()
+    return render_template("admin/index.html", counts=counts, today=today,
+                           authority_warnings_list=engine_authorities().warnings(today))
 
 
 # -- users -------------------------------------------------------------------------------------------
@@ -445,6 +450,22 @@ def process_migrate(version_id: int) -> tuple[str, int]:
     return _version_page(version_id, outcomes=outcomes, data=data)
 
 
+# -- authorities (who decides what, dated) -----------------------------------------------------------
+def engine_authorities() -> Authorities:
+    """The dated assignments, read from the data file each time (a few lines; an edit shows at once)."""
+    return Authorities.load()
+
+
+@bp.route("/authorities")
+def authorities() -> str:
+    today = clock.local(clock.now()).date()
+    config = engine_authorities()
+    rows = [(a, a.state(today, config.warn_days)) for a in config.assignments]
+    return render_template("admin/authorities.html", rows=rows, today=today, warn_days=config.warn_days,
+                           authority_warnings_list=config.warnings(today),
+                           data_file=AUTHORITIES_FILE.relative_to(AUTHORITIES_FILE.parents[1]))
+
+
 # -- working-day calendar ----------------------------------------------------------------------------
 def _calendar_page(errors: dict[str, str] | None = None, data: dict[str, str] | None = None,
                    status: int = 200, confirm: dict[str, Any] | None = None,
@@ -463,8 +484,9 @@ def _calendar_page(errors: dict[str, str] | None = None, data: dict[str, str] | 
             holiday = names.get(day) or holiday
         ahead.append({"day": day, "working": calendar.is_working_day(day), "holiday": holiday,
                       "weekend": day.weekday() >= 5, "recorded": recorded.get(day)})
-    culture = [(date(y, 11, 24), calendar.is_working_day(date(y, 11, 24))) for y in (today.year, today.year + 1)
-               if y >= 2026]
+    # Listed by the package but not enacted: working days until the act is recorded (processes/calendar/vn.toml).
+    culture = [(date(y, 11, 24), calendar.is_working_day(date(y, 11, 24)), recorded.get(date(y, 11, 24)))
+               for y in (today.year, today.year + 1) if y >= 2026]
     return render_template("admin/calendar.html", rows=rows, ahead=ahead, culture=culture, errors=errors or {},
                            data=data or {"working": "off"}, confirm=confirm, problem=problem,
                            missing=missing_years([today.year, today.year + 1]),
@@ -490,11 +512,17 @@ def _changed(day: date, moves: list[rescheduling.Move], saved: str) -> Any:
 def calendar() -> Any:
     if request.method == "GET":
         return _calendar_page()
-    data = {"day": _text("day", 10), "working": _text("working", 8), "note": _text("note")}
+    data = {"day": _text("day", 10), "working": _text("working", 8), "note": _text("note"), "act": _text("act", 100)}
     errors: dict[str, str] = {}
     day = parse_vn_date(data["day"])
     if day is None or not 2000 <= day.year <= 2100:
         errors["day"] = _("Ngày không hợp lệ (dd/mm/yyyy).")
+    elif data["working"] == "off" and engine().calendar.unenacted_holiday(day) and not LEGAL_ACT.fullmatch(data["act"]):
+        # 24/11 is a working day until the legal act that makes it a holiday is recorded, with its number.
+        errors["act"] = _("Ngày %(d)s chỉ là ngày nghỉ khi có văn bản quy định: hãy ghi số hiệu văn bản "
+                          "(ví dụ 12/2026/QH15).", d=day.strftime("%d/%m/%Y"))
+    if data["act"] and "act" not in errors and not LEGAL_ACT.fullmatch(data["act"]):
+        errors["act"] = _("Số hiệu văn bản không hợp lệ (ví dụ 12/2026/QH15, 9441/TB-BNV).")
     elif db.session.get(CalendarDay, day) is not None:
         errors["day"] = _("Ngày này đã có trong danh sách; hãy xoá dòng cũ trước khi khai báo lại.")
     if data["working"] not in ("off", "working"):
@@ -513,7 +541,8 @@ def calendar() -> Any:
             return _calendar_page(data=data, confirm=_confirmation(moves, action="add", day=day, working=working,
                                                                    form=data))
     try:
-        moves = rescheduling.change_day(engine(), db.session, current_user.username, day, working, data["note"])
+        moves = rescheduling.change_day(engine(), db.session, current_user.username, day, working, data["note"],
+                                        act=data["act"] or None)
     except (InvalidState, IntegrityError):  # declared meanwhile by another administrator
         return _calendar_page({"day": _("Ngày này đã có trong danh sách; hãy xoá dòng cũ trước khi khai báo lại.")},
                               data, 422)
