@@ -23,6 +23,7 @@ from forms.kit.messages import code
 from forms.kit.parts import Parent
 from forms.kit.registry import register
 from forms.kit.schema import Errors, FormSchema, Part
+from forms.kit.sensitivity import INFORMANT, PRIVATE
 
 # Luật Trẻ em 2016, Điều 1: "Trẻ em là người dưới 16 tuổi."
 CHILD_AGE_LIMIT = 16
@@ -78,7 +79,7 @@ def age_on(born: dt.date, day: dt.date) -> int:
 
 
 class Child(Part):
-    full_name = f.string("Họ và tên trẻ", "Child's full name")
+    full_name = f.string("Họ và tên trẻ", "Child's full name", sensitivity=PRIVATE)
     date_of_birth = f.date(
         "Ngày, tháng, năm sinh", "Date of birth", past=True,
         help_vi="Ghi ngày sinh hoặc tuổi ước tính nếu chưa rõ ngày sinh.",
@@ -102,7 +103,7 @@ class Child(Part):
         help_vi="Không bắt buộc; dùng cho thống kê (54 dân tộc, mã theo danh mục của Tổng cục Thống kê).",
         help_en="Optional; for statistics (the 54 ethnic groups, coded as the General Statistics Office lists them).",
     )
-    address = f.string("Nơi cư trú", "Address", max_length=500, unofficial=True)
+    address = f.string("Nơi cư trú", "Address", max_length=500, unofficial=True, sensitivity=PRIVATE)
     incident_place = f.string("Nơi xảy ra vụ việc", "Place of the incident", max_length=500)
     current_condition = f.text("Tình trạng hiện tại của trẻ", "Child's current condition")
     foreseeable_consequences = f.text(
@@ -110,7 +111,8 @@ class Child(Part):
     father = f.obj(Parent, "Cha", "Father", fill_empty=True)
     mother = f.obj(Parent, "Mẹ", "Mother", fill_empty=True)
     family_circumstances = f.text("Hoàn cảnh gia đình", "Family circumstances")
-    current_caregiver = f.string("Người đang trực tiếp chăm sóc trẻ", "Current caregiver", max_length=500)
+    current_caregiver = f.string("Người đang trực tiếp chăm sóc trẻ", "Current caregiver", max_length=500,
+                                 sensitivity=PRIVATE)
     actions_taken = f.text("Các biện pháp đã thực hiện", "Actions already taken")
 
 
@@ -160,8 +162,10 @@ class Mau01(FormSchema):
                  "56/2017 Art. 25, 26.3), as the intake point recorded it; if the commune received it earlier, "
                  "from the commune's receipt."),
     )
-    child = f.obj(Child, "Thông tin về trẻ em", "The child", fill_empty=True)
-    informant = f.obj(Informant, "Thông tin người báo tin", "The informant", fill_empty=True)
+    # Sensitivity (forms/kit/sensitivity.py): the child's items are private (Art. 33), the informant's identity
+    # is for those handling the report only (Art. 24.1, 25); free texts inside both stay sensitive as well.
+    child = f.obj(Child, "Thông tin về trẻ em", "The child", fill_empty=True, sensitivity=PRIVATE)
+    informant = f.obj(Informant, "Thông tin người báo tin", "The informant", fill_empty=True, sensitivity=INFORMANT)
     abuse_forms = f.multichoice(
         AbuseForm, "Hình thức xâm hại", "Form(s) of abuse", unofficial=True,
         help_vi="Dùng cho thống kê (Thông tư 13/2021/TT-BLĐTBXH, chỉ tiêu 0101).",
