@@ -8,14 +8,16 @@ from typing import Any
 from forms.kit import fields as f
 from forms.kit.choices import RiskRating
 from forms.kit.schema import Part
+from forms.kit.sensitivity import PRIVATE
 
 
 class Parent(Part):
     """Father or mother on Mẫu số 01."""
 
-    name = f.string("Họ và tên", "Full name")
-    age = f.integer("Tuổi", "Age", min_value=10, max_value=120)
-    occupation = f.string("Nghề nghiệp", "Occupation")
+    # Family members are private items of the child (Decree 56 Art. 33), not free text (forms/kit/sensitivity.py).
+    name = f.string("Họ và tên", "Full name", sensitivity=PRIVATE)
+    age = f.integer("Tuổi", "Age", min_value=10, max_value=120, sensitivity=PRIVATE)
+    occupation = f.string("Nghề nghiệp", "Occupation", sensitivity=PRIVATE)
 
 
 class Participant(Part):
