@@ -8,6 +8,7 @@ from __future__ import annotations
 from forms.kit import fields as f
 from forms.kit.registry import register
 from forms.kit.schema import FormSchema
+from forms.kit.sensitivity import PRIVATE
 
 
 @register
@@ -23,4 +24,5 @@ class Transfer(FormSchema):
     to_commune = f.string("Mã xã/phường nhận hồ sơ", "Code of the receiving commune", required=True,
                           max_length=32)
     reason = f.text("Lý do chuyển", "Reason", required=True)
-    child_new_address = f.string("Nơi cư trú mới của trẻ", "The child's new address", max_length=500)
+    child_new_address = f.string("Nơi cư trú mới của trẻ", "The child's new address", max_length=500,
+                                 sensitivity=PRIVATE)  # as Mẫu 01's address (Decree 56 Art. 33)
