@@ -7,6 +7,12 @@ resources and cost, and the expected result. Each activity's end date is its due
 Version 2 adds one rule: the planned review date, which now sets the review's limit (rule `review` in
 processes/deadlines.toml), may not come before the last activity's expected end or the plan's date. Plans
 stored under version 1 were accepted without it and keep validating under version 1.
+
+Version 3 follows Art. 28.3: each activity's start and *expected* end (28.3.a), the body responsible for it in
+the commune (28.3.b), the service provider mobilised (28.3.c) — chosen from the provider registry that
+administrators keep per province and commune (engine.providers checks the choice against the case's
+province and commune on completion and fills in the provider's name) — and its estimated cost (28.3.d), with
+the plan total computed from the activities.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ class Activity(Part):
 
 
 @register
-class Mau04(FormSchema):
+class Mau04V1(FormSchema):
     class Meta:
         name = "mau_04"
         version = 1
@@ -75,8 +81,8 @@ class Mau04(FormSchema):
 
 
 @register
-class Mau04V2(Mau04):
-    class Meta(Mau04.Meta):
+class Mau04V2(Mau04V1):
+    class Meta(Mau04V1.Meta):
         version = 2
 
     planned_review_on = f.date(
@@ -100,3 +106,61 @@ class Mau04V2(Mau04):
         if drafted is not None and review < drafted.astimezone(VN_TZ).date():
             errors.add("planned_review_on", code("review_before_plan_date"))
         errors.raise_if_any()
+
+
+class ActivityV3(Activity):
+    responsible_body = f.string(
+        "Cơ quan, tổ chức, cá nhân chịu trách nhiệm trên địa bàn xã", "Body responsible in the commune",
+        max_length=500, required=True,
+        help_vi="Phân công trách nhiệm thực hiện trên địa bàn cấp xã (Điều 28.3.b NĐ 56/2017).",
+        help_en="Who in the commune is responsible for it (Decree 56/2017 Art. 28.3.b).")
+    provider = f.string(
+        "Cơ sở cung cấp dịch vụ được huy động", "Service provider mobilised", max_length=32,
+        help_vi="Chọn trong danh mục cơ sở cung cấp dịch vụ bảo vệ trẻ em của tỉnh, xã/phường của hồ sơ "
+                "(Điều 28.3.c NĐ 56/2017). Bỏ trống nếu không cần huy động cơ sở nào.",
+        help_en="Choose from the registry of child-protection service providers of the case's province or "
+                "commune (Decree 56/2017 Art. 28.3.c). Leave empty when no provider is mobilised.")
+    provider_name = f.string("Tên cơ sở cung cấp dịch vụ", "Name of the service provider", max_length=500,
+                             help_vi="Lấy từ danh mục khi hoàn thành bước.",
+                             help_en="Taken from the registry on completion.")
+    end = f.date("Dự kiến kết thúc", "Expected end", required=True,
+                 help_vi="Thời điểm dự kiến kết thúc (Điều 28.3.a NĐ 56/2017); là thời hạn của hoạt động.",
+                 help_en="The expected end (Decree 56/2017 Art. 28.3.a); the activity's due date.")
+    cost = f.integer("Dự toán kinh phí (đồng)", "Estimated cost (VND)", min_value=0, max_value=10**13, grouping=True,
+                     required=True, help_vi="Dự toán kinh phí cho từng dịch vụ, công việc (Điều 28.3.d); ghi 0 nếu "
+                                            "không phát sinh kinh phí.",
+                     help_en="Estimated cost of each service or task (Art. 28.3.d); 0 when there is none.")
+
+
+def plan_total(activities: Any) -> int:
+    """The plan's estimated total: the sum of its activities' costs (Art. 28.3.d)."""
+    return sum(a.get("cost") or 0 for a in activities or [] if isinstance(a, dict) and isinstance(a.get("cost"), int))
+
+
+def _computed_integer(label_vi: str, label_en: str, **opts: Any) -> f.Integer:
+    field = f.integer(label_vi, label_en, min_value=0, **opts)
+    field.metadata["computed"] = True  # input ignored, filled on load (Part._drop_computed, compute)
+    return field
+
+
+@register
+class Mau04(Mau04V2):
+    class Meta(Mau04V2.Meta):
+        version = 3
+        article = "Điều 28 NĐ 56/2017/NĐ-CP (khoản 3)"
+
+    activities = f.obj_list(
+        ActivityV3, "Các dịch vụ, công việc cần thực hiện", "Services and tasks", required=True, min_items=1,
+        max_items=200,
+        help_vi="Mỗi dòng: thời điểm bắt đầu và dự kiến kết thúc, trách nhiệm trên địa bàn xã, cơ sở cung cấp "
+                "dịch vụ được huy động, dự toán kinh phí (Điều 28.3 NĐ 56/2017).",
+        help_en="Each line: start and expected end, responsibility in the commune, the provider mobilised, "
+                "estimated cost (Decree 56/2017 Art. 28.3).",
+    )
+    total_cost = _computed_integer("Tổng dự toán kinh phí của kế hoạch (đồng)", "Plan total estimated cost (VND)",
+                                   help_vi="Tự tính: tổng dự toán các dịch vụ, công việc.",
+                                   help_en="Computed: the sum of the estimated costs.")
+
+    def compute(self, data: dict[str, Any]) -> dict[str, Any]:
+        data["total_cost"] = plan_total(data.get("activities"))
+        return data

@@ -2,6 +2,12 @@
 
 Two grids rated Cao / Trung bình / Thấp: in section 1 "Cao" means danger, in the self-protection
 section it means strength. Each grid gets its own total and the two are never added together.
+
+Version 2 (law-2026.md §4): section 1a carries the official wording of its three items, rated Cao / Trung bình /
+Thấp with a "Tổng số"; the items of section 1b ("Đánh giá khả năng tự bảo vệ, phục hồi của trẻ em") are not
+known from the official text, so they are marked provisional (field metadata `provisional`, shown beside the
+label on the page and in the dossier). Refusing to close while a 1a item is "Cao" is case56 policy, not law
+(its message says so); Art. 30.1 itself asks that the child is no longer at risk and is stable.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ STATES = ("physical_stable", "psychological_stable", "cognitive_stable", "emotio
 
 
 @register
-class Mau06(FormSchema):
+class Mau06V1(FormSchema):
     class Meta:
         name = "mau_06"
         version = 1
@@ -88,3 +94,48 @@ class Mau06(FormSchema):
         data["danger_total"] = count_ratings(data, DANGER_ITEMS)
         data["strength_total"] = count_ratings(data, STRENGTH_ITEMS)
         return data
+
+
+def _provisional(field: f.Object) -> f.Object:
+    field.metadata["provisional"] = True  # not in the official text: the page and the dossier say so
+    return field
+
+
+@register
+class Mau06(Mau06V1):
+    class Meta(Mau06V1.Meta):
+        version = 2
+        article = "Điều 30 khoản 2 NĐ 56/2017/NĐ-CP"
+        provisional = True  # only section 1a's wording is known; the layout after it is not
+
+    harm_still_serious = f.obj(
+        RatedItem, "1a. Mức độ tổn hại của trẻ em có còn nghiêm trọng không",
+        "1a. Is the harm to the child still serious",
+        help_vi="Mẫu số 06, mục 1a; mức độ Cao / Trung bình / Thấp (Cao = còn nghiêm trọng).",
+        help_en="Form 06, section 1a; High / Medium / Low (High = still serious).")
+    abuser_can_reach_child = f.obj(
+        RatedItem, "1a. Khả năng tiếp cận trẻ em của đối tượng xâm hại",
+        "1a. The abuser's ability to reach the child",
+        help_vi="Mẫu số 06, mục 1a; Cao = đối tượng xâm hại còn dễ tiếp cận trẻ.",
+        help_en="Form 06, section 1a; High = the abuser can still easily reach the child.")
+    care_environment_obstacles = f.obj(
+        RatedItem, "1a. Những trở ngại trong môi trường chăm sóc trẻ em đối với việc bảo đảm an toàn cho trẻ em",
+        "1a. Obstacles in the care environment to keeping the child safe",
+        help_vi="Mẫu số 06, mục 1a; Cao = trở ngại lớn.", help_en="Form 06, section 1a; High = large obstacles.")
+    danger_total = totals_field("1a. Tổng số", "1a. Total",
+                                help_vi="Tự tính: số mục 1a ở mỗi mức. Không cộng với mục 1b.",
+                                help_en="Computed: how many 1a items at each level. Never added to 1b.")
+    self_protection = _provisional(f.obj(
+        StrengthItem, "1b. Khả năng tự bảo vệ của trẻ em", "1b. The child's ability to protect themselves",
+        help_vi="Mục 1b “Đánh giá khả năng tự bảo vệ, phục hồi của trẻ em”: nội dung mục này tạm thời, chưa đối "
+                "chiếu được mẫu chính thức. Ở mục này, Cao là điểm mạnh của trẻ.",
+        help_en="Section 1b “the child's ability to protect themselves and recover”: this item is provisional, "
+                "not checked against the official form. Here, High is a strength of the child."))
+    recovery = _provisional(f.obj(
+        StrengthItem, "1b. Khả năng phục hồi của trẻ em", "1b. The child's ability to recover",
+        help_vi="Mục 1b: nội dung mục này tạm thời, chưa đối chiếu được mẫu chính thức. Ở mục này, Cao là điểm "
+                "mạnh của trẻ.",
+        help_en="Section 1b: this item is provisional, not checked against the official form. Here, High is a "
+                "strength of the child."))
+    strength_total = totals_field("1b. Tổng số", "1b. Total",
+                                  help_vi="Tự tính. Không cộng với mục 1a.", help_en="Computed. Never added to 1a.")

@@ -38,6 +38,16 @@ USERS = [
     ("quantri", "Quản Trị Hệ Thống", "admin", None),
 ]
 DEMO_PASSWORD = "demo12345"
+# The provider registry (Art. 28.3.c): code, name, type of service, address, contact, unit code (province or commune).
+PROVIDERS = [
+    ("T01-DV-01", "Trung tâm Công tác xã hội tỉnh (demo)", "counselling", "Số 1 đường Hoàng Văn Thụ",
+     "0208 3855 111", "T01"),
+    ("T01-DV-02", "Bệnh viện Đa khoa tỉnh (demo)", "medical", "Số 479 đường Lương Ngọc Quyến", "0208 3855 222", "T01"),
+    ("T01-DV-03", "Trung tâm Trợ giúp pháp lý nhà nước tỉnh (demo)", "legal_aid", "Số 20 đường Nha Trang",
+     "0208 3855 333", "T01"),
+    ("T01-X01-DV-01", "Trạm Y tế phường Phan Đình Phùng (demo)", "medical", "Tổ 5, phường Phan Đình Phùng",
+     "0208 3855 444", "T01-X01"),
+]
 
 
 def _iso(moment: datetime) -> str:
@@ -83,23 +93,48 @@ def sample(form: str, at: datetime, **override: Any) -> dict[str, Any]:
                    "physical_state": {"description": "Vết bầm đã mờ.", "rating": "thap"},
                    "psychological_state": {"description": "Còn lo âu.", "rating": "trung_binh"},
                    "family_situation": {"description": "Cha nghiện rượu.", "rating": "cao"},
+                   "abuse_risk_factors": {"description": "Cha vẫn sống cùng nhà.", "rating": "cao"},
+                   "schooling": {"description": "Đi học đều.", "rating": "thap"},
+                   "community_support": {"description": "Hội phụ nữ phường sẵn sàng hỗ trợ.", "rating": "thap"},
+                   "needs": {"counselling": {"needed": True, "detail": "Tư vấn tâm lý hằng tuần."},
+                             "medical": {"needed": True, "detail": "Khám sức khoẻ định kỳ."}},
+                   "child_views": "Muốn ở với mẹ và bà ngoại.",
+                   "parents_views": [
+                       {"relation": "father", "caused_harm": True,
+                        "not_taken_reason": "Người cha là người gây tổn hại cho trẻ (Điều 27.1.h)."},
+                       {"relation": "mother", "name": "Nguyễn Thị Mẹ", "caused_harm": False,
+                        "views": "Mong con được hỗ trợ tâm lý, đồng ý hợp tác."}],
                    "summary": "Cần hỗ trợ tâm lý và can thiệp với người cha."},
-        "needs_meeting": {"held_at": _iso(at), "place": "UBND phường",
-                          "participants": [{"name": "Trần Văn Cán Bộ", "role": "Cán bộ bảo vệ trẻ em"},
-                                           {"name": "Nguyễn Thị Mẹ", "role": "Mẹ của trẻ"}],
-                          "parents_present": True, "needs": "Tư vấn tâm lý; giám sát gia đình.",
+        "needs_meeting": {"held_at": _iso(at), "place": "UBND phường", "chaired_by": "chairman",
+                          "chair_name": "Lê Văn Chủ Tịch", "chair_position": "Chủ tịch UBND phường",
+                          "participants": [
+                              {"category": "responsible_body", "name": "Trần Văn Cán Bộ",
+                               "organisation": "Cán bộ bảo vệ trẻ em"},
+                              {"category": "residential_area", "name": "Đinh Văn Tổ Trưởng",
+                               "organisation": "Tổ trưởng tổ dân phố"},
+                              {"category": "parent_caregiver", "name": "Nguyễn Thị Mẹ", "organisation": "Mẹ của trẻ"}],
+                          "needs": "Tư vấn tâm lý; giám sát gia đình.",
                           "conclusions": "Xây dựng kế hoạch hỗ trợ, can thiệp."},
+        "needs_meeting_signoff": {"decision": "sign", "signed_at": _iso(at), "signer_name": "Lê Văn Chủ Tịch"},
         "mau_04": {"objectives": "Bảo đảm an toàn và phục hồi cho trẻ.", "drafted_at": _iso(at),
                    "activities": [
                        {"measure": "Tư vấn tâm lý hằng tuần", "level": "support", "assignee": "truonghoc",
-                        "assignee_name": "Trường THCS Phan Đình Phùng", "start": _day(at), "end": _day(at, 30),
+                        "assignee_name": "Trường THCS Phan Đình Phùng", "responsible_body": "UBND xã, phường",
+                        "provider": PROVIDERS[0][0], "start": _day(at), "end": _day(at, 30), "cost": 1200000,
                         "expected_result": "Trẻ ổn định tâm lý"},
                        {"measure": "Khám sức khoẻ định kỳ", "level": "intervention", "assignee": "yte",
-                        "assignee_name": "Trạm Y tế phường", "start": _day(at), "end": _day(at, 20),
+                        "assignee_name": "Trạm Y tế phường", "responsible_body": "Trạm Y tế",
+                        "start": _day(at), "end": _day(at, 20),
                         "cost": 500000, "expected_result": "Theo dõi sức khoẻ"},
                    ]},
         "mau_05": {"decision_number": "15/QĐ-UBND", "decision_date": _day(at),
-                   "issuing_body": "UBND phường Phan Đình Phùng", "signer_name": "Lê Văn Chủ Tịch"},
+                   "issuing_body": "UBND phường Phan Đình Phùng", "signer_name": "Lê Văn Chủ Tịch",
+                   "distribution": [
+                       {"kind": "responsible_body", "name": "Trường THCS Phan Đình Phùng", "sent_on": _day(at),
+                        "means": "hand"},
+                       {"kind": "responsible_body", "name": "Trạm Y tế phường", "sent_on": _day(at),
+                        "means": "electronic"},
+                       {"kind": "parents", "name": "Nguyễn Thị Mẹ", "sent_on": _day(at), "means": "hand"}]},
         "plan_approval": {"decision": "approve", "decision_number": "15/QĐ-UBND", "signed_at": _iso(at)},
         "activity_report": {"status": "done", "result": "Đã thực hiện đầy đủ.", "completed_on": _day(at)},
         "mau_06": {"reviewed_at": _iso(at), "participants": [{"name": "Trần Văn Cán Bộ", "role": "Chủ trì"}],

@@ -22,6 +22,11 @@ def instance(schema: type[Schema]) -> Schema:
     return schema()
 
 
+# Appended to the label of a field whose content is not from the official form (e.g. Mẫu 06 section 1b).
+PROVISIONAL_MARK = {"vi": " (tạm thời — chưa đối chiếu mẫu chính thức)",
+                    "en": " (provisional — not checked against the official form)"}
+
+
 # Appended to the label of a field the official form does not have (case56's own additions, e.g. on Mẫu 01).
 UNOFFICIAL_MARK = {"vi": " [ngoài mẫu chính thức]", "en": " [not on the official form]"}
 
@@ -70,6 +75,8 @@ def describe_field(name: str, field: ma_fields.Field, locale: str) -> dict[str, 
                 "max_items", "past", "computed", "format", "unofficial"):
         if meta.get(key) not in (None, False, {}):
             entry[key] = meta[key]
+    if meta.get("provisional"):  # an item not in the official text: said in the label, so every page shows it
+        entry["label"] += PROVISIONAL_MARK[locale]
     if meta.get("unofficial"):  # said in the label, so the step page, the API and the dossier all show it
         entry["label"] += UNOFFICIAL_MARK[locale]
     return entry

@@ -17,12 +17,16 @@ from tests.forms.forms_testkit import json_schema_errors
 
 CONTRACT_FORMS = {
     "mau_01", "verification", "no_basis_signoff", "mau_02", "emergency_decision", "separation_review", "mau_03",
-    "needs_meeting", "mau_04", "mau_05", "plan_approval", "activity_report", "mau_06", "plan_end",
+    "needs_meeting", "needs_meeting_signoff", "mau_04", "mau_05", "plan_approval", "activity_report", "mau_06", "plan_end",
     "police_referral", "police_outcome", "escalation_ack", "transfer", "reopen",
 }
 # Forms past their first version (older versions stay registered for the data stored under them).
-VERSIONS = {"mau_04": 2}  # v2: the planned review date sets the review limit, so it is checked
-PROVISIONAL = {"mau_02", "mau_03", "mau_04", "mau_05", "no_basis_signoff", "emergency_decision",
+# mau_04 v2: the planned review date sets the review limit, so it is checked; issue 16 (law in force): mau_03 v2
+# Art. 27.1 a–h, needs_meeting v2 chaired by the chairman, mau_04 v3 Art. 28.3, mau_05 v2 distribution (28.5),
+# mau_06 v2 official section 1a wording.
+VERSIONS = {"mau_03": 2, "mau_04": 3, "mau_05": 2, "mau_06": 2, "needs_meeting": 2}
+PROVISIONAL = {"mau_02", "mau_03", "mau_04", "mau_05", "mau_06", "needs_meeting", "needs_meeting_signoff",
+               "no_basis_signoff", "emergency_decision",
                "separation_review", "plan_approval", "plan_end"}
 
 # Fields the BPMN gateways, scripts and the engine read: (type, required).

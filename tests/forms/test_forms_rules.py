@@ -153,7 +153,12 @@ def test_plan_needs_at_least_one_activity() -> None:
 
 def test_activity_needs_measure_level_assignee_and_dates() -> None:
     errors = errors_of("mau_04", {"activities": [{}]})
-    assert set(errors["activities"]["0"]) == {"measure", "level", "assignee", "start", "end"}
+    assert set(errors["activities"]["0"]) == {"measure", "level", "assignee", "responsible_body", "start", "end",
+                                              "cost"}
+    # Plans stored under version 2 (before Art. 28.3's responsibility and cost per item) keep validating.
+    with pytest.raises(forms.FormError) as caught:
+        forms.validate("mau_04", {"activities": [{}]}, version=2, now=NOW)
+    assert set(caught.value.errors["activities"]["0"]) == {"measure", "level", "assignee", "start", "end"}
 
 
 def test_meeting_needs_a_participant() -> None:
@@ -294,8 +299,10 @@ def test_closing_requires_no_risk_and_all_four_states_stable() -> None:
 def test_closing_is_refused_while_a_danger_is_still_rated_high() -> None:
     """Section 1 "Cao" is danger: it contradicts "no longer at risk". Section 2 "Cao" is strength: no effect."""
     still_reachable = {**FULL["mau_06"], "abuser_can_reach_child": {"rating": "cao", "note": "Vẫn ở cùng nhà."}}
+    # A case56 policy, and the message says so (law-2026.md §4): Art. 30.1 asks "no longer at risk", not this.
     assert errors_of("mau_06", still_reachable) == {"abuser_can_reach_child": {"rating": [
-        "Mục nguy cơ này còn ở mức Cao: trẻ vẫn còn nguy cơ, chưa thể kết thúc kế hoạch (Điều 30.1 NĐ 56/2017)."]}}
+        "Mục nguy cơ này còn ở mức Cao: chưa thể kết thúc kế hoạch (quy định của case56, không do pháp luật quy "
+        "định; Điều 30.1 NĐ 56/2017 yêu cầu trẻ không còn nguy cơ)."]}}
     assert ok("mau_06", {**still_reachable, "conclusion": "replan"})["danger_total"]["cao"] == 1
     medium = {**FULL["mau_06"], "harm_still_serious": {"rating": "trung_binh"}}
     assert ok("mau_06", medium)["conclusion"] == "close"
@@ -311,6 +318,6 @@ def test_review_grids_are_totalled_separately() -> None:
 
 
 def test_mau_05_cites_the_legal_bases_by_default() -> None:
-    clean = ok("mau_05", {})
+    clean = ok("mau_05", MINIMAL["mau_05"])
     assert "Điều 52" in clean["legal_bases"] and "56/2017/NĐ-CP" in clean["legal_bases"]
-    assert ok("mau_05", {"legal_bases": ""})["legal_bases"] == clean["legal_bases"]
+    assert ok("mau_05", {**MINIMAL["mau_05"], "legal_bases": ""})["legal_bases"] == clean["legal_bases"]
