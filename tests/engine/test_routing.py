@@ -1,0 +1,143 @@
+"""Issue 16: a report names its incident and residence communes (Mẫu 01). The initial assessment is the
+incident commune's (Decree 56 Art. 26.1-26.2), the plan the residence commune's (Law on Children Art. 52.2):
+the case moves when the plan stage opens, transferred and audited like a manual transfer. The 12 hours run from
+the earlier of the intake point's and the commune's receipt (Art. 26.3, 31.2, 32.2). On both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+import forms
+from engine import clock, liveness, transfers
+from engine.check import check_case
+from engine.models import AuditEntry, Case, OrgUnit, Task
+from web import demo
+
+
+def unit(session, code):
+    return session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+
+
+def count(session, model, *where):
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def report(at, **changes):
+    return demo.sample("mau_01", at, **changes)
+
+
+def assert_clean(engine, session, case):
+    session.expire_all()
+    row = session.get(Case, case.id)
+    assert check_case(engine, session, row) == []
+    assert liveness.problems(session, row) == []
+
+
+def test_assessment_at_the_incident_commune_plan_at_the_residence_commune(case_engine, session, people):
+    x01, x02 = unit(session, "T01-X01"), unit(session, "T01-X02")
+    case = case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01",
+                                 report(clock.now(), incident_commune="T01-X01", residence_commune="T01-X02"))
+    session.expire_all()
+    case = session.get(Case, case.id)
+    assert (case.commune_id, case.incident_commune_id, case.residence_commune_id) == (x01.id, x01.id, x02.id)
+    assert_clean(case_engine, session, case)
+
+    # Verification and the initial assessment (Mẫu 02) happen at the incident commune.
+    done = demo.drive(case_engine, session, case, people, stop_at="detailed_assessment")
+    assert done == ["verify", "initial_assessment"]
+    mau_02 = session.scalar(select(Task).where(Task.case_id == case.id, Task.step == "initial_assessment"))
+    assert (mau_02.commune_id, mau_02.completed_by) == (x01.id, "canbo")
+
+    # Completing Mẫu 02 opened the plan stage: the case went to the residence commune in that transaction.
+    session.expire_all()
+    case = session.get(Case, case.id)
+    assert (case.commune_id, case.province_id) == (x02.id, x02.parent_id)
+    [detailed] = demo.open_tasks(session, case.id)
+    assert (detailed.step, detailed.commune_id) == ("detailed_assessment", x02.id)
+    record = session.scalar(select(Task).where(Task.case_id == case.id, Task.step == "transfer"))
+    assert (record.state, record.completed_by, record.commune_id) == ("completed", "system", x01.id)
+    assert record.form_data["to_commune"] == "T01-X02" and "Điều 52 khoản 2" in record.form_data["reason"]
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.case_id == case.id,
+                                                    AuditEntry.action == "case_transferred"))
+    assert entry.actor == "system"
+    assert entry.details == {"from": "T01-X01", "to": "T01-X02", "open_steps": 1, "routed": "residence"}
+    assert_clean(case_engine, session, case)
+
+    # The plan steps land at the residence commune's officer and chairman.
+    activities = [{**a, "assignee": "ctxh"} for a in demo.sample("mau_04", clock.now())["activities"]]
+    done = demo.drive(case_engine, session, case, people, stop_at="carry_out_activity",
+                      choices={"mau_04": {"activities": activities}})
+    assert done == ["detailed_assessment", "needs_meeting", "draft_plan", "draft_decision", "approve_plan"]
+    rows = {t.step: t for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "completed"))}
+    assert {rows[s].completed_by for s in ("detailed_assessment", "draft_plan", "draft_decision")} == {"canbo2"}
+    assert rows["approve_plan"].completed_by == "chutich2"
+    assert all(rows[s].commune_id == x02.id for s in ("needs_meeting", "draft_plan", "approve_plan"))
+    assert count(session, AuditEntry, AuditEntry.case_id == case.id, AuditEntry.action == "case_transferred") == 1
+    assert_clean(case_engine, session, case)
+
+
+def test_same_commune_or_later_manual_transfer_is_not_routed_again(case_engine, session, people):
+    case = case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01", report(clock.now()))
+    session.expire_all()
+    row = session.get(Case, case.id)
+    assert row.incident_commune_id == row.residence_commune_id == unit(session, "T01-X01").id
+    demo.drive(case_engine, session, case, people, stop_at="needs_meeting")
+    assert count(session, Task, Task.case_id == case.id, Task.step == "transfer") == 0
+    # The child moves: a manual transfer makes the new commune the residence, and nothing routes it back.
+    transfers.transfer(case_engine, session, people.actors["canbo"], case.id, demo.sample("transfer", clock.now()))
+    activities = [{**a, "assignee": "ctxh"} for a in demo.sample("mau_04", clock.now())["activities"]]
+    demo.drive(case_engine, session, case, people, stop_at="approve_plan",
+               choices={"mau_04": {"activities": activities}})
+    session.expire_all()
+    row = session.get(Case, case.id)
+    assert row.commune_id == row.residence_commune_id == unit(session, "T01-X02").id
+    assert count(session, Task, Task.case_id == case.id, Task.step == "transfer") == 1
+    assert_clean(case_engine, session, row)
+
+
+def test_limits_run_from_the_earlier_receipt(case_engine, session, people):
+    now = clock.now()
+    early, late = now - timedelta(hours=5), now - timedelta(hours=2)
+    intake = people.actors["tiepnhan"]
+    # The commune heard first (e.g. from the child's school) and the helpline later: 12 h from the commune's.
+    forwarded = case_engine.open_case(session, intake, "T01-X01", report(now, received_at=late.isoformat(),
+                                                                         commune_received_at=early.isoformat()))
+    # The helpline received first and forwarded it three hours later: 12 h from the helpline's.
+    direct = case_engine.open_case(session, intake, "T01-X01", report(now, received_at=early.isoformat(),
+                                                                      commune_received_at=late.isoformat()))
+    session.expire_all()
+    for case in (forwarded, direct):
+        row = session.get(Case, case.id)
+        assert row.received_at == early
+        [verify] = demo.open_tasks(session, case.id)
+        assert verify.due_at == case_engine.rules.due("verify", {"anchors": {"received_at": early.isoformat()}},
+                                                      case_engine.calendar)
+    rows = [session.get(Case, c.id) for c in (forwarded, direct)]
+    assert [(r.intake_received_at, r.commune_received_at) for r in rows] == [(late, early), (early, late)]
+    # The emergency decision's 12 hours (Art. 26.3) run from the same earlier moment.
+    demo.drive(case_engine, session, forwarded, people, stop_at="emergency_decision", choices={"mau_02": {
+        "emergency": True, "danger_description": "Trẻ bị đánh, có thương tích."}})
+    decision = next(t for t in demo.open_tasks(session, forwarded.id) if t.step == "emergency_decision")
+    assert decision.due_at == case_engine.rules.due(
+        "emergency", {"anchors": {"received_at": early.isoformat()}}, case_engine.calendar)
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"residence_commune": "T99-X99"}, "residence_commune", "Không có xã, phường với mã này"),
+    ({"incident_commune": "T01-X02"}, "incident_commune", "nơi xảy ra vụ việc (Điều 26.1"),
+])
+def test_bad_communes_are_refused_on_their_field_and_nothing_is_saved(case_engine, session, people, changes,
+                                                                     field, message):
+    before = (count(session, Case), count(session, Task), count(session, AuditEntry))
+    with pytest.raises(forms.FormError) as caught:
+        case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01", report(clock.now(), **changes))
+    assert list(caught.value.errors) == [field] and message in caught.value.errors[field][0]
+    with pytest.raises(forms.FormError) as caught:
+        case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01", report(clock.now(), **changes),
+                              locale="en")
+    assert caught.value.errors[field][0].startswith(("No commune", "The case opens"))
+    session.expire_all()
+    assert (count(session, Case), count(session, Task), count(session, AuditEntry)) == before
