@@ -93,6 +93,7 @@ class Child(Part):
     sex = f.choice(Sex, "Giới tính", "Sex")
     personal_id = f.string(
         "Số định danh cá nhân", "Personal identification number", max_length=12,
+        pattern=PERSONAL_ID.pattern, pattern_message="invalid_personal_id",
         help_vi=("Không bắt buộc; 12 chữ số, để nhập cơ sở dữ liệu trẻ em quốc gia (Điều 30.3 NĐ 56/2017) "
                  "và đối chiếu dân cư."),
         help_en="Optional; 12 digits, for the national children database (Decree 56/2017 Art. 30.3).",

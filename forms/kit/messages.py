@@ -84,21 +84,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Record the informant's details only with their consent (Form 01, Decree 56/2017 Art. 25).",
     ),
     "invalid_personal_id": (
-        "Mã định danh cá nhân gồm đúng 12 chữ số (Điều 12 Luật Căn cước 2023).",
-        "A personal identification number has exactly 12 digits (Law on Identification 2023, Art. 12).",
+        "Số định danh cá nhân gồm đúng 12 chữ số.",
+        "A personal identification number has exactly 12 digits.",
     ),
     "personal_id_province": (
-        "Ba chữ số đầu của mã định danh cá nhân phải là mã tỉnh, thành phố nơi đăng ký khai sinh.",
+        "Ba chữ số đầu của số định danh cá nhân phải là mã tỉnh, thành phố nơi đăng ký khai sinh.",
         "The first three digits of the personal identification number must be the code of the province "
         "where the birth was registered.",
     ),
     "personal_id_birth": (
-        "Chữ số thứ 4 đến 6 của mã định danh cá nhân (thế kỷ, năm sinh) không khớp với ngày sinh của trẻ.",
+        "Chữ số thứ 4 đến 6 của số định danh cá nhân (thế kỷ, năm sinh) không khớp với ngày sinh của trẻ.",
         "Digits 4 to 6 of the personal identification number (century, year of birth) do not match the "
         "child's date of birth.",
     ),
     "personal_id_sex": (
-        "Chữ số thứ 4 của mã định danh cá nhân (giới tính) không khớp với giới tính của trẻ.",
+        "Chữ số thứ 4 của số định danh cá nhân (giới tính) không khớp với giới tính của trẻ.",
         "Digit 4 of the personal identification number (sex) does not match the child's sex.",
     ),
     "unknown_commune": (
