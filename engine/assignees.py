@@ -28,7 +28,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import forms
-from engine import access, audit, clock
+from engine import access, audit, clock, restriction
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task, User
 from forms.kit import fields as f
@@ -188,6 +188,7 @@ def reassign(engine: Engine, session: Session, actor: access.Actor, task_id: int
         refused = refusal(actor, task, case)
         if refused is not None:
             raise refused
+        restriction.ensure_unrestricted(session, case)
         if expected_version is not None and case.version != expected_version:
             raise Conflict("Hồ sơ đã thay đổi kể từ khi bạn mở trang; không có thay đổi nào được lưu. "
                            "Hãy tải lại trang.",

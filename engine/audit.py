@@ -118,9 +118,18 @@ class ChainProblem:
     message: str
 
 
+TOMBSTONE = "_tombstone"  # details key of a row whose personal content was destroyed (engine.retention)
+DESTROYED = "records_destroyed"  # the action whose `tombstones` ([id, hash] pairs) vouch for such rows
+
+
 def verify(session: Session, batch: int = 5000) -> list[ChainProblem]:
-    """Walk the chain in id order; return every break found (empty list: intact)."""
+    """Walk the chain in id order; return every break found (empty list: intact).
+
+    A row whose details were replaced by a tombstone (destruction past retention) no longer hashes to its
+    `hash`, which is kept: it passes only when a later `records_destroyed` row — itself intact in the chain —
+    lists it with that hash. The links stay checked as for any row, so a destruction leaves no gap."""
     problems: list[ChainProblem] = []
+    unvouched: dict[int, str] = {}  # tombstoned rows not yet vouched for: id -> hash
     prev_hash, expected_id, last_id = GENESIS, 1, 0
     while True:
         rows = session.execute(
@@ -135,9 +144,18 @@ def verify(session: Session, batch: int = 5000) -> list[ChainProblem]:
                 problems.append(ChainProblem(row.id, "prev_hash does not match the previous row"))
             expected = digest(row.prev_hash, row.id, row.case_id, row.at, row.actor, row.action, row.details)
             if expected != row.hash:
-                problems.append(ChainProblem(row.id, "content was changed after it was written"))
+                if isinstance(row.details, dict) and TOMBSTONE in row.details:
+                    unvouched[row.id] = row.hash
+                else:
+                    problems.append(ChainProblem(row.id, "content was changed after it was written"))
+            elif row.action == DESTROYED and isinstance(row.details, dict):
+                for pair in row.details.get("tombstones") or ():
+                    if isinstance(pair, list) and len(pair) == 2 and unvouched.get(pair[0]) == pair[1]:
+                        del unvouched[pair[0]]
             prev_hash, expected_id, last_id = row.hash, row.id + 1, row.id
         session.expunge_all()
+    for entry_id in sorted(unvouched):
+        problems.append(ChainProblem(entry_id, "a tombstone no recorded destruction vouches for"))
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_id != last_id or head.hash != prev_hash):
         problems.append(ChainProblem(head.last_id, f"the newest rows after {last_id} are missing"))

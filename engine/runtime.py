@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 import forms
-from engine import access, audit, clock
+from engine import access, audit, clock, restriction
 from engine.calendar import WorkingCalendar
 from engine.deadlines import Rules
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
@@ -345,6 +345,7 @@ class Engine:
             raise Conflict("Hồ sơ đã thay đổi kể từ khi bạn mở trang; không có thay đổi nào được lưu. "
                            "Hãy tải lại trang.",
                            "The case changed since you opened the page; nothing was saved. Reload the page.")
+        restriction.ensure_unrestricted(session, case)  # Law 91/2025 Art. 24.3: read-only while restricted
         return task, case
 
     # -- advancing and syncing -----------------------------------------------------------------------
@@ -437,9 +438,12 @@ class Engine:
             open_rows[spiff_id] = row
             if late_step is not None:
                 late_step.escalated_at = now
-                audit.append(session, "system", "deadline_passed", case.id,
-                             {"task": late_step.id, "step": late_step.step, "due_at": late_step.due_at,
-                              "escalation_task": row.id}, now)
+                details = {"task": late_step.id, "step": late_step.step, "due_at": late_step.due_at,
+                           "escalation_task": row.id}
+                restricted = restriction.active(session, case.id)
+                if restricted is not None:  # the limit still runs; the escalation says why nobody could act
+                    details["restricted"] = restricted.id
+                audit.append(session, "system", "deadline_passed", case.id, details, now)
             audit.append(session, "system", "task_opened", case.id,
                          {"task": row.id, "step": row.step, "role": row.role, "assignee": row.assignee,
                           "due_at": row.due_at}, now)

@@ -23,7 +23,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 import forms
-from engine import access, audit, clock
+from engine import access, audit, clock, restriction
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
 from engine.registry import Step
@@ -118,6 +118,7 @@ def _case_for(session: Session, actor: access.Actor, case_id: int) -> Case:
     if not access.can_manage_case(actor, case):
         raise Forbidden("Bạn không có quyền chuyển hoặc mở lại hồ sơ này.",
                         "You may not transfer or reopen this case.")
+    restriction.ensure_unrestricted(session, case)
     return case
 
 

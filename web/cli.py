@@ -23,12 +23,13 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from web import dossier_cli, engine, process_cli, statistics_cli
+    from web import dossier_cli, engine, process_cli, records_cli, statistics_cli
     from web.extensions import db
 
     statistics_cli.init_app(app)  # `case56 report`
     dossier_cli.init_app(app)  # `case56 dossier`, `case56 dossier-batch`
     process_cli.init_app(app)  # `case56 process lint|versions|deploy|activate|migrate`
+    records_cli.init_app(app)  # `case56 attachments …`, `case56 retention status`
 
     @app.cli.group("db", help="Cơ sở dữ liệu / database schema (Alembic).")
     def db_group() -> None:

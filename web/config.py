@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,26 @@ def _instance_secret(instance: Path) -> str:
         instance.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _instance_attachment_key(instance: Path) -> str:
+    """Development and tests only: a generated attachment key kept in the instance folder (beside the files it
+    protects, so it protects nothing there); production takes CASE56_ATTACHMENT_KEYS from the environment."""
+    from engine.crypto import new_key_line
+
+    path = instance / "attachment_keys"
+    if not path.exists():  # written aside and linked into place: processes starting together agree on one key
+        instance.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=instance, prefix=".attachment_keys-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(new_key_line("dev"))
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temp)
     return path.read_text().strip()
 
 
@@ -43,6 +64,9 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which expires on its own
         "MAX_CONTENT_LENGTH": int(env.get("CASE56_MAX_UPLOAD_MB", 20)) * 1024 * 1024,
         "CASE56_ATTACHMENTS": env.get("CASE56_ATTACHMENTS", str(instance / "attachments")),
+        # id:base64key[,id:base64key…], the first encrypts (engine.crypto); none in production: uploads refused.
+        "CASE56_ATTACHMENT_KEYS": env.get("CASE56_ATTACHMENT_KEYS")
+        or ("" if production else _instance_attachment_key(instance)),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
         "MAIL_FROM": env.get("MAIL_FROM", "case56@localhost"),
@@ -67,5 +91,9 @@ def check_production(config: dict[str, Any]) -> None:
         raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
     if config.get("DEBUG"):
         raise RuntimeError("debug mode is not allowed in production")
+    if config.get("CASE56_ATTACHMENT_KEYS"):
+        from engine.crypto import Keyring
+
+        Keyring.parse(config["CASE56_ATTACHMENT_KEYS"])  # a mistyped key stops the start, with the reason
     if config.get("MAIL_SECURITY") not in {"none", "starttls", "tls"}:
         raise RuntimeError("MAIL_SECURITY must be none, starttls or tls")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from engine.models import Attachment
 from tests.web.casework_kit import audits, client_for, open_case, ready_task, token
+from engine import crypto
 from web import attachments as storage
 from web.extensions import db
 
@@ -64,9 +65,11 @@ def test_officer_attaches_evidence_stored_by_checksum_and_audited(app):
     assert (row.case_id, row.task_id, row.sha256, row.size) == (case_id, task_id, digest, len(PDF))
     assert row.content_type == "application/pdf" and row.uploaded_by == "canbo" and row.uploaded_at is not None
     assert row.file_name == "giấy chứng nhận y tế.pdf"
-    # Outside the database, named by the checksum.
+    # Outside the database, named by the checksum, sealed (AES-GCM) under the configured key: not the plaintext.
     [path] = stored_files(app)
-    assert path.name == digest and path.read_bytes() == PDF
+    blob = path.read_bytes()
+    assert path.name == digest and blob.startswith(crypto.MAGIC) and PDF not in blob and b"%PDF" not in blob
+    assert crypto.key_id_of(blob) == storage.keyring_of(app.config["CASE56_ATTACHMENT_KEYS"]).current
     [entry] = audits(app, "attachment_uploaded", case_id)
     assert entry.actor == "canbo" and entry.details["sha256"] == digest
     # Listed on the case page, with who, when and the step.

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from engine import access, audit, casefile, liveness, worklists
+from engine import access, audit, casefile, liveness, restriction, worklists
 from engine.errors import NotFound
 from engine.models import Case
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
@@ -57,6 +57,7 @@ def case(case_id: int) -> Any:
              schema={"type": "string", "format": "binary"})
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
 @gate(access.can_download_dossiers)
 def dossier(args: dict[str, Any], case_id: int) -> Any:
     """Tải hồ sơ PDF / download the case dossier (PDF); every download is audited.
@@ -70,6 +71,7 @@ def dossier(args: dict[str, Any], case_id: int) -> Any:
     case_row = db.session.get(Case, case_id)
     if case_row is None or not access.can_download_dossier(who, case_row):
         raise not_found()
+    restriction.ensure_unrestricted(db.session, case_row)  # 409 case_restricted: no copy leaves meanwhile
     lang = locale()
     options = dossier_pdf.Options(redact=args["redact"], actor=who, generated_by=who.username)
     pdf = dossier_pdf.build(db.session, case_id, options, locale=lang)

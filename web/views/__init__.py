@@ -16,7 +16,9 @@ def register_blueprints(app: Flask) -> None:
     from web.views import statistics
 
     app.register_blueprint(statistics.bp)
-    from web.views import dossier, health
+    from web.views import dossier, health, records
+
+    app.register_blueprint(records.bp)  # restriction of processing, retention (administration)
 
     app.register_blueprint(dossier.bp)
     app.register_blueprint(health.bp)

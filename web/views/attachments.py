@@ -7,6 +7,7 @@ refused (404) outside the reader's scope and refused (410) if the stored file no
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -15,7 +16,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine import access, audit, clock
+from engine import access, audit, clock, restriction, retention
+from engine.crypto import KeyMissing, Keyring
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import Attachment, Case, Task
 from web import attachments as storage
@@ -32,6 +34,10 @@ def max_bytes() -> int:
     return int(config.get("CASE56_ATTACHMENT_MAX_BYTES") or config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX)
 
 
+def keyring() -> Keyring:
+    return storage.keyring_of(current_app.config.get("CASE56_ATTACHMENT_KEYS"))
+
+
 def _case_to_attach(case_id: int) -> Case:
     actor: access.Actor = current_user.actor
     case = db.session.get(Case, case_id)
@@ -40,6 +46,7 @@ def _case_to_attach(case_id: int) -> Case:
     if not access.can_attach(actor, case):
         raise Forbidden("Chỉ cán bộ và Chủ tịch UBND xã quản lý hồ sơ mới được đính kèm tài liệu.",
                         "Only the commune's officer or chairman may attach documents.")
+    restriction.ensure_unrestricted(db.session, case)
     return case
 
 
@@ -86,7 +93,9 @@ def upload(case_id: int):
         if not errors:
             try:
                 sha256, size, content_type = storage.store(current_app.config["CASE56_ATTACHMENTS"],
-                                                           upload_file.stream, max_bytes())
+                                                           upload_file.stream, max_bytes(), keyring())
+            except KeyMissing as exc:
+                return refuse(exc)
             except storage.AttachmentError as exc:
                 errors["file"] = _messages()[exc.code]
                 status = {"too_large": 413, "type": 415}.get(exc.code, 400)
@@ -128,8 +137,14 @@ def download(attachment_id: int):
     case = db.session.get(Case, row.case_id) if row is not None else None
     if row is None or case is None or not access.can_read_attachment(actor, case):
         return refuse(NotFound("Không tìm thấy tài liệu.", "No such document."))
-    path = storage.verified_path(current_app.config["CASE56_ATTACHMENTS"], row.sha256)
-    if path is None:
+    if retention.destroyed(db.session, case.id, "attachment"):
+        message = _("Tệp đính kèm của hồ sơ này đã được huỷ khi hết thời hạn lưu trữ.")
+        return render_template("error.html", message=message, status=410), 410
+    try:
+        content = storage.read_verified(current_app.config["CASE56_ATTACHMENTS"], row.sha256, keyring())
+    except KeyMissing as exc:
+        return refuse(exc)
+    if content is None:
         audit.append(db.session, actor.username, "attachment_missing", case.id,
                      {"attachment": row.id, "sha256": row.sha256})
         db.session.commit()
@@ -138,7 +153,7 @@ def download(attachment_id: int):
     audit.append(db.session, actor.username, "attachment_downloaded", case.id,
                  {"attachment": row.id, "file_name": row.file_name, "sha256": row.sha256})
     db.session.commit()
-    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.file_name,
-                         conditional=False, etag=False, max_age=0)
+    response = send_file(io.BytesIO(content), mimetype=row.content_type, as_attachment=True,
+                         download_name=row.file_name, conditional=False, etag=False, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import access, audit
+from engine import access, audit, restriction
 from engine.errors import EngineError, NotFound
 from engine.models import Case
 from web.extensions import db
@@ -31,6 +31,9 @@ def download(case_id: int):
     case = db.session.get(Case, case_id) if int_arg(case_id) is not None else None
     if case is None or not access.can_download_dossier(actor, case):
         return refuse(NotFound("Không tìm thấy hồ sơ.", "No such case."))
+    restricted = restriction.active(db.session, case.id)  # no copy leaves while processing is restricted
+    if restricted is not None:
+        return refuse(restriction.refusal(restricted))
     raw = request.args.get("redact", "").strip().lower()
     if raw not in _FLAGS:
         return bad_request(_("Tham số “redact” chỉ nhận 0 hoặc 1 (1: ẩn danh tính người báo tin và địa chỉ của trẻ)."))
