@@ -212,7 +212,22 @@ def tick(
                     result.incidents += 1
         if len(ids) < batch:
             break
+    _privacy_clocks(engine, session, result)
     return result
+
+
+def _privacy_clocks(engine: Engine, session: Session, result: TickResult) -> None:
+    """The clocks of the privacy registers (issue 18) fire with the case timers: late steps of data subjects'
+    requests, breaches whose 72 hours have passed. Each escalation is its own transaction there."""
+    from engine import breaches, data_requests
+
+    for name, fire_due in (("data_requests", data_requests.of(engine).tick),
+                           ("breaches", lambda s: breaches.tick(engine, s))):
+        try:
+            result.fired += fire_due(session)
+        except Exception as exc:  # noqa: BLE001 - a failing register must not stop the case timers
+            session.rollback()
+            result.errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
 
 def run_forever(engine: Engine, session_factory: Callable[[], Session], interval: float = 30.0, *,
