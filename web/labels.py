@@ -240,6 +240,16 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
             "case_step": _("Xem bước"),
             "task_view": _("Xem bước"),
             "task_viewed": _("Xem bước"),
+            "representative_recorded": _("Ghi nhận người đại diện của trẻ em"),
+            "representative_updated": _("Sửa thông tin người đại diện"),
+            "representative_barred": _("Xác định người đại diện là người bị nghi xâm hại"),
+            "representative_cleared": _("Bỏ xác định người đại diện là người bị nghi xâm hại"),
+            "data_request_received": _("Tiếp nhận yêu cầu của chủ thể dữ liệu"),
+            "data_request_step_opened": _("Mở bước giải quyết yêu cầu dữ liệu"),
+            "data_request_step_completed": _("Hoàn thành bước giải quyết yêu cầu dữ liệu"),
+            "data_request_step_cancelled": _("Hủy bước giải quyết yêu cầu dữ liệu"),
+            "data_request_deadline_passed": _("Yêu cầu dữ liệu quá thời hạn"),
+            "data_request_closed": _("Kết thúc yêu cầu dữ liệu"),
         }
 
 
@@ -300,8 +310,56 @@ class AuditSummary:
         return "; ".join(parts)
 
 
+# -- personal data protection (issue 18) ---------------------------------------------------------------------
+
+def data_request_status_label(status: str, locale: str | None = None) -> str:
+    """A data subject's request's status (engine.data_requests)."""
+    with _speaking(_lang(locale)):
+        return {"received": _("Đã tiếp nhận, chờ xác nhận"), "acknowledged": _("Đang giải quyết"),
+                "completed": _("Đã giải quyết"), "refused": _("Đã từ chối")}.get(status, status)
+
+
+def breach_status_label(status: str, locale: str | None = None) -> str:
+    """A breach's status (engine.breaches)."""
+    with _speaking(_lang(locale)):
+        return {"open": _("Chưa thông báo Bộ Công an"), "notified": _("Đã thông báo Bộ Công an"),
+                "closed": _("Đã kết thúc")}.get(status, status)
+
+
+def privacy_actions(locale: str | None = None) -> dict[str, str]:
+    """The breach register's audit actions (rows with no case)."""
+    with _speaking(_lang(locale)):
+        return {"breach_recorded": _("Ghi nhận vi phạm dữ liệu"), "breach_escalated": _("Quá 72 giờ chưa thông báo"),
+                "breach_notified": _("Ghi nhận thông báo"), "breach_closed": _("Kết thúc xử lý vi phạm")}
+
+
+def data_request_step_title(step: str, fallback: str, locale: str | None = None) -> str:
+    """A request step's title in the page's language, from the request process's own step table."""
+    from engine import data_requests
+    from web import engine
+
+    for known in data_requests.of(engine()).current.steps.values():
+        if known.step == step:
+            return title_of(known, locale)
+    return fallback
+
+
+def choice_label(form: str, field: str, code: str | None, locale: str | None = None) -> str:
+    """The label of a choice field's code on a form (refusal grounds, rights, risks)."""
+    if code is None:
+        return ""
+    from forms.kit.choices import label
+
+    enum = forms.get(form).schema().fields[field].metadata["choices"]
+    return label(enum, code, _lang(locale))
+
+
 def install(app: Any) -> None:
     """The labels templates call by name."""
+    app.add_template_global(data_request_status_label, "data_request_status_label")
+    app.add_template_global(breach_status_label, "breach_status_label")
+    app.add_template_global(data_request_step_title, "data_request_step_title")
+    app.add_template_global(choice_label, "choice_label")
     app.add_template_global(status_label, "case_status_label")
     app.add_template_global(role_label, "role_label")
     app.add_template_global(track_label, "track_label")

@@ -25,12 +25,13 @@ EXAMPLE = {
     "commune": "T01-X01",
     "report": {
         "issuing_body": "Tổng đài 111", "place": "Hà Nội", "category": "xam_hai", "channel": "hotline_111",
-        "received_at": "2026-01-05T08:30:00+07:00",
-        "child": {"full_name": "Nguyễn Văn An", "estimated_age": 9, "sex": "male",
+        "received_at": "2026-01-05T08:30:00+07:00", "commune_received_at": "2026-01-05T09:10:00+07:00",
+        "incident_commune": "T01-X01", "residence_commune": "T01-X02",
+        "child": {"full_name": "Nguyễn Văn An", "estimated_age": 9, "sex": "male", "ethnicity": "01",
                   "incident_place": "Tại nhà", "current_condition": "Có vết bầm ở tay."},
         "informant": {"consent": False},
-        "abuse_forms": ["bao_luc"], "environment": "gia_dinh", "crime_suspected": False,
-        "receiving_officer": "Nguyễn Thị Tiếp Nhận",
+        "abuse_forms": ["bao_luc"], "environment": "gia_dinh", "perpetrator_relationships": ["cha_me"],
+        "crime_suspected": False, "receiving_officer": "Nguyễn Thị Tiếp Nhận",
     },
 }
 LOCATION = {"description": "Địa chỉ hồ sơ / the case's URL", "schema": {"type": "string"}}
@@ -50,11 +51,21 @@ REPLAYED = {"description": "true khi trả lại hồ sơ của lần gửi đ�
 def create(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     """Ghi nhận báo cáo Mẫu 01 và mở hồ sơ / record a Form 01 report and open its case.
 
-    Nơi tiếp nhận và cán bộ xã ghi nhận cho xã trong phạm vi của mình. Thời điểm tiếp nhận (received_at)
-    là mốc tính mọi thời hạn. Intake points and commune officers record reports for communes in their scope.
+    Nơi tiếp nhận và cán bộ xã ghi nhận cho xã trong phạm vi của mình. Hồ sơ mở tại xã nơi xảy ra vụ việc
+    (commune, hoặc report.incident_commune; Điều 26.1) và được chuyển đến xã nơi trẻ cư trú
+    (report.residence_commune) khi bắt đầu đánh giá nguy cơ cụ thể (Điều 52.2 Luật Trẻ em). Thời hạn tính từ
+    thời điểm sớm hơn giữa received_at (nơi tiếp nhận) và commune_received_at (UBND xã).
+    Intake points and commune officers record reports for communes in their scope. The case opens at the
+    incident commune and moves to the residence commune when the plan stage begins; limits run from the earlier
+    of the two receipt times.
     """
     who = actor()
-    commune, report = body["commune"], body["report"]
+    report = body["report"]
+    commune = body.get("commune") or (report.get("incident_commune") if isinstance(report, dict) else None)
+    if not isinstance(commune, str) or not commune:
+        raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                       {"commune": [_("Hãy chọn xã/phường nơi xảy ra vụ việc (commune hoặc "
+                                      "report.incident_commune).")]})
     try:  # the engine validates again; this first pass answers in the caller's language
         forms.validate("mau_01", report, locale=locale())
     except forms.FormError as error:
@@ -68,7 +79,10 @@ def create(headers: dict[str, Any], body: dict[str, Any]) -> Any:
 
     def open_case() -> Case:
         try:
-            return engine().open_case(db.session, who, commune, report)
+            return engine().open_case(db.session, who, commune, report, locale=locale())
+        except forms.FormError as error:  # a commune code the unit tree does not have (engine.transfers)
+            raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                           {"report": error.errors}) from None
         except NotFound as error:  # the commune vanished between the check and the transaction
             raise ApiError(422, "validation_error", error.message(locale()), {"commune": [error.message(locale())]}
                            ) from None

@@ -65,8 +65,10 @@ class PagingArgs(Schema):
 
 # -- reports ----------------------------------------------------------------------------------------
 class ReportCreateSchema(Schema):
-    commune = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
-        "description": "Mã xã/phường nơi xảy ra sự việc / commune code", "example": "T01-X01"})
+    commune = fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "description": "Mã xã/phường nơi xảy ra vụ việc, nơi mở hồ sơ (Điều 26.1); để trống thì lấy "
+                       "report.incident_commune / the incident commune, where the case opens; defaults to "
+                       "report.incident_commune", "example": "T01-X01"})
     report = fields.Dict(required=True, metadata={
         "description": "Mẫu số 01 (Điều 25 NĐ 56/2017/NĐ-CP); received_at is the legal anchor of every limit",
         "allOf": [{"$ref": MAU_01_REF}],
