@@ -344,22 +344,11 @@ def data_request_step_title(step: str, fallback: str, locale: str | None = None)
     return fallback
 
 
-def choice_label(form: str, field: str, code: str | None, locale: str | None = None) -> str:
-    """The label of a choice field's code on a form (refusal grounds, rights, risks)."""
-    if code is None:
-        return ""
-    from forms.kit.choices import label
-
-    enum = forms.get(form).schema().fields[field].metadata["choices"]
-    return label(enum, code, _lang(locale))
-
-
 def install(app: Any) -> None:
     """The labels templates call by name."""
     app.add_template_global(data_request_status_label, "data_request_status_label")
     app.add_template_global(breach_status_label, "breach_status_label")
     app.add_template_global(data_request_step_title, "data_request_step_title")
-    app.add_template_global(choice_label, "choice_label")
     app.add_template_global(status_label, "case_status_label")
     app.add_template_global(role_label, "role_label")
     app.add_template_global(track_label, "track_label")
