@@ -44,7 +44,8 @@ def test_invalid_report_gets_field_errors_and_opens_nothing(client, auth, world)
     assert set(body["errors"]["report"]) >= {"received_at", "category"}
     assert body["errors"]["report"]["received_at"] == ["Trường này là bắt buộc."]
     body = assert_error(client.post("/api/v1/reports", json={"report": {}}, headers=auth("tiepnhan")), 422)
-    assert body["errors"]["commune"] == ["Trường này là bắt buộc."]
+    assert body["errors"]["commune"] == ["Hãy chọn xã/phường nơi xảy ra vụ việc (commune hoặc "
+                                         "report.incident_commune)."]
     body = assert_error(client.post("/api/v1/reports", json=_report("T99-X99"), headers=auth("tiepnhan")), 422)
     assert body["errors"] == {"commune": ["Không có xã/phường với mã này."]}
     english = client.post("/api/v1/reports", json=report, headers=auth("tiepnhan", **{"Accept-Language": "en"}))
