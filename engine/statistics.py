@@ -44,7 +44,7 @@ from engine import access, clock
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import Case, OrgUnit, Task
 from engine.registry import Definition
-from forms.kit.choices import AbuseForm, Choices, Environment, ReportCategory, Sex
+from forms.kit.choices import AbuseForm, Choices, Environment, Ethnicity, PerpetratorRelationship, ReportCategory, Sex
 
 PERIODS_FILE = Path(__file__).resolve().parent.parent / "processes" / "periods.toml"
 ABUSED = "xam_hai"
@@ -310,6 +310,11 @@ class Children:
     by_environment: list[Count]
     by_form: list[Count]
     without_form: int  # children none of whose cases in the period names a form of abuse
+    # Beyond Circular 13/2021 (issue 16; what the child helpline 111 records): the ethnic groups that occur
+    # (zero rows left out: 54 groups), then "not recorded"; the perpetrators' relationships to the child (a child
+    # counts once per relationship any of their cases names), then the children with none recorded.
+    by_ethnicity: list[Count] = field(default_factory=list)
+    by_relationship: list[Count] = field(default_factory=list)
 
 
 @dataclass
@@ -511,6 +516,20 @@ def children(q: ReportQuery, config: PeriodConfig) -> Children:
     by_form = session.execute(select(element.c.value, func.count(distinct(cases.c.child_key))).select_from(cases)
                               .join(element, true()).group_by(element.c.value)).tuples().all()
 
+    by_ethnicity = session.execute(select(Case.child_ethnicity, func.count(distinct(Case.child_key)))
+                                   .where(*q.abused).group_by(Case.child_ethnicity)).tuples().all()
+    ethnicity = [c for c in _counts(by_ethnicity, _members(Ethnicity, (UNKNOWN, "Chưa ghi nhận", "Not recorded")))
+                 if c.count]
+
+    related = select(Case.child_key, Case.perpetrator_relationships).where(
+        *q.abused, Case.perpetrator_relationships.is_not(None)).subquery()
+    relation = json_elements(session, related.c.perpetrator_relationships)
+    by_relationship = session.execute(
+        select(relation.c.value, func.count(distinct(related.c.child_key))).select_from(related)
+        .join(relation, true()).group_by(relation.c.value)).tuples().all()
+    with_relationship = session.scalar(select(func.count(distinct(related.c.child_key))).select_from(related)
+                                       .join(relation, true())) or 0
+
     ages = [(g.key, g.label_vi, g.label_en) for g in config.age_groups]
     return Children(
         total=total,
@@ -522,6 +541,9 @@ def children(q: ReportQuery, config: PeriodConfig) -> Children:
         by_environment=_counts(by_env, _members(Environment, (UNKNOWN, "Chưa ghi nhận", "Not recorded"))),
         by_form=_counts(by_form, _members(AbuseForm)),
         without_form=sum(int(none or 0) for _sex, _age, _n, none in rows),
+        by_ethnicity=ethnicity,
+        by_relationship=[*_counts(by_relationship, _members(PerpetratorRelationship)),
+                         Count(UNKNOWN, "Chưa ghi nhận", "Not recorded", total - int(with_relationship))],
     )
 
 
