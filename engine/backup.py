@@ -5,6 +5,12 @@ in key order, the audit chain's head), `tables/<table>.jsonl` (every row, JSON-n
 bytes base64) and `attachments/…` (the evidence files, as stored). `restore` loads it into an empty
 database migrated to the same revision, puts the files back and then proves the result: every table's
 digest equals the manifest's, the audit chain verifies, and `engine.check` finds nothing.
+
+A backup reads one consistent snapshot while the installation keeps working: on PostgreSQL one REPEATABLE READ,
+READ ONLY transaction (what pg_dump does), on SQLite one read transaction (WAL: writers carry on, the reader keeps
+its snapshot). Every table is read in primary-key pages (`WHERE key > last`, never OFFSET, which re-reads and,
+outside one snapshot, skips or repeats rows) and streamed row by row to a temporary file, so memory stays flat
+however large a table is. For large PostgreSQL deployments docs/operations.md also gives pg_dump / pgBackRest.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Column, Date, LargeBinary, Table, func, select, text
+from sqlalchemy import Column, Connection, Date, LargeBinary, Table, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
@@ -59,60 +67,100 @@ def _decode(column: Column[Any], value: Any) -> Any:
     return value
 
 
-def _rows(session: Session, table: Any) -> Iterator[dict[str, Any]]:
-    """Every row of `table` in primary-key order, JSON-native, in batches (memory stays flat)."""
+def _after(keys: list[Column[Any]], last: tuple[Any, ...]) -> Any:
+    """`(k1, k2, …) > last` spelled out (row-value comparison is not portable): the keyset page condition."""
+    clauses = []
+    for i, key in enumerate(keys):
+        clauses.append(and_(*(keys[j] == last[j] for j in range(i)), key > last[i]))
+    return or_(*clauses)
+
+
+def _rows(reader: Session | Connection, table: Any) -> Iterator[dict[str, Any]]:
+    """Every row of `table` in primary-key order, JSON-native, a page of BATCH rows at a time by key."""
     keys = list(table.primary_key.columns)
-    offset = 0
+    last: tuple[Any, ...] | None = None
     while True:
-        batch = session.execute(select(table).order_by(*keys).limit(BATCH).offset(offset)).mappings().all()
-        if not batch:
-            return
+        query = select(table).order_by(*keys).limit(BATCH)
+        if last is not None:
+            query = query.where(_after(keys, last))
+        batch = reader.execute(query).mappings().all()
         for row in batch:
             yield {name: _encode(value) for name, value in row.items()}
-        offset += len(batch)
+        if len(batch) < BATCH:
+            return
+        last = tuple(batch[-1][key.name] for key in keys)
+
+
+@contextmanager
+def snapshot(session: Session) -> Iterator[Connection]:
+    """A connection inside one read-only transaction that sees the database as of its first read."""
+    bind = session.get_bind()
+    if isinstance(bind, Connection):  # already inside the caller's transaction: that is the snapshot
+        yield bind
+        return
+    if bind.dialect.name == "postgresql":
+        options: dict[str, Any] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        with bind.connect().execution_options(**options) as conn, conn.begin():
+            yield conn
+        return
+    with bind.connect() as conn:
+        # pysqlite opens transactions only before writes: BEGIN here, so every read below shares one snapshot.
+        conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.exec_driver_sql("ROLLBACK")
 
 
 def _line(row: dict[str, Any]) -> bytes:
     return json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-def _revision(session: Session) -> str | None:
+def _revision(reader: Session | Connection) -> str | None:
     try:
-        return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except Exception:  # noqa: BLE001 - a database created without migrations has no revision
-        session.rollback()
+        with reader.begin_nested():  # a database created without migrations has no such table
+            return reader.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # noqa: BLE001
         return None
 
 
-def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+def _add(archive: tarfile.TarFile, name: str, data: bytes | IO[bytes], size: int | None = None) -> None:
     info = tarfile.TarInfo(name)
-    info.size = len(data)
+    info.size = len(data) if isinstance(data, bytes) else int(size or 0)
     info.mtime = int(clock.now().timestamp())
-    archive.addfile(info, io.BytesIO(data))
+    archive.addfile(info, io.BytesIO(data) if isinstance(data, bytes) else data)
 
 
-def backup(session: Session, out: Path, attachments: Path | None = None) -> dict[str, Any]:
-    """Write the whole database (and the attachment files) to `out`; returns the manifest."""
-    manifest: dict[str, Any] = {"format": FORMAT, "created_at": clock.now().isoformat(),
-                                "revision": _revision(session), "tables": {}, "attachments": []}
-    with tarfile.open(out, "w:gz") as archive:
+def backup(session: Session, out: Path, attachments: Path | None = None,
+           progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+    """Write the whole database (one snapshot) and the attachment files to `out`; returns the manifest.
+    `progress(table, rows)` is called after each table."""
+    with snapshot(session) as reader, tarfile.open(out, "w:gz") as archive:
+        manifest: dict[str, Any] = {"format": FORMAT, "created_at": clock.now().isoformat(),
+                                    "revision": _revision(reader), "tables": {}, "attachments": []}
         for table in _tables():
-            digest, count, body = hashlib.sha256(), 0, io.BytesIO()
-            for row in _rows(session, table):
-                line = _line(row)
-                digest.update(line)
-                body.write(line)
-                count += 1
-            _add(archive, f"tables/{table.name}.jsonl", body.getvalue())
+            digest, count = hashlib.sha256(), 0
+            with tempfile.TemporaryFile() as body:  # a table streams to disk, never whole in memory
+                for row in _rows(reader, table):
+                    line = _line(row)
+                    digest.update(line)
+                    body.write(line)
+                    count += 1
+                size = body.tell()
+                body.seek(0)
+                _add(archive, f"tables/{table.name}.jsonl", body, size)
             manifest["tables"][table.name] = {"rows": count, "sha256": digest.hexdigest()}
+            if progress is not None:
+                progress(table.name, count)
+        head = reader.execute(select(audit.AuditHead.hash).where(audit.AuditHead.id == 1)).scalar()
+        manifest["audit_head"] = head or audit.GENESIS
         if attachments and attachments.exists():
+            # Files are named by their content's hash and never rewritten: one added meanwhile is only extra.
             for path in sorted(p for p in attachments.rglob("*") if p.is_file() and not p.name.startswith(".")):
                 relative = path.relative_to(attachments).as_posix()
                 data = path.read_bytes()
                 manifest["attachments"].append({"path": relative, "sha256": hashlib.sha256(data).hexdigest()})
                 _add(archive, f"attachments/{relative}", data)
-        head = session.get(audit.AuditHead, 1)
-        manifest["audit_head"] = head.hash if head else audit.GENESIS
         _add(archive, "manifest.json", json.dumps(manifest, indent=1).encode("utf-8"))
     return manifest
 
