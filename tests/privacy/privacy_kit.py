@@ -17,7 +17,8 @@ def vn(*args: int) -> datetime:
     return datetime(*args, tzinfo=LOCAL_TZ)
 
 
-def open_case(case_engine, session, people, received: datetime = vn(2026, 4, 1, 9, 0)) -> Case:
+def open_case(case_engine, session, people, received: datetime | None = None) -> Case:
+    received = received or vn(2026, 4, 1, 9, 0)
     data = demo.sample("mau_01", received)
     data["received_at"] = received.isoformat()
     with time_machine.travel(received, tick=False):

@@ -310,6 +310,12 @@ class StatChildrenSchema(Schema):
     by_environment = fields.List(fields.Nested(StatCountSchema), required=True)
     by_form = fields.List(fields.Nested(StatCountSchema), required=True)
     without_form = fields.Integer(required=True)
+    by_ethnicity = fields.List(fields.Nested(StatCountSchema), required=True, metadata={
+        "description": "Ngoài TT 13/2021: các dân tộc có số liệu (mã Tổng cục Thống kê), rồi 'unknown' / "
+                       "beyond Circular 13/2021: ethnic groups that occur (GSO codes), then 'unknown'"})
+    by_relationship = fields.List(fields.Nested(StatCountSchema), required=True, metadata={
+        "description": "Quan hệ của người gây tổn hại với trẻ (mỗi trẻ một lần cho mỗi quan hệ), rồi 'unknown' / "
+                       "perpetrator's relationship to the child (a child once per relationship), then 'unknown'"})
 
 
 class StatCategorySchema(_Labelled):

@@ -22,3 +22,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dossier.bp)
     app.register_blueprint(health.bp)
+    from web.views import privacy
+
+    app.register_blueprint(privacy.bp)  # data subjects' requests and the breach register (administration)
+    app.register_blueprint(privacy.cases_bp)  # the child's legal representatives on a case
