@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from engine import crypto
 from engine.models import Attachment
 from tests.web.casework_kit import audits, client_for, open_case, ready_task, token
-from engine import crypto
 from web import attachments as storage
 from web.extensions import db
 
