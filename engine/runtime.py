@@ -269,8 +269,12 @@ class Engine:
             if form is None:  # every row the engine writes names its step's form; one without is not guessed at
                 raise InvalidState("Bước này không có biểu mẫu.", "This step has no form.")
             clean = forms.validate(form, data, locale=locale)
-            if form == "mau_04":  # activities go to real, active accounts in scope, or nowhere is refused
-                from engine import assignees
+            if form == "mau_04":  # activities go to real, active accounts in scope, and to registered providers
+                from engine import providers
+
+                clean = providers.check_plan(session, case, clean, locale)
+            if form == "plan_adjustment":  # adjusted activities go where a plan's may (Art. 29.1a, 28.3)
+                from engine import separation
 
                 clean = assignees.check_plan_assignees(session, case, clean, locale)
             now = clock.now()

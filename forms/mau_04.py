@@ -108,12 +108,24 @@ class Mau04V2(Mau04V1):
         errors.raise_if_any()
 
 
-class ActivityV3(Activity):
+def _money(field: f.Integer) -> f.Integer:
+    field.metadata = {**field.metadata, "money": True}  # shown as 1.500.000 đồng on the page and in the dossier
+    return field
+
+
+class ActivityV3(Part):
+    """One service or task of the plan in Art. 28.3's order: what, who is responsible in the commune, who carries
+    it out, the provider mobilised, start and expected end, the estimated cost."""
+
+    measure = Activity._declared_fields["measure"]
+    level = Activity._declared_fields["level"]
     responsible_body = f.string(
         "Cơ quan, tổ chức, cá nhân chịu trách nhiệm trên địa bàn xã", "Body responsible in the commune",
         max_length=500, required=True,
         help_vi="Phân công trách nhiệm thực hiện trên địa bàn cấp xã (Điều 28.3.b NĐ 56/2017).",
         help_en="Who in the commune is responsible for it (Decree 56/2017 Art. 28.3.b).")
+    assignee = Activity._declared_fields["assignee"]
+    assignee_name = Activity._declared_fields["assignee_name"]
     provider = f.string(
         "Cơ sở cung cấp dịch vụ được huy động", "Service provider mobilised", max_length=32,
         help_vi="Chọn trong danh mục cơ sở cung cấp dịch vụ bảo vệ trẻ em của tỉnh, xã/phường của hồ sơ "
@@ -123,13 +135,18 @@ class ActivityV3(Activity):
     provider_name = f.string("Tên cơ sở cung cấp dịch vụ", "Name of the service provider", max_length=500,
                              help_vi="Lấy từ danh mục khi hoàn thành bước.",
                              help_en="Taken from the registry on completion.")
+    start = Activity._declared_fields["start"]
     end = f.date("Dự kiến kết thúc", "Expected end", required=True,
                  help_vi="Thời điểm dự kiến kết thúc (Điều 28.3.a NĐ 56/2017); là thời hạn của hoạt động.",
                  help_en="The expected end (Decree 56/2017 Art. 28.3.a); the activity's due date.")
-    cost = f.integer("Dự toán kinh phí (đồng)", "Estimated cost (VND)", min_value=0, max_value=10**13, grouping=True,
-                     required=True, help_vi="Dự toán kinh phí cho từng dịch vụ, công việc (Điều 28.3.d); ghi 0 nếu "
-                                            "không phát sinh kinh phí.",
-                     help_en="Estimated cost of each service or task (Art. 28.3.d); 0 when there is none.")
+    cost = _money(f.integer(
+        "Dự toán kinh phí (đồng)", "Estimated cost (VND)", min_value=0, max_value=10**13, grouping=True, required=True,
+        help_vi="Dự toán kinh phí cho từng dịch vụ, công việc (Điều 28.3.d); ghi 0 nếu không phát sinh kinh phí.",
+        help_en="Estimated cost of each service or task (Art. 28.3.d); 0 when there is none."))
+    resources = Activity._declared_fields["resources"]
+    expected_result = Activity._declared_fields["expected_result"]
+
+    _period = Activity._period
 
 
 def plan_total(activities: Any) -> int:
@@ -138,8 +155,8 @@ def plan_total(activities: Any) -> int:
 
 
 def _computed_integer(label_vi: str, label_en: str, **opts: Any) -> f.Integer:
-    field = f.integer(label_vi, label_en, min_value=0, **opts)
-    field.metadata["computed"] = True  # input ignored, filled on load (Part._drop_computed, compute)
+    field = _money(f.integer(label_vi, label_en, min_value=0, **opts))
+    field.metadata = {**field.metadata, "computed": True}  # input ignored, filled on load (Part._drop_computed)
     return field
 
 

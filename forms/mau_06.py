@@ -97,7 +97,7 @@ class Mau06V1(FormSchema):
 
 
 def _provisional(field: f.Object) -> f.Object:
-    field.metadata["provisional"] = True  # not in the official text: the page and the dossier say so
+    field.metadata = {**field.metadata, "provisional": True}  # not in the official text: pages and dossier say so
     return field
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from engine import access, clock
-from engine.models import Case, OrgUnit, Task, User
+from engine.models import Case, OrgUnit, ServiceProvider, Task, User
 from engine.runtime import Engine
 
 PROVINCE = ("T01", "Tỉnh Thái Nguyên (demo)")
@@ -233,6 +233,9 @@ def seed_people(session: Session, password_method: str = "scrypt") -> None:
                          password_hash=generate_password_hash(DEMO_PASSWORD, method=password_method),
                          locale="vi"))
     session.commit()
+    for code, name, kind, address, contact, unit in PROVIDERS:
+        session.add(ServiceProvider(code=code, name=name, service_type=kind, address=address, contact=contact,
+                                    unit_id=units[unit].id, active=True, created_at=now, created_by="demo"))
 
 
 def seed_cases(session: Session, engine: Engine) -> None:

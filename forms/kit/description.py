@@ -105,6 +105,8 @@ def display_value(field: ma_fields.Field, value: Any, locale: str) -> str:
             return parse_date(value).strftime("%d/%m/%Y")
         if kind == "datetime":
             return parse_datetime(value).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+        if kind == "integer" and field.metadata.get("money") and isinstance(value, int):
+            return f"{value:,}".replace(",", ".") + (" đồng" if locale == "vi" else " VND")
         if kind in ("choice", "multichoice"):
             labels = dict(field_choices(field, locale) or [])
             codes = value if isinstance(value, list) else [value]

@@ -131,7 +131,7 @@ def test_plan_activities_follow_article_28_3_and_the_total_is_computed() -> None
     three = {"activities": [{**MINIMAL["mau_04"]["activities"][0], "cost": cost} for cost in ("200.000", 0, 50)]}
     assert forms.validate("mau_04", three, now=NOW)["total_cost"] == 200_050
     total = by_name(forms.render("mau_04", clean)["fields"])["total_cost"]
-    assert total["computed"] and total["display"] == "1500000"
+    assert total["computed"] and total["display"] == "1.500.000 đồng"
     assert forms.json_schema("mau_04")["properties"]["total_cost"]["readOnly"] is True
 
 

@@ -308,7 +308,7 @@ def test_render_nested_groups_lists_and_choices() -> None:
     assert len(plan["activities"]["items"]) == 2
     first = by_name({"fields": plan["activities"]["items"][0]})
     assert first["level"]["display"] == "Support (Law on Children Art. 49)"
-    assert first["cost"]["display"] == "1500000"
+    assert first["cost"]["display"] == "1.500.000 VND"  # money in thousands groups (Mẫu 04 v3)
 
 
 @pytest.mark.parametrize("stored", [None, {}, [], {"received_at": "garbage", "category": "retired_code",

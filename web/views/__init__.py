@@ -13,6 +13,9 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (supervisor, inspector, admin):
         app.register_blueprint(module.bp)
+    from web.views import providers
+
+    app.register_blueprint(providers.bp)  # the service-provider registry (administration, Art. 28.3.c)
     from web.views import statistics
 
     app.register_blueprint(statistics.bp)

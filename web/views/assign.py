@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 import forms
 import web
-from engine import access, assignees
+from engine import access, assignees, providers
 from engine.errors import Conflict, EngineError, InvalidState, NotFound
 from engine.models import Case, Task, User
 from web import formrender
@@ -46,6 +46,22 @@ def plan_pick_list(description: dict[str, Any], case: Case) -> None:
                 sub["choices"], sub["widget"] = choices(case), "select"
                 sub["help"] = _("Chọn tài khoản của cơ sở, đơn vị phối hợp thuộc xã/phường hoặc tỉnh của hồ sơ; "
                                 "bước thực hiện hoạt động sẽ nằm trong danh sách việc của tài khoản đó.")
+
+
+def plan_provider_list(description: dict[str, Any], case: Case) -> None:
+    """Make the plan form's "service provider mobilised" (Mẫu 04 v3, Art. 28.3.c) a pick list of the active providers
+    of the case's province and commune; drop the provider's name (filled from the registry on completion)."""
+    offers = [(o.code, o.label(locale())) for o in providers.available(db.session, case)]
+    for field in description["fields"]:
+        if field["name"] != "activities" or not any(sub["name"] == "provider" for sub in field["fields"]):
+            continue
+        field["fields"] = [sub for sub in field["fields"] if sub["name"] != "provider_name"]
+        for sub in field["fields"]:
+            if sub["name"] == "provider":
+                sub["choices"], sub["widget"] = offers, "select"
+                sub["help"] = _("Chọn trong danh mục cơ sở cung cấp dịch vụ bảo vệ trẻ em của tỉnh, xã/phường của hồ "
+                                "sơ (Điều 28.3.c NĐ 56/2017); để trống nếu không huy động cơ sở nào. Quản trị viên "
+                                "cập nhật danh mục.")
 
 
 def inactive(usernames: set[str]) -> set[str]:

@@ -8,6 +8,7 @@ the plan activity assigned to them and the case number, never the rest of the fi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -58,6 +59,19 @@ def _shown_activity(activity: dict[str, Any], version: int | None) -> dict[str, 
     return {"fields": [f for f in item[0] if f["name"] in ACTIVITY_FIELDS]} if item else None
 
 
+def _plan_total(description: dict[str, Any] | None, values: dict[str, Any]) -> int | None:
+    """The plan's total cost as typed so far (Mẫu 04 v3, Art. 28.3.d), for the line under the form; the stored
+    total is computed again on completion. None for other forms; costs not yet valid count as nothing."""
+    if not description or not any(f["name"] == "total_cost" for f in description["fields"]):
+        return None
+    total = 0
+    for row in values.get("activities") or []:
+        cost = row.get("cost") if isinstance(row, dict) else None
+        digits = re.sub(r"[.,\s]", "", cost) if isinstance(cost, str) else ""
+        total += int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 14 else 0
+    return total
+
+
 def _next_steps_message(task: Task, case: Case) -> str:
     """Who has the case now: the steps this completion opened and the person or office that has them."""
     opened = list(db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready",
@@ -91,6 +105,7 @@ def task(task_id: int):
     description = formrender.describe(task.form, locale=loc) if editable else None
     if description and task.form == "mau_04":
         assign.plan_pick_list(description, case)
+        assign.plan_provider_list(description, case)
     values: dict[str, Any] = {}
     errors: dict[str, Any] = {}
     conflict = None
@@ -160,6 +175,7 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
         basis=rule_label(task.rule), form=description, values=values, errors=errors,
         error_items=formrender.summary(description["fields"], errors) if description else [],
         conflict=conflict, editable=editable and description is not None, history=history, activity=activity,
+        plan_total=_plan_total(description, values),
         partner=partner, late_task=late, stored=stored, names=names, english=english,
         who=names.get(task.assignee, task.assignee) if task.assignee else role_label(task.role),
         can_attach=not partner and access.can_manage_case(actor, case),
