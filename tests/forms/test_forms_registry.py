@@ -19,6 +19,9 @@ CONTRACT_FORMS = {
     "mau_01", "verification", "no_basis_signoff", "mau_02", "emergency_decision", "separation_review", "mau_03",
     "needs_meeting", "needs_meeting_signoff", "mau_04", "mau_05", "plan_approval", "activity_report", "mau_06", "plan_end",
     "police_referral", "police_outcome", "escalation_ack", "transfer", "reopen",
+    # personal data protection (issue 18): not official layouts, so provisional
+    "legal_representative", "data_request", "data_request_ack", "data_request_handle", "breach_report",
+    "breach_notification", "breach_closure",
 }
 # Forms past their first version (older versions stay registered for the data stored under them).
 # mau_04 v2: the planned review date sets the review limit, so it is checked; issue 16 (law in force): mau_03 v2
@@ -27,7 +30,9 @@ CONTRACT_FORMS = {
 VERSIONS = {"mau_03": 2, "mau_04": 3, "mau_05": 2, "mau_06": 2, "needs_meeting": 2}
 PROVISIONAL = {"mau_02", "mau_03", "mau_04", "mau_05", "mau_06", "needs_meeting", "needs_meeting_signoff",
                "no_basis_signoff", "emergency_decision",
-               "separation_review", "plan_approval", "plan_end"}
+               "separation_review", "plan_approval", "plan_end",
+               "legal_representative", "data_request", "data_request_ack", "data_request_handle", "breach_report",
+               "breach_notification", "breach_closure"}
 
 # Fields the BPMN gateways, scripts and the engine read: (type, required).
 ROUTING = {
