@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, false, true
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine.models import Case, OrgUnit, Task
+from forms.kit import sensitivity
 
 ROLE_LABELS = {
     "intake": ("Nơi tiếp nhận thông tin", "Intake point"),
@@ -131,9 +132,42 @@ def can_open_case(actor: Actor, commune: OrgUnit) -> bool:
     return actor.province_id is None or commune.parent_id == actor.province_id
 
 
+# -- sensitivity classes of form data (forms/kit/sensitivity.py; issue 18) -----------------------------------
+# Which role may see which class of a case file it reads. The informant only for those handling or inspecting
+# the report (Decree 56 Art. 24.1, 25); the child's private items (Art. 33) also for the province supervisor,
+# whose review is about the child; sensitive data and every free text (Decree 356 Art. 4) not for the
+# supervisor, who oversees time limits and decisions — an officer marks a text releasable when it must reach them
+# (engine.releases). A redacted copy (shared outside the commune) carries the basic class only.
+CLASS_READERS: dict[str, frozenset[str]] = {
+    sensitivity.BASIC: frozenset(ROLE_LABELS),
+    sensitivity.PRIVATE: frozenset({"intake", "officer", "chairman", "supervisor", "inspector"}),
+    sensitivity.SENSITIVE: frozenset({"intake", "officer", "chairman", "inspector"}),
+    sensitivity.INFORMANT: frozenset({"intake", "officer", "chairman", "inspector"}),
+}
+BASIC_ONLY = frozenset({sensitivity.BASIC})
+
+
+def visible_classes(actor: Actor | None, redacted: bool = False) -> frozenset[str]:
+    """The classes of a case file's data `actor` may see (callers have checked that they read the case);
+    a redacted copy, or no actor at all, sees the basic class only."""
+    if actor is None or redacted:
+        return BASIC_ONLY
+    return frozenset(name for name, roles in CLASS_READERS.items() if actor.role in roles)
+
+
+def can_see_class(actor: Actor | None, name: str, redacted: bool = False) -> bool:
+    return name in visible_classes(actor, redacted)
+
+
 def can_see_informant(actor: Actor) -> bool:
     """The informant's identity is shown only to those handling or inspecting the report (Art. 25)."""
-    return actor.role in {"intake", "officer", "chairman", "inspector"}
+    return can_see_class(actor, sensitivity.INFORMANT)
+
+
+def can_release_text(actor: Actor, case: Case) -> bool:
+    """Mark a free text of the case releasable (or take the mark back): the commune's officer or chairman, who
+    answer for what leaves the commune (Decree 56 Art. 24.2-3)."""
+    return can_manage_case(actor, case)
 
 
 def can_manage_case(actor: Actor, case: Case) -> bool:
