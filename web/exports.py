@@ -63,6 +63,10 @@ def sections(report: st.Report, language: str) -> list[Section]:
                          (_("Hình thức xâm hại"), children.by_form)):
         breakdown += [[group, item.label(language), item.count] for item in items]
     breakdown.append([_("Hình thức xâm hại"), _("Chưa ghi hình thức xâm hại"), children.without_form])
+    # Not in Circular 13/2021: the same children by ethnicity and by the perpetrator's relationship (issue 16).
+    more: list[list[Any]] = [[_("Dân tộc"), item.label(language), item.count] for item in children.by_ethnicity]
+    more += [[_("Quan hệ của người gây tổn hại với trẻ"), item.label(language), item.count]
+             for item in children.by_relationship]
     units = [[r.province_name, r.commune_name, r.cases, r.abused_children, r.closed, r.open_at_end]
              for r in report.communes]
     units += [[r.province_name, _("Toàn tỉnh"), r.cases, r.abused_children, r.closed, r.open_at_end]
@@ -72,6 +76,10 @@ def sections(report: st.Report, language: str) -> list[Section]:
     return [
         Section("indicator_0101", _("Chỉ tiêu 0101: Số trẻ em bị xâm hại"),
                 [_("Phân tổ"), _("Nhóm"), _("Số trẻ em")], breakdown, numeric_from=2, sheet=_("Chỉ tiêu 0101")),
+        Section("ethnicity_relationship",
+                _("Trẻ em bị xâm hại theo dân tộc và quan hệ của người gây tổn hại (bổ sung, ngoài Thông tư "
+                  "13/2021)"),
+                [_("Phân tổ"), _("Nhóm"), _("Số trẻ em")], more, numeric_from=2, sheet=_("Dân tộc, quan hệ")),
         Section("categories", _("Hồ sơ tiếp nhận theo loại thông tin"),
                 [_("Loại thông tin"), _("Số hồ sơ"), _("Số trẻ em"), _("Trong đó: không có cơ sở")],
                 [[pick(r.label_vi, r.label_en, language), r.cases, r.children, r.no_basis]

@@ -83,3 +83,22 @@ def test_openapi_document_lists_the_new_fields(client):
     assert codes[:3] == ["01", "02", "03"] and len(codes) == 55  # the 54 groups and foreign nationals
     create = spec["components"]["schemas"]["ReportCreate"]
     assert "commune" not in create.get("required", [])
+
+
+def test_statistics_by_ethnicity_and_relationship(client, auth):
+    now = clock.now()
+    for index, (name, ethnicity, relationships) in enumerate((("Lò Văn Pá", "03", ["cha_me", "hang_xom"]),
+                                                               ("Giàng Thị Mỷ", "08", ["cha_me_ke"]),
+                                                               ("Nguyễn Văn Bình", None, []))):
+        at = now - timedelta(hours=index + 1)
+        body = _body(child={"full_name": name, "estimated_age": 9, "sex": "male", "ethnicity": ethnicity},
+                     received_at=at.isoformat(), perpetrator_relationships=relationships)
+        assert client.post("/api/v1/reports", json=body, headers=auth("tiepnhan")).status_code == 201
+    today = clock.local(now).date()
+    args = {"from": (today - timedelta(days=2)).isoformat(), "to": today.isoformat()}
+    response = client.get("/api/v1/statistics", query_string=args, headers=auth("giamsat"))
+    assert response.status_code == 200, response.get_json()
+    got = response.get_json()["children"]
+    assert [(c["key"], c["count"]) for c in got["by_ethnicity"]] == [("03", 1), ("08", 1), ("unknown", 1)]
+    assert {c["key"]: c["count"] for c in got["by_relationship"] if c["count"]} == {
+        "cha_me": 1, "hang_xom": 1, "cha_me_ke": 1, "unknown": 1}
