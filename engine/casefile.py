@@ -4,6 +4,7 @@ audit tables only. Every read of a file by a person is written to the audit trai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, audit, clock
+import forms
+from engine import access, audit, clock, releases
 from engine.errors import NotFound
-from engine.models import AuditEntry, Case, OrgUnit, Task
+from engine.models import AuditEntry, Case, OrgUnit, Task, TextRelease
+from forms.kit import sensitivity
 
 
 @dataclass
@@ -40,6 +43,8 @@ class CaseFile:
     commune: OrgUnit
     timeline: list[TimelineEntry]
     linked: list[Case] = field(default_factory=list)
+    # Texts marked releasable, by step and field path (engine.releases).
+    releases: dict[int, dict[str, TextRelease]] = field(default_factory=dict)
 
     def forms(self) -> list[Task]:
         """Completed steps with their form data, in the order they were done."""
@@ -73,7 +78,7 @@ def load(session: Session, case_id: int) -> CaseFile:
     linked = list(session.scalars(select(Case).where(
         (Case.linked_case_id == case.id) | (Case.id == (case.linked_case_id or -1)))))
     return CaseFile(case, case.commune,
-                    [TimelineEntry(t, lateness(t, now)) for t in tasks], linked)
+                    [TimelineEntry(t, lateness(t, now)) for t in tasks], linked, releases.for_case(session, case_id))
 
 
 def open_file(session: Session, actor: access.Actor, case_id: int, purpose: str = "view") -> CaseFile:
@@ -105,21 +110,35 @@ def audit_trail(session: Session, case_id: int, limit: int | None = None) -> lis
     return list(session.scalars(query))
 
 
-def redact(data: dict[str, Any] | None, form: str | None, actor: access.Actor | None,
-           hide_address: bool = False) -> dict[str, Any] | None:
-    """Form data as `actor` may see it: the informant's identity only for those who need it (Art. 25)."""
-    if data is None or form != "mau_01":
-        return data
-    clean = dict(data)
-    if actor is None or not access.can_see_informant(actor) or hide_address:
-        informant = dict(clean.get("informant") or {})
-        for key in ("name", "phone", "address"):
-            if informant.get(key):
-                informant[key] = "[đã ẩn / redacted]"
-        clean["informant"] = informant
-    if hide_address:
-        child = dict(clean.get("child") or {})
-        if child.get("address"):
-            child["address"] = "[đã ẩn / redacted]"
-        clean["child"] = child
-    return clean
+def filtered(data: dict[str, Any] | None, form: str | None, actor: access.Actor | None, redacted: bool = False, *,
+             version: int | None = None, marks: Mapping[str, TextRelease] | None = None,
+             author: str | None = None) -> sensitivity.Filtered | None:
+    """Form data as `actor` may see it, by the sensitivity class of each field (forms/kit/sensitivity.py) and the
+    classes the actor may see (engine.access.visible_classes): a value withheld reads "[đã ẩn]". `redacted`: the
+    copy shared outside the commune, basic data only. `marks`: the step's releasable texts (engine.releases).
+    `author`: who completed the step — one always reads what they wrote themselves, except in a redacted copy."""
+    if data is None:
+        return None
+    if author is not None and actor is not None and author == actor.username and not redacted:
+        return sensitivity.Filtered(dict(data))
+    try:
+        schema = forms.get(form, version).schema if form else None
+    except forms.UnknownForm:  # data of a form no longer registered: every key judged as free text
+        schema = None
+    return sensitivity.filter_data(schema, data, access.visible_classes(actor, redacted),
+                                   releases.checker(marks or {}))
+
+
+def redact(data: dict[str, Any] | None, form: str | None, actor: access.Actor | None, redacted: bool = False, *,
+           version: int | None = None, marks: Mapping[str, TextRelease] | None = None,
+           author: str | None = None) -> dict[str, Any] | None:
+    """`filtered` without the account of what was withheld: the data alone."""
+    result = filtered(data, form, actor, redacted, version=version, marks=marks, author=author)
+    return None if result is None else result.data
+
+
+def task_data(task: Task, actor: access.Actor | None, redacted: bool = False,
+              marks: Mapping[str, TextRelease] | None = None) -> sensitivity.Filtered | None:
+    """A completed step's form data as `actor` may see it (see `filtered`)."""
+    return filtered(task.form_data, task.form, actor, redacted, version=task.form_version, marks=marks,
+                    author=task.completed_by)

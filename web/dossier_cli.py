@@ -20,7 +20,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, audit, clock
+from engine import access, audit, clock, stamp
+from engine.errors import EngineError
 from engine.models import Case
 from web.pdf import dossier
 from web.pdf.toolkit import FontMissing
@@ -47,17 +48,22 @@ def find_case(session: Session, ref: str) -> Case:
     return case
 
 
-def export(session: Session, case: Case, path: Path, redact: bool, lang: str, batch: bool = False) -> int:
-    """Write one dossier and audit it; returns its size in bytes."""
+def export(session: Session, case: Case, path: Path, redact: bool, lang: str, batch: bool = False,
+           level: str | None = None, recipients: str | None = None) -> int:
+    """Write one dossier with its confidentiality stamp and audit it; returns its size in bytes."""
     try:
-        pdf = dossier.build(session, case.id, dossier.Options(redact=redact, actor=CLI_ACTOR,
+        mark = stamp.choose("dossier_redacted" if redact else "dossier", level, recipients, lang)
+    except EngineError as exc:
+        raise click.UsageError(f"{exc.message('vi')} / {exc.message('en')}") from None
+    try:
+        pdf = dossier.build(session, case.id, dossier.Options(redact=redact, actor=CLI_ACTOR, stamp=mark,
                                                               generated_by="case56 cli"), locale=lang)
     except FontMissing as exc:
         raise click.ClickException(str(exc)) from None
     path.write_bytes(pdf)
     audit.append(session, CLI_ACTOR.username, "dossier_downloaded", case.id,
                  {"role": CLI_ACTOR.role, "redact": redact, "lang": lang, "via": "cli", "batch": batch,
-                  "bytes": len(pdf), "file_name": path.name, "os_user": getpass.getuser()})
+                  "bytes": len(pdf), "file_name": path.name, "os_user": getpass.getuser(), **mark.audit()})
     session.commit()
     return len(pdf)
 
@@ -68,18 +74,26 @@ def init_app(app: Flask) -> None:
     lang_option = click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
                                help="Ngôn ngữ hồ sơ / language of the dossier.")
     redact_option = click.option("--redact", is_flag=True,
-                                 help="Ẩn danh tính người báo tin và địa chỉ của trẻ / hide the informant's "
-                                      "identity and the child's address.")
+                                 help="Bản ẩn thông tin để cung cấp ra ngoài xã: chỉ dữ liệu cơ bản và nội dung được "
+                                      "đánh dấu được phép cung cấp / the copy shared outside the commune: basic data "
+                                      "and texts marked releasable only.")
+    level_option = click.option("--level", type=click.Choice(list(stamp.CASE_LEVELS)), default=None,
+                                help="Mức độ mật / confidentiality level (mặc định/default: mat; han_che if --redact).")
+    recipients_option = click.option("--recipients", default=None,
+                                     help="Phạm vi cung cấp / who may receive it (printed on every page).")
 
     @app.cli.command("dossier", help="Xuất hồ sơ PDF của một vụ việc / export one case dossier (PDF).")
     @click.argument("case_ref", metavar="CASE")
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
                   help="Tệp PDF / the PDF file to write.")
     @redact_option
+    @level_option
+    @recipients_option
     @lang_option
-    def dossier_command(case_ref: str, output: Path, redact: bool, lang: str) -> None:
+    def dossier_command(case_ref: str, output: Path, redact: bool, level: str | None, recipients: str | None,
+                        lang: str) -> None:
         case = find_case(db.session, case_ref)
-        size = export(db.session, case, output, redact, lang)
+        size = export(db.session, case, output, redact, lang, level=level, recipients=recipients)
         click.echo(f"{case.number}: {output} ({size // 1024} KB)")
 
     @app.cli.command("dossier-batch",
@@ -90,8 +104,11 @@ def init_app(app: Flask) -> None:
     @click.option("-o", "--output", required=True,
                   type=click.Path(file_okay=False, path_type=Path), help="Thư mục / the folder to write into.")
     @redact_option
+    @level_option
+    @recipients_option
     @lang_option
-    def dossier_batch(start: str, end: str, output: Path, redact: bool, lang: str) -> None:
+    def dossier_batch(start: str, end: str, output: Path, redact: bool, level: str | None, recipients: str | None,
+                      lang: str) -> None:
         first, last = parse_day(start, "--from"), parse_day(end, "--to")
         if first > last:
             raise click.UsageError("--from phải không sau --to / --from must not be after --to.")
@@ -104,6 +121,7 @@ def init_app(app: Flask) -> None:
         with click.progressbar(ids, label=f"Xuất {len(ids)} hồ sơ / exporting", show_pos=True) as bar:
             for case_id in bar:
                 case = db.session.get(Case, case_id)
-                total += export(db.session, case, output / f"{case.number}.pdf", redact, lang, batch=True)
+                total += export(db.session, case, output / f"{case.number}.pdf", redact, lang, batch=True, level=level,
+                                recipients=recipients)
                 db.session.expunge_all()  # one case's rows at a time, however long the period
         click.echo(f"{len(ids)} hồ sơ / dossiers → {output} ({total // 1024} KB)")

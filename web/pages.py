@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import forms
-from engine import access, casefile, clock
+from engine import access, casefile, clock, releases
 from engine.errors import EngineError
 from engine.models import OrgUnit, Task, User
 from web import labels
@@ -73,8 +73,13 @@ def rendered_form(task: Task, actor: access.Actor) -> dict[str, Any] | None:
     if not task.form or task.form_data is None:
         return None
     try:
-        return forms.render(task.form, casefile.redact(task.form_data, task.form, actor) or {},
-                            version=task.form_version, locale=locale())
+        marks = releases.for_task(db.session, task.id)
+        view = casefile.task_data(task, actor, marks=marks)
+        rendered = forms.render(task.form, view.data if view is not None else {}, version=task.form_version,
+                                locale=locale())
+        # The texts shown because an officer marked them releasable, with the mark (engine.releases).
+        rendered["releases"] = [marks[name] for name in (view.released if view is not None else []) if name in marks]
+        return rendered
     except forms.UnknownForm:
         return {"title": task.form, "fields": [], "extra": task.form_data}
 

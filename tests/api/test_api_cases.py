@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from engine.models import AuditEntry
 from tests.api.apikit import assert_error
 
-REDACTED = "[đã ẩn / redacted]"
+REDACTED = "[đã ẩn]"  # forms.kit.sensitivity.WITHHELD
 READERS = {"canbo": True, "chutich": True, "thanhtra": True, "tiepnhan": True, "giamsat": False}  # → informant shown
 REFUSED = ("canbo2", "chutich2", "truonghoc", "yte", "quantri")
 
@@ -30,6 +30,9 @@ def test_case_file_per_role_with_timeline_and_every_read_audited(client, auth, w
         else:
             assert report["data"]["informant"]["name"] == REDACTED and report["data"]["informant"]["phone"] == REDACTED
             assert "Trần Thị Bình" not in response.get_data(as_text=True)
+            # The informant's notes (free text in the informant's group) too, where the issue found them verbatim.
+            assert report["data"]["informant"]["notes"] == REDACTED and "informant.notes" in report["withheld"]
+            assert body["visible_classes"] == ["basic", "private"]
     reads = world.audit(AuditEntry.case_id == case_id, AuditEntry.action == "case_view")
     assert [r.actor for r in reads] == list(READERS)
 

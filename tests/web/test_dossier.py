@@ -124,13 +124,25 @@ def test_dossier_content_redaction_and_english(app, case_engine):
         assert meta.author == "Ủy ban nhân dân Phường Phan Đình Phùng (demo)"
         assert "56/2017/NĐ-CP" in meta.subject
 
-        # The redacted copy: no informant identity, no child's address; the rest is there.
-        redacted = _flat(_text(dossier.build(session, case.id, dossier.Options(redact=True, actor=inspector)))[0])
-        assert INFORMANT not in redacted and "0912345678" not in redacted and CHILD_ADDRESS not in redacted
-        assert "[đã ẩn" in redacted and "Nguyễn Văn An" in redacted and "BẢN ĐÃ ẨN THÔNG TIN" in redacted
-        # A supervisor's copy never names the informant (engine.access.can_see_informant).
+        # Every page of the full copy carries its confidentiality stamp (Decree 56 Art. 24.3), the default one here.
+        assert all("Mức độ mật: Mật" in _flat(page) and "Phạm vi cung cấp" in _flat(page) for page in pages)
+
+        # The redacted copy: basic data only (forms/kit/sensitivity.py): no informant identity, none of the child's
+        # private items (Art. 33), no free text; the case itself, its steps and time limits are there.
+        redacted_pages = _text(dossier.build(session, case.id, dossier.Options(redact=True, actor=inspector)))[1]
+        redacted = _flat("\n".join(redacted_pages))
+        for secret in (INFORMANT, "0912345678", CHILD_ADDRESS, "Nguyễn Văn An", "Tại nhà", "Hàng xóm, gọi Tổng đài 111",
+                       _flat(PAYLOAD)):
+            assert secret not in redacted, secret
+        assert "[đã ẩn]" in redacted and "BẢN ĐÃ ẨN THÔNG TIN" in redacted and case.number in redacted
+        assert _flat(case_engine.rules["verify"].label_vi) in redacted
+        assert all("Mức độ mật: Hạn chế" in _flat(page) for page in redacted_pages)
+        # A supervisor's copy never names the informant (engine.access.can_see_informant) and withholds free texts
+        # (sensitive), but keeps the child's private items, which their review is about.
         supervisor = demo.cast(session).actors["giamsat"]
-        assert INFORMANT not in _flat(_text(dossier.build(session, case.id, dossier.Options(actor=supervisor)))[0])
+        theirs = _flat(_text(dossier.build(session, case.id, dossier.Options(actor=supervisor)))[0])
+        assert INFORMANT not in theirs and _flat(PAYLOAD) not in theirs and "Tại nhà" not in theirs
+        assert "Nguyễn Văn An" in theirs and CHILD_ADDRESS in theirs and "[đã ẩn]" in theirs
 
         # The English copy: translated strings, English form labels and step titles; data stays as typed.
         english, en_pages = _text(dossier.build(session, case.id, dossier.Options(actor=inspector), locale="en"))
@@ -333,10 +345,12 @@ def test_long_text_and_long_lists_run_over_pages(app, case_engine):
                             "current_condition": long_text})
         demo.drive(case_engine, db.session, case, demo.cast(db.session), stop_at="draft_decision",
                    choices={"mau_04": {"activities": plan}})
-        text, pages = _text(dossier.build(db.session, case.id))
+        officer = demo.cast(db.session).actors["canbo"]  # sees every class: the text is not withheld
+        text, pages = _text(dossier.build(db.session, case.id, dossier.Options(actor=officer)))
     flat = _flat(text)
-    # Without the running header and footer of each page, the value reads through unbroken.
-    furniture = re.compile(r"^(Hồ sơ T01-.*|MẬT|Tài liệu mật: .*|thẩm quyền\.|Trang \d+/\d+)$")
+    # Without the running header and footer (the stamp, the protection line) of each page, the value reads through.
+    furniture = re.compile(r"^(Hồ sơ T01-.*|MẬT|Mức độ mật: .*|56/2017/NĐ-CP\)|Thông tin cá nhân của trẻ em .*|"
+                           r"cấp ngoài phạm vi trên\.|Trang \d+/\d+)$")
     body = _flat("\n".join(line for page in pages for line in page.splitlines() if not furniture.match(line.strip())))
     assert _flat(long_text) in body
     condition = [i for i, page in enumerate(pages) if "Dòng 0:" in page or "Dòng 150:" in page]

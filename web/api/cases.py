@@ -11,16 +11,19 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from engine import access, audit, casefile, liveness, restriction, worklists
+from engine import access, audit, casefile, liveness, releases, restriction, stamp, worklists
 from engine.errors import NotFound
-from engine.models import Case
+from engine.models import Case, Task
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
-from web.api.present import case_detail, case_summary, task_page, units
+from web.api.present import case_detail, case_summary, release, task_page, units
 from web.api.schemas import (
     CaseDetailSchema,
     DossierArgs,
     OverdueArgs,
     PagingArgs,
+    ReleaseArgs,
+    ReleaseBodySchema,
+    ReleaseSchema,
     StrandedCaseSchema,
     TaskSummarySchema,
 )
@@ -73,15 +76,58 @@ def dossier(args: dict[str, Any], case_id: int) -> Any:
         raise not_found()
     restriction.ensure_unrestricted(db.session, case_row)  # 409 case_restricted: no copy leaves meanwhile
     lang = locale()
-    options = dossier_pdf.Options(redact=args["redact"], actor=who, generated_by=who.username)
+    mark = stamp.choose("dossier_redacted" if args["redact"] else "dossier", args.get("level"),
+                        args.get("recipients"), lang)
+    options = dossier_pdf.Options(redact=args["redact"], actor=who, generated_by=who.username, stamp=mark)
     pdf = dossier_pdf.build(db.session, case_id, options, locale=lang)
     audit.append(db.session, who.username, "dossier_downloaded", case_id,
-                 {"role": who.role, "redact": args["redact"], "lang": lang, "via": "api", "bytes": len(pdf)})
+                 {"role": who.role, "redact": args["redact"], "lang": lang, "via": "api", "bytes": len(pdf),
+                  **mark.audit()})
     db.session.commit()
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{case_row.number}.pdf"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/cases/<int:case_id>/releases", methods=["POST"])
+@bp.arguments(ReleaseBodySchema, unknown=RAISE)
+@bp.response(201, ReleaseSchema)
+@bp.alt_response(400, response="BAD_REQUEST")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def release_text(body: dict[str, Any], case_id: int) -> Any:
+    """Đánh dấu một nội dung văn bản tự do được phép cung cấp / mark a free text releasable.
+
+    Văn bản tự do là dữ liệu nhạy cảm: bị ẩn trong bản cung cấp ra ngoài và với vai trò không có quyền, trừ khi
+    người làm công tác bảo vệ trẻ em hoặc Chủ tịch UBND xã của hồ sơ đánh dấu (ghi nhật ký). Free texts are
+    sensitive: withheld in redacted copies and from roles without the right unless the case's commune officer or
+    chairman marks that text releasable (audited); the mark holds for the text as it is now.
+    """
+    who = actor()
+    if not 0 < case_id <= MAX_ID or not _step_of(case_id, body["task_id"]):
+        raise not_found()
+    mark = releases.mark(db.session, who, body["task_id"], body["field"], body.get("reason"))
+    return release(mark), 201
+
+
+@bp.route("/cases/<int:case_id>/releases", methods=["DELETE"])
+@bp.arguments(ReleaseArgs, location="query", unknown=RAISE)
+@bp.response(204)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def revoke_release(args: dict[str, Any], case_id: int) -> Any:
+    """Bỏ đánh dấu được phép cung cấp / take a release mark back: the text is withheld again (audited)."""
+    who = actor()
+    if not 0 < case_id <= MAX_ID or not _step_of(case_id, args["task_id"]):
+        raise not_found()
+    releases.unmark(db.session, who, args["task_id"], args["field"])
+    return "", 204
+
+
+def _step_of(case_id: int, task_id: int) -> bool:
+    task = db.session.get(Task, task_id)
+    return task is not None and task.case_id == case_id
 
 
 @bp.route("/overdue", methods=["GET"])

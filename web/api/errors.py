@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 import forms
-from engine.errors import EngineError
+from engine.errors import EngineError, FieldErrors
 from web.api.common import ApiError, _, locale
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,9 @@ def _handle(error: Exception) -> Response:
         return payload(error.status, error.code, error.message, error.errors, error.headers)
     if isinstance(error, forms.FormError):
         return payload(422, "validation_error", _status_text(422)[1], error.errors)
+    if isinstance(error, FieldErrors):  # refused field by field: say which field, as for a form
+        return payload(error.status, error.code, error.message(locale()),
+                       {name: [text] for name, text in error.by_field(locale()).items()})
     if isinstance(error, EngineError):
         return payload(error.status, error.code, error.message(locale()))
     if isinstance(error, InternalServerError):

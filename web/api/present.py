@@ -14,8 +14,9 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, casefile, clock, path
-from engine.models import Case, OrgUnit, Task
+from engine import access, casefile, clock, path, releases
+from engine.models import Case, OrgUnit, Task, TextRelease
+from forms.kit import sensitivity
 from web import labels
 from web.api.common import locale
 from web.filters import time_left
@@ -88,15 +89,31 @@ def task_detail(session: Session, actor: access.Actor, task: Task, case: Case) -
         "instructions": step.instructions if step else "",
         "form_version": form_version,
         "form_schema": _form_schema(task.form, form_version),
-        "draft": task.draft_data,
+        # A draft is the acting person's own work; anyone else reads it through the same classes as the data.
+        "draft": task.draft_data if access.can_act(actor, task) else casefile.redact(task.draft_data, task.form, actor),
         "draft_saved_at": task.draft_saved_at,
-        "data": casefile.redact(task.form_data, task.form, actor),
+        **form_data(task, actor, releases.for_task(session, task.id)),
         "completed_at": task.completed_at,
         "completed_by": task.completed_by,
         "case_version": case.version,
         "may_act": access.can_act(actor, task) and task.state == "ready",
     })
     return out
+
+
+def release(mark: TextRelease) -> dict[str, Any]:
+    return {"task_id": mark.task_id, "field": mark.path, "released_by": mark.released_by,
+            "released_at": mark.released_at, "reason": mark.reason}
+
+
+def form_data(task: Task, actor: access.Actor, marks: dict[str, TextRelease]) -> dict[str, Any]:
+    """A completed step's data as `actor` may see it (engine.casefile.task_data), with the paths withheld and the
+    texts shown because an officer marked them releasable (the mark goes with them)."""
+    view = casefile.task_data(task, actor, marks=marks) if task.state == "completed" else None
+    if view is None:
+        return {"data": None, "withheld": [], "releases": []}
+    return {"data": view.data, "withheld": view.withheld,
+            "releases": [release(marks[name]) for name in view.released if name in marks]}
 
 
 def _form_schema(form: str | None, version: int | None) -> dict[str, Any] | None:
@@ -154,12 +171,13 @@ def case_detail(file: casefile.CaseFile, actor: access.Actor) -> dict[str, Any]:
             "deadline": deadline(task.rule),
             "form": task.form,
             "form_version": task.form_version,
-            "data": casefile.redact(task.form_data, task.form, actor) if task.state == "completed" else None,
+            **form_data(task, actor, file.releases.get(task.id, {})),
         })
     out["timeline"] = timeline
     out["linked"] = [{"id": c.id, "number": c.number, "status": c.status} for c in file.linked
                      if c.id != file.case.id and access.can_read_case(actor, c)]
     out["informant_visible"] = access.can_see_informant(actor)
+    out["visible_classes"] = [name for name in sensitivity.CLASSES if name in access.visible_classes(actor)]
     # The path through the case's process version, as the case page draws it and the dossier prints it.
     tasks = [e.task for e in file.timeline]
     out["path"] = path.path_taken(labels.definition(file.case.process_version_id), tasks).as_dict()

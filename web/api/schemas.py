@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from engine import clock
+from engine import clock, stamp
+from forms.kit import sensitivity
 
 MAU_01_REF = "#/components/schemas/Mau01"
 
@@ -153,6 +154,23 @@ class TaskSummarySchema(Schema):
     href = fields.String(required=True)
 
 
+class ReleaseSchema(Schema):
+    """A free text an officer marked releasable (engine.releases): shown to readers without the right to
+    sensitive data and in redacted copies, with this mark."""
+
+    task_id = fields.Integer(required=True)
+    field = fields.String(required=True, metadata={"description": "Đường dẫn trường / field path, e.g. "
+                                                                  "\"findings\", \"activities.0.content\""})
+    released_by = fields.String(required=True)
+    released_at = LocalDateTime(required=True)
+    reason = fields.String(required=True, allow_none=True)
+
+
+WITHHELD_DOC = {"description": "Các trường bị ẩn (\"[đã ẩn]\") theo mức độ nhạy cảm / fields withheld by "
+                               "sensitivity class"}
+RELEASES_DOC = {"description": "Nội dung được đánh dấu được phép cung cấp / texts shown because marked releasable"}
+
+
 class TaskDetailSchema(TaskSummarySchema):
     article = fields.String(required=True, metadata={"description": "Căn cứ pháp lý của bước / the step's article"})
     instructions = fields.String(required=True)
@@ -162,6 +180,8 @@ class TaskDetailSchema(TaskSummarySchema):
     draft = fields.Dict(required=True, allow_none=True)
     draft_saved_at = LocalDateTime(required=True, allow_none=True)
     data = fields.Dict(required=True, allow_none=True, metadata={"description": "Dữ liệu đã nộp / submitted data"})
+    withheld = fields.List(fields.String(), required=True, metadata=WITHHELD_DOC)
+    releases = fields.List(fields.Nested(ReleaseSchema), required=True, metadata=RELEASES_DOC)
     completed_at = LocalDateTime(required=True, allow_none=True)
     completed_by = fields.String(required=True, allow_none=True)
     case_version = fields.Integer(required=True, metadata={"description": "Gửi lại trong If-Match / send as If-Match"})
@@ -218,8 +238,10 @@ class TimelineEntrySchema(Schema):
     form = fields.String(required=True, allow_none=True)
     form_version = fields.Integer(required=True, allow_none=True)
     data = fields.Dict(required=True, allow_none=True, metadata={
-        "description": "Dữ liệu biểu mẫu; danh tính người báo tin bị ẩn nếu không có quyền / form data, "
-                       "the informant redacted for roles that may not see them"})
+        "description": "Dữ liệu biểu mẫu; giá trị thuộc mức độ nhạy cảm mà vai trò không được xem ghi \"[đã ẩn]\" "
+                       "/ form data, values of sensitivity classes the role may not see read \"[đã ẩn]\""})
+    withheld = fields.List(fields.String(), required=True, metadata=WITHHELD_DOC)
+    releases = fields.List(fields.Nested(ReleaseSchema), required=True, metadata=RELEASES_DOC)
 
 
 class LinkedCaseSchema(Schema):
@@ -240,12 +262,39 @@ class CaseDetailSchema(CaseSummarySchema):
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
     linked = fields.List(fields.Nested(LinkedCaseSchema), required=True)
     informant_visible = fields.Boolean(required=True)
+    visible_classes = fields.List(fields.String(validate=validate.OneOf(sensitivity.CLASSES)), required=True, metadata={
+        "description": "Mức độ nhạy cảm vai trò được xem / sensitivity classes the caller may see "
+                       "(basic, private, sensitive, informant)"})
     path = fields.Nested(PathTakenSchema, required=True)
 
 
-class DossierArgs(Schema):
+class StampArgs(Schema):
+    """The confidentiality stamp of an export (Decree 56 Art. 24.3; engine.stamp), printed and audited."""
+
+    level = fields.String(validate=validate.OneOf(stamp.REPORT_LEVELS), metadata={
+        "description": "Mức độ mật / confidentiality level (mat, han_che, noi_bo; cong_khai only for statistics)"})
+    recipients = fields.String(validate=validate.Length(min=1, max=stamp.MAX_RECIPIENTS), metadata={
+        "description": "Phạm vi cung cấp / who may receive it (one line)"})
+
+
+class DossierArgs(StampArgs):
     redact = fields.Boolean(load_default=False, metadata={
-        "description": "Ẩn danh tính người báo tin và địa chỉ của trẻ / hide the informant and the child's address"})
+        "description": "Bản ẩn thông tin để cung cấp ra ngoài xã: chỉ dữ liệu cơ bản và nội dung được đánh dấu được "
+                       "phép cung cấp / the copy shared outside the commune: basic data and texts marked releasable "
+                       "only"})
+    level = fields.String(validate=validate.OneOf(stamp.CASE_LEVELS), metadata={
+        "description": "Mức độ mật / confidentiality level (mat, han_che, noi_bo)"})
+
+
+class ReleaseArgs(Schema):
+    task_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    field = fields.String(required=True, validate=validate.Length(min=1, max=300), metadata={
+        "description": "Đường dẫn trường văn bản tự do / path of a free-text field, e.g. \"findings\""})
+
+
+class ReleaseBodySchema(ReleaseArgs):
+    reason = fields.String(validate=validate.Length(max=500), load_default=None, allow_none=True, metadata={
+        "description": "Lý do cho phép cung cấp / why it may be given"})
 
 
 # -- me ---------------------------------------------------------------------------------------------

@@ -5,6 +5,11 @@ route, the CLI and the benchmark share it; callers check permission and write th
 the case, task, user, audit (and attachment) tables and the process definition of the case's version —
 never the workflow JSON.
 
+Who sees what: every form value goes through engine.casefile.task_data, i.e. the sensitivity class of its field
+(forms/kit/sensitivity.py) against the classes the copy's reader may see (engine.access.visible_classes); a
+redacted copy keeps the basic class and the texts an officer marked releasable (shown with their mark). Every page
+carries the copy's confidentiality stamp (engine.stamp, Decree 56 Art. 24.3) in its footer.
+
 Contents: a cover page in the Vietnamese administrative style, a table of contents, every filled form and
 decision in the order it was done (labels from the form version it was stored under, signature block of the
 person who completed it), the timeline of every step against its legal time limit, the process diagram
@@ -23,6 +28,7 @@ English dossier is the same document with the strings translated (flask_babel, `
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 from collections import Counter
@@ -52,14 +58,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import forms
-from engine import access, casefile, clock, path
+from engine import access, casefile, clock, path, stamp
 from engine import models as engine_models
 from engine.models import AuditEntry, Task, User
 from engine.registry import Definition
 from engine.runtime import Engine
+from forms.kit import sensitivity
 from web import labels
 from web.filters import duration, time_left, vn_date, vn_datetime
-from web.pdf import diagram
+from web.pdf import annex, diagram
 from web.pdf.diagram import DONE_STROKE
 from web.pdf.toolkit import (
     FONT,
@@ -94,21 +101,23 @@ from web.pdf.toolkit import (
     register_fonts,
 )
 
-REDACTED = "[đã ẩn / redacted]"  # the marker engine.casefile.redact writes
+REDACTED = sensitivity.WITHHELD  # what a withheld value reads (engine.casefile.task_data writes it)
 
 
 @dataclass(frozen=True)
 class Options:
     """How to make the dossier.
 
-    `actor`: whose copy it is; decides (with engine.casefile.redact) whether the informant is shown.
-    `redact`: hide the informant's identity and the child's address, for sharing outside the commune.
+    `actor`: whose copy it is; the classes of data they may see decide what is shown (engine.casefile.task_data).
+    `redact`: the copy shared outside the commune: basic data and texts marked releasable only.
     `generated_by`: the name printed on the cover as the person who produced this copy.
+    `stamp`: the confidentiality stamp printed on every page (default: engine.stamp's for this kind of copy).
     """
 
     redact: bool = False
     actor: access.Actor | None = None
     generated_by: str = ""
+    stamp: stamp.Stamp | None = None
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -206,8 +215,9 @@ def _choice_labels(form: str, version: int | None, path: tuple[str, ...], locale
 
 
 def _cover_section(c: _Case) -> list[Flowable]:
-    """The cover: national header, the case in a few lines, which copy this is, the confidentiality mark."""
+    """The cover: national header, the case in a few lines, which copy this is, the confidentiality stamp."""
     case, locale = c.case, c.locale
+    mark = c.options.stamp or stamp.choose("dossier", locale=locale)
     commune = c.file.commune
     province = commune.parent.name if commune is not None and commune.parent is not None else ""
     mau01 = next((t for t in c.file.forms() if t.form == "mau_01"), None)
@@ -217,7 +227,7 @@ def _cover_section(c: _Case) -> list[Flowable]:
     environment = _choice_labels("mau_01", version, ("environment",), locale)
     sex = _choice_labels("mau_01", version, ("child", "sex"), locale)
     child = [sex.get(case.child_sex or "", "")]
-    if case.child_age is not None:
+    if case.child_age is not None and access.can_see_class(c.options.actor, sensitivity.PRIVATE, c.options.redact):
         child.append(_("%(n)s tuổi", n=case.child_age))
     rows = [
         (_("Xã, phường"), c.commune_name),
@@ -242,8 +252,14 @@ def _cover_section(c: _Case) -> list[Flowable]:
                     for k, v in rows], widths, align="CENTER")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
                                ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
-    copy = (_("Bản đã ẩn danh tính người báo tin và địa chỉ của trẻ (để chia sẻ ngoài xã, phường).")
-            if c.options.redact else _("Bản đầy đủ."))
+    if c.options.redact:
+        copy = _("Bản ẩn thông tin (để cung cấp ra ngoài xã, phường): chỉ giữ dữ liệu cơ bản; người báo tin, thông tin "
+                 "riêng tư của trẻ (Điều 33 NĐ 56/2017/NĐ-CP) và văn bản tự do được ghi “[đã ẩn]”, trừ nội dung được "
+                 "đánh dấu được phép cung cấp.")
+    elif access.visible_classes(c.options.actor) >= set(sensitivity.CLASSES):
+        copy = _("Bản đầy đủ.")
+    else:
+        copy = _("Bản theo quyền của người nhận: thông tin mà vai trò này không được xem được ghi “[đã ẩn]”.")
     made = _("Lập lúc %(t)s", t=vn_datetime(clock.now()))
     if c.options.generated_by:
         made += " — " + _("người lập: %(name)s", name=c.options.generated_by)
@@ -254,9 +270,10 @@ def _cover_section(c: _Case) -> list[Flowable]:
         para(_("Theo Nghị định số 56/2017/NĐ-CP ngày 09/5/2017 của Chính phủ quy định chi tiết một số điều của "
              "Luật Trẻ em"), "center"),
         Spacer(1, 14 * mm), table, Spacer(1, 16 * mm), para(copy, "center"), para(made, "center"), Spacer(1, 6 * mm),
-        para_marked("<b>" + markup(_("TÀI LIỆU MẬT")) + "</b> — " + markup(_(
-            "chứa thông tin cá nhân của trẻ em được pháp luật bảo vệ. Chỉ người có thẩm quyền được xem; không sao "
-            "chép, chuyển cho người khác.")), "center"),
+        para_marked("<b>" + markup(_("MỨC ĐỘ MẬT: %(level)s", level=mark.level_label(locale).upper())) + "</b> — "
+                    + markup(_("Phạm vi cung cấp: %(who)s", who=mark.recipients)), "center"),
+        para(_("Tài liệu chứa thông tin cá nhân của trẻ em được pháp luật bảo vệ (Điều 24, 33 NĐ 56/2017/NĐ-CP). "
+               "Không sao chép, chuyển cho người ngoài phạm vi cung cấp."), "center"),
         PageBreak(),
     ]
 
@@ -365,11 +382,30 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _hide_address(data: dict[str, Any] | None, form: str | None) -> dict[str, Any] | None:
-    # engine.casefile.redact covers Mẫu 01; the transfer form also records where the child now lives.
-    if data and form == "transfer" and data.get("child_new_address"):
-        return {**data, "child_new_address": REDACTED}
-    return data
+def _shown(value: Any) -> Any:
+    """A heading value (issuer, number, place) only when the copy shows it."""
+    return None if value == REDACTED else value
+
+
+def _release_marks(c: _Case, task: Task, released: list[str]) -> list[Flowable]:
+    """The mark of every text shown because an officer marked it releasable (engine.releases)."""
+    marks = c.file.releases.get(task.id, {})
+    lines: list[Flowable] = []
+    for name in released:
+        mark = marks.get(name)
+        if mark is None:
+            continue
+        try:
+            leaf = sensitivity.resolve(forms.get(task.form or "", task.form_version).schema, tuple(name.split(".")))
+        except forms.UnknownForm:
+            leaf = None
+        label = (leaf.field.metadata.get(f"label_{c.locale}") or leaf.field.metadata.get("label_vi")) if leaf else name
+        text = _("Nội dung “%(f)s” được đánh dấu được phép cung cấp bởi %(who)s lúc %(t)s", f=label,
+                 who=c.person(mark.released_by), t=vn_datetime(mark.released_at))
+        if mark.reason:
+            text += " — " + _("lý do: %(r)s", r=mark.reason)
+        lines.append(para(text, "small"))
+    return lines
 
 
 # Decisions the commune issues: laid out with the national header like the Mẫu forms.
@@ -387,10 +423,8 @@ def _forms_section(c: _Case, outline: Outline) -> list[Flowable]:
     seen: dict[str, int] = {}
     counts = Counter(t.form for t in tasks)
     for index, task in enumerate(tasks):
-        data = casefile.redact(task.form_data, task.form, c.options.actor, hide_address=c.options.redact)
-        if c.options.redact:
-            data = _hide_address(data, task.form)
-        data = data or {}
+        view = casefile.task_data(task, c.options.actor, c.options.redact, marks=c.file.releases.get(task.id))
+        data = view.data if view is not None else {}
         try:
             rendered = forms.render(task.form, data, version=task.form_version, locale=locale)
         except forms.UnknownForm:  # a form no longer registered: its data is still shown, as stored
@@ -405,22 +439,23 @@ def _forms_section(c: _Case, outline: Outline) -> list[Flowable]:
         if index:
             story.append(PageBreak() if legal else CondPageBreak(70 * mm))
         if legal:
-            issuer = data.get("issuing_body") or (_("Ủy ban nhân dân") + " " + c.commune_name)
-            number = data.get("report_number") or data.get("decision_number") or "……"
+            issuer = _shown(data.get("issuing_body")) or (_("Ủy ban nhân dân") + " " + c.commune_name)
+            number = _shown(data.get("report_number")) or _shown(data.get("decision_number")) or "……"
             quiet = f"{index + 1}/{len(tasks)} · {title}{repeat} — {done_on}"
             story.append(outline.heading(quiet, 1, toc_text, quiet=True))
             if task.form.startswith("mau_"):
                 story.append(para(_("Mẫu số %(n)s", n=task.form.split("_")[1]), "right"))
             story += [national_header(issuer, _("Số: %(n)s", n=number), WIDTH),
-                      para(_date_words(task.completed_at, data.get("place") or c.commune_name, locale), "right"),
+                      para(_date_words(task.completed_at, _shown(data.get("place")) or c.commune_name, locale),
+                           "right"),
                       para_marked(f"<b>{markup(title.upper())}</b>", "form_title")]
         else:
             story.append(outline.heading(f"{index + 1}. {title}{repeat} — {done_on}", 1, toc_text))
         meta = _("Căn cứ: %(a)s — phiên bản biểu mẫu %(v)s", a=rendered["article"], v=rendered["version"])
-        if rendered.get("provisional"):
-            meta += " — " + _("bố cục tạm thời, cần đối chiếu mẫu chính thức [cần xác nhận]")
+        # A provisional layout is listed on the annex page (web/pdf/annex.py), not flagged on the form itself.
         story += [para(meta, "center") if legal else para(meta, "small"), Spacer(1, 3 * mm),
                   *_field_table(rendered["fields"], rendered.get("extra") or {}, WIDTH),
+                  *_release_marks(c, task, view.released if view is not None else []),
                   Spacer(1, 4 * mm), _signature(c, task)]
     return story
 
@@ -477,6 +512,8 @@ def _timeline_section(c: _Case, outline: Outline) -> list[Flowable]:
         who = c.person(task.completed_by or task.assignee)
         left = time_left(task, rules=c.rules)
         estimate = [(f"{left['label']}: {left['note']}", FONT, 7, INK)] if left["estimated"] else []
+        if left["legal"]:  # a working-day limit set by law: its 24:00 legal expiry beside the 17:00 target
+            estimate.append((left["legal"], FONT, 7, INK))
         rows.append([
             str(n),
             Text([(c.step_title(task), FONT, 7.5, colour)], w[1]),
@@ -607,12 +644,14 @@ def build(session: Session, case_id: int, options: Options | None = None, locale
     register_fonts()
     options = options or Options()
     locale = "en" if locale == "en" else "vi"
+    mark = options.stamp or stamp.choose("dossier_redacted" if options.redact else "dossier", locale=locale)
+    options = dataclasses.replace(options, stamp=mark)
     engine = engine or _default_engine()
     with _locale(locale):
         c = _load(session, case_id, engine, options, locale)
         outline = Outline()
         body = (_forms_section(c, outline) + _timeline_section(c, outline) + _diagram_section(c, outline)
-                + _attachments_section(c, outline) + _audit_section(c, outline))
+                + _attachments_section(c, outline) + _audit_section(c, outline) + annex.annex_section(c, outline))
         plan = TocPlan(outline, clean(_("MỤC LỤC")))
         story = _cover_section(c) + _contents_section(plan) + body
 
@@ -620,7 +659,7 @@ def build(session: Session, case_id: int, options: Options | None = None, locale
         running = clean(_("Hồ sơ %(n)s — %(c)s", n=case.number, c=c.commune_name))
         if options.redact:
             running += " — " + clean(_("BẢN ĐÃ ẨN THÔNG TIN"))
-        secret = clean(_("MẬT"))
+        secret = clean(mark.level_label(locale).upper())
 
         def decorate(canvas: Canvas, doc: BaseDocTemplate) -> None:
             if doc.page == 1:
@@ -644,7 +683,8 @@ def build(session: Session, case_id: int, options: Options | None = None, locale
                    author=clean(_("Ủy ban nhân dân") + " " + c.commune_name),
                    subject=clean(_("Hồ sơ vụ việc theo Nghị định 56/2017/NĐ-CP — tài liệu mật")),
                    creator="case56", keywords=clean(case.number), lang=locale)
-        footer = clean(_("Tài liệu mật: thông tin cá nhân của trẻ em được bảo vệ theo Luật Trẻ em 2016. "
-                         "Không sao chép, cung cấp cho người không có thẩm quyền."))
+        footer = clean(mark.text(locale) + "\n" + _(
+            "Thông tin cá nhân của trẻ em được bảo vệ theo Luật Trẻ em 2016 và Luật Bảo vệ dữ liệu cá nhân 2025. "
+            "Không sao chép, cung cấp ngoài phạm vi trên."))
         doc.build(story, canvasmaker=numbered_canvas(clean(_("Trang %(x)s/%(y)s")), footer, plan))
         return buffer.getvalue()

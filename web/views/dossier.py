@@ -1,7 +1,8 @@
 """The case dossier PDF from the web: `/cases/<id>/dossier.pdf` (`?redact=1` for the copy shared outside the
 commune). For the people who read whole case files (engine.access.can_download_dossier: not intake points),
 within their scope; a case outside it is answered 404, like a missing one; the API gives the same answers.
-Every download is written to the audit trail with the redaction flag and the language.
+`?level=` and `?recipients=` set the copy's confidentiality stamp (engine.stamp, Decree 56 Art. 24.3), printed on
+every page. Every download is written to the audit trail with the redaction flag, the stamp and the language.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import access, audit, restriction
+from engine import access, audit, restriction, stamp
 from engine.errors import EngineError, NotFound
 from engine.models import Case
 from web.extensions import db
@@ -36,10 +37,12 @@ def download(case_id: int):
         return refuse(restriction.refusal(restricted))
     raw = request.args.get("redact", "").strip().lower()
     if raw not in _FLAGS:
-        return bad_request(_("Tham số “redact” chỉ nhận 0 hoặc 1 (1: ẩn danh tính người báo tin và địa chỉ của trẻ)."))
+        return bad_request(_("Tham số “redact” chỉ nhận 0 hoặc 1 (1: bản ẩn thông tin để cung cấp ra ngoài xã)."))
     redact, lang = _FLAGS[raw], locale()
     try:
-        pdf = dossier.build(db.session, case.id, dossier.Options(redact=redact, actor=actor,
+        mark = stamp.choose("dossier_redacted" if redact else "dossier", request.args.get("level"),
+                            request.args.get("recipients"), lang)
+        pdf = dossier.build(db.session, case.id, dossier.Options(redact=redact, actor=actor, stamp=mark,
                                                                  generated_by=current_user.full_name), locale=lang)
     except FontMissing as exc:  # a server set-up fault: say which package is missing, no traceback
         return refuse(_Unavailable(str(exc)))
@@ -47,7 +50,7 @@ def download(case_id: int):
         return refuse(exc)
     # Audited after the PDF is made, so a failed build records nothing and holds no lock on the audit chain.
     audit.append(db.session, actor.username, "dossier_downloaded", case.id,
-                 {"role": actor.role, "redact": redact, "lang": lang, "via": "web", "bytes": len(pdf)})
+                 {"role": actor.role, "redact": redact, "lang": lang, "via": "web", "bytes": len(pdf), **mark.audit()})
     db.session.commit()
     name = f"{case.number}{'-an-danh' if redact else ''}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={
