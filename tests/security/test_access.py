@@ -408,7 +408,8 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("get", f"/api/v1/cases/{case_id}", None), ("get", f"/api/v1/cases/{case_id}/dossier.pdf", None),
              ("get", "/api/v1/overdue", None), ("get", "/api/v1/stranded", None), ("get", "/api/v1/statistics", None),
              ("post", "/api/v1/reports", report), ("get", f"/api/v1/cases/{case_id}/assignees", None),
-             ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."})]
+             ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."}),
+             ("post", f"/api/v1/cases/{case_id}/releases", {"task_id": task_id, "field": "findings"})]
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
                  and r.endpoint.startswith("api_") and not r.endpoint.startswith("api_docs")}
     assert len(api_rules) == len(calls), sorted(api_rules)
