@@ -101,8 +101,6 @@ def _csrf_world(app) -> list[Post]:
         Post("admin.user_edit", "quantri", f"/admin/users/{canbo}",
              lambda: {"full_name": "Trần Văn Cán Bộ (sửa)", "role": "officer", "unit": str(
                  _unit_of(app, "canbo")), "locale": "vi", "active": "1"}, 303),
-        Post("admin.user_password", "quantri", f"/admin/users/{canbo}/password",
-             lambda: {"new_password": "mat-khau-moi-2", "confirm_password": "mat-khau-moi-2"}, 303),
         Post("admin.user_unlock", "quantri", f"/admin/users/{canbo}/unlock", dict, 303),
         Post("admin.units", "quantri", "/admin/units",
              lambda: {"code": "T01-X09", "name": "Xã Mới", "kind": "commune", "parent": str(province)}, 303),
@@ -121,7 +119,15 @@ def _csrf_world(app) -> list[Post]:
         Post("api_tokens.create", "canbo", "/account/tokens", lambda: {"name": "Máy chủ 111", "days": "30"}, 201),
         Post("api_tokens.revoke", "canbo", f"/account/tokens/{token_id}/revoke", dict, 302),
         Post("auth.language", "canbo", "/language", lambda: {"locale": "en", "next": "/"}, 302),
+        Post("auth.change_password", "thanhtra", "/account/password",
+             lambda: {"current_password": demo.DEMO_PASSWORD, "new_password": "mat-khau-moi-3",
+                      "confirm_password": "mat-khau-moi-3"}, 303),
+        Post("auth.end_everywhere", "thanhtra", "/account/sessions/end", dict, 302),
         Post("auth.logout", "canbo", "/logout", dict, 302),
+        Post("admin.user_sessions_end", "quantri", f"/admin/users/{canbo}/sessions/end", dict, 303),
+        # A password reset signs the user out everywhere: after the user's own posts.
+        Post("admin.user_password", "quantri", f"/admin/users/{canbo}/password",
+             lambda: {"new_password": "mat-khau-moi-2", "confirm_password": "mat-khau-moi-2"}, 303),
         Post("auth.login", None, "/login", lambda: {"username": "chutich", "password": demo.DEMO_PASSWORD}, 302),
     ]
 

@@ -24,7 +24,7 @@ from engine.authorities import AUTHORITIES_FILE, Authorities
 from engine.calendar import CALENDAR_FILE, missing_years
 from engine.errors import Conflict, InvalidState, NotFound
 from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
-from web import engine, labels
+from web import auth, engine, labels
 from web.extensions import db
 from web.gate import blueprint_gate
 from web.pages import locale
@@ -177,7 +177,7 @@ def _user_or_404(user_id: int) -> User:
 
 def _edit_page(user: User, data: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     return render_template("admin/user_form.html", user=user, data=data, errors=errors, units=_units(),
-                           roles=_roles(), now=clock.now()), status
+                           roles=_roles(), now=clock.now(), open_sessions=len(auth.open_sessions(user.id))), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -223,8 +223,20 @@ def user_password(user_id: int) -> Any:
         return _edit_page(user, data, errors, 422)
     user.password_hash = generate_password_hash(password)
     user.failed_logins, user.locked_until = 0, None
-    _commit_with_audit("password_reset", {"username": user.username})
+    # Whoever was signed in with the old password is signed out (a reset often answers a suspected leak).
+    ended = auth.end_sessions(user.id, current_user.username, "password")
+    _commit_with_audit("password_reset", {"username": user.username, "sessions_ended": ended})
     flash(_("Đã đặt lại mật khẩu cho %(u)s.", u=user.username), "success")
+    return redirect(url_for(".user_edit", user_id=user.id), code=303)
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+def user_sessions_end(user_id: int) -> Any:
+    """Log a user out everywhere (a lost phone, a shared computer, someone leaving): every session ends."""
+    user = _user_or_404(user_id)
+    ended = auth.end_sessions(user.id, current_user.username, "admin")
+    _commit_with_audit("sessions_ended", {"user": user.username, "sessions": ended, "reason": "admin"})
+    flash(_("Đã đăng xuất %(u)s khỏi mọi thiết bị (%(n)s phiên).", u=user.username, n=ended), "success")
     return redirect(url_for(".user_edit", user_id=user.id), code=303)
 
 
