@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
 import pytest
 from sqlalchemy import select
 

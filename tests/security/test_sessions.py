@@ -117,7 +117,8 @@ def test_an_administrator_logs_a_user_out_everywhere(app):
     assert officer.post(f"/admin/users/{user_id}/sessions/end",
                         data={"csrf_token": _csrf(officer, "/")}).status_code == 403
     assert _signed_in(user_office)
-    response = admin.post(f"/admin/users/{user_id}/sessions/end", data={"csrf_token": token(page.get_data(as_text=True))})
+    response = admin.post(f"/admin/users/{user_id}/sessions/end",
+                          data={"csrf_token": token(page.get_data(as_text=True))})
     assert response.status_code == 303
     assert not _signed_in(user_office) and not _signed_in(user_phone) and _signed_in(admin)
     (entry,) = _audits(app, "sessions_ended")
