@@ -1,7 +1,9 @@
 """The statistics report as files: the tables (`sections`, `meta`, `notes`) the page, the exports and the
 `case56 report` command all show, and CSV (UTF-8 with BOM), XLSX and PDF built from them; `safe_cell` neutralises
 spreadsheet formulas for every CSV this app writes (the supervisor's overdue list too). The PDF is drawn in
-web/pdf/statistics.py. Every download is audited (`audit_export`), from the web, the API or the command line.
+web/pdf/statistics.py. Every file carries its confidentiality stamp (engine.stamp, Decree 56 Art. 24.3: CSV its first
+line, XLSX the first line of its first sheet and every sheet's printed header, PDF every page), chosen per export.
+Every download is audited (`audit_export`, with the stamp), from the web, the API or the command line.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, stamp
 from engine import statistics as st
 from web.filters import vn_date, vn_datetime
 
@@ -130,11 +132,16 @@ def safe_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def to_csv(report: st.Report, language: str) -> bytes:
-    """UTF-8 with a BOM so that Excel reads the Vietnamese text; one block per table."""
+def _stamp(mark: stamp.Stamp | None, language: str) -> stamp.Stamp:
+    return mark or stamp.choose("report", locale=language)
+
+
+def to_csv(report: st.Report, language: str, mark: stamp.Stamp | None = None) -> bytes:
+    """UTF-8 with a BOM so that Excel reads the Vietnamese text; the stamp first, then one block per table."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(_stamp(mark, language).text(language))])
     writer.writerow([_("Báo cáo số liệu bảo vệ trẻ em")])
     for label, value in meta(report, language):
         writer.writerow([label, safe_cell(value)])
@@ -159,8 +166,9 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def to_xlsx(report: st.Report, language: str) -> bytes:
-    """One sheet of heading facts and notes, then one sheet per table, figures as numbers."""
+def to_xlsx(report: st.Report, language: str, mark: stamp.Stamp | None = None) -> bytes:
+    """One sheet of heading facts and notes, then one sheet per table, figures as numbers; the stamp heads the
+    first sheet and every printed page."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -169,8 +177,11 @@ def to_xlsx(report: st.Report, language: str) -> bytes:
     used: set[str] = set()
     info = book.active
     info.title = _sheet_title(_("Thông tin"), used)
+    line = _stamp(mark, language).text(language)
+    info.append([safe_cell(line)])
+    info["A1"].font = Font(bold=True, color="B00020")
     info.append([_("Báo cáo số liệu bảo vệ trẻ em")])
-    info["A1"].font = Font(bold=True, size=13)
+    info["A2"].font = Font(bold=True, size=13)
     for label, value in meta(report, language):
         info.append([label, safe_cell(value)])
     info.append([])
@@ -194,20 +205,22 @@ def to_xlsx(report: st.Report, language: str) -> bytes:
             width = 14 if index > section.numeric_from else 44
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A3"
+    for sheet in book.worksheets:  # Excel's header codes start with "&": the stamp's own are doubled
+        sheet.oddHeader.center.text = line.replace("&", "&&")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def export(report: st.Report, fmt: str, language: str, made_by: str = "") -> bytes:
+def export(report: st.Report, fmt: str, language: str, made_by: str = "", mark: stamp.Stamp | None = None) -> bytes:
     if fmt == "csv":
-        return to_csv(report, language)
+        return to_csv(report, language, mark)
     if fmt == "xlsx":
-        return to_xlsx(report, language)
+        return to_xlsx(report, language, mark)
     if fmt == "pdf":
         from web.pdf.statistics import to_pdf  # here: ReportLab is loaded only when a PDF is asked for
 
-        return to_pdf(report, language, made_by)
+        return to_pdf(report, language, made_by, _stamp(mark, language))
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -218,9 +231,11 @@ def file_name(report: st.Report, fmt: str) -> str:
     return f"bao-cao-{period}-{code}.{fmt}"
 
 
-def audit_export(session: Session, username: str, report: st.Report, fmt: str, channel: str) -> None:
-    """A download of figures is audited like any export (who, which period and unit, which format)."""
+def audit_export(session: Session, username: str, report: st.Report, fmt: str, channel: str,
+                 mark: stamp.Stamp | None = None) -> None:
+    """A download of figures is audited like any export (who, which period and unit, which format, which stamp)."""
     audit.append(session, username, "statistics_export", None, {
+        **(mark.audit() if mark is not None else {}),
         "format": fmt, "period": report.period.id, "channel": channel,
         "province": report.scope.province.code if report.scope.province else None,
         "commune": report.scope.commune.code if report.scope.commune else None,

@@ -20,7 +20,7 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from engine import access
+from engine import access, stamp
 from engine import statistics as st
 from engine.errors import EngineError
 from engine.models import User
@@ -70,9 +70,12 @@ def init_app(app: Flask) -> None:
                   help="Write to this file (required for xlsx and pdf unless stdout is not a terminal).")
     @click.option("--user", "username", help="Make the report within this user's scope.")
     @click.option("--locale", "language", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+    @click.option("--level", type=click.Choice(list(stamp.REPORT_LEVELS)), default=None,
+                  help="Mức độ mật / confidentiality level of the file (default: noi_bo).")
+    @click.option("--recipients", default=None, help="Phạm vi cung cấp / who may receive it (printed on the file).")
     def report_command(period_id: str | None, start: str | None, end: str | None, province: str | None,
                        commune: str | None, fmt: str, output: Path | None, username: str | None,
-                       language: str) -> None:
+                       language: str, level: str | None, recipients: str | None) -> None:
         from web import engine
         from web.exports import audit_export, export
         from web.extensions import db
@@ -86,9 +89,13 @@ def init_app(app: Flask) -> None:
                                steps=st.step_titles(engine().registry.current))
         except EngineError as exc:
             raise click.ClickException(exc.message(language)) from None
+        try:
+            mark = stamp.choose("report", level, recipients, language)
+        except EngineError as exc:
+            raise click.UsageError(exc.message(language)) from None
         with force_locale(language):
             body: bytes = (render_text(result, language).encode("utf-8") if fmt == "table"
-                           else export(result, fmt, language, made_by=""))
+                           else export(result, fmt, language, made_by="", mark=mark))
         if fmt in {"xlsx", "pdf"} and output is None and sys.stdout.isatty():
             raise click.UsageError("--format xlsx/pdf needs -o FILE (binary output).")
         if output is not None:
@@ -98,4 +105,4 @@ def init_app(app: Flask) -> None:
             sys.stdout.flush()
             sys.stdout.buffer.write(body)
             sys.stdout.buffer.flush()
-        audit_export(session, actor.username, result, fmt, "cli")
+        audit_export(session, actor.username, result, fmt, "cli", mark)

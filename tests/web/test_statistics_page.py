@@ -155,11 +155,25 @@ def test_exports_carry_the_figures_and_are_audited(app, seeded, login):
         assert phrase in text, phrase
     assert re.search(rf"Tổng số\s+{totals['children']}\b", text)
 
+    # The confidentiality stamp (Decree 56 Art. 24.3): the default one heads every file and every PDF page.
+    assert rows[0][0].startswith("Mức độ mật: Lưu hành nội bộ — Phạm vi cung cấp:")
+    assert book.worksheets[0]["A1"].value.startswith("Mức độ mật: Lưu hành nội bộ")
+    assert all("Mức độ mật" in sheet.oddHeader.center.text for sheet in book.worksheets)
+    assert all("Mức độ mật: Lưu hành nội bộ" in page.extract_text()
+               for page in PdfReader(io.BytesIO(response.data)).pages)
+    # One chosen for this export, and a refused one.
+    chosen = client.get("/statistics/export.csv", query_string={**seeded, "level": "cong_khai",
+                                                                  "recipients": "Cổng thông tin điện tử tỉnh"})
+    assert chosen.data.decode("utf-8-sig").startswith("Mức độ mật: Công khai — Phạm vi cung cấp: Cổng thông tin")
+    assert client.get("/statistics/export.csv", query_string={**seeded, "level": "tuyet_mat"}).status_code == 400
+
     with app.app_context():
         exports = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "statistics_export")
                                      .order_by(AuditEntry.id)).all()
         assert [(e.actor, e.details["format"], e.details["province"]) for e in exports] == [
-            ("giamsat", "csv", "T01"), ("giamsat", "xlsx", "T01"), ("giamsat", "pdf", "T01")]
+            ("giamsat", "csv", "T01"), ("giamsat", "xlsx", "T01"), ("giamsat", "pdf", "T01"), ("giamsat", "csv", "T01")]
+        assert [e.details["stamp_level"] for e in exports] == ["noi_bo", "noi_bo", "noi_bo", "cong_khai"]
+        assert exports[-1].details["stamp_recipients"] == "Cổng thông tin điện tử tỉnh"
 
     # English: the same figures, English labels.
     client.post("/language", data={"locale": "en", "csrf_token": _token(client)})

@@ -17,11 +17,11 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from engine import clock
+from engine import clock, stamp
 from engine import statistics as st
 from web.exports import meta, notes, sections
 from web.filters import vn_datetime
-from web.pdf.toolkit import FONT, FONT_BOLD, RULE, SHADE, clean, markup, register_fonts
+from web.pdf.toolkit import FONT, FONT_BOLD, LATE, RULE, SHADE, clean, markup, register_fonts, wrap_text
 
 
 @functools.cache
@@ -51,7 +51,7 @@ def _date_line(moment: datetime, language: str) -> str:
     return f"……, ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
 
 
-def to_pdf(report: st.Report, language: str, made_by: str = "") -> bytes:
+def to_pdf(report: st.Report, language: str, made_by: str = "", mark: stamp.Stamp | None = None) -> bytes:
     """The report to attach to the periodic report: national header, heading facts, the tables, notes and a
     signature block. Vietnamese in DejaVu Sans (registered by the toolkit); all text NFC, escaped."""
     register_fonts()
@@ -107,9 +107,17 @@ def to_pdf(report: st.Report, language: str, made_by: str = "") -> bytes:
 
     footer = clean(_("case56 · Báo cáo thống kê %(period)s · lập lúc %(at)s",
                      period=report.period.id, at=vn_datetime(report.generated_at)))
+    # The confidentiality stamp (Decree 56 Art. 24.3) at the head of every page.
+    stamp_lines = wrap_text((mark or stamp.choose("report", locale=language)).text(language), FONT_BOLD, 7,
+                            A4[0] - 36 * mm)
 
     def decorate(canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
+        canvas.setFont(FONT_BOLD, 7)
+        canvas.setFillColor(LATE)
+        for i, line in enumerate(stamp_lines[:2]):
+            canvas.drawString(18 * mm, A4[1] - 9 * mm - i * 8.5, line)
+        canvas.setFillColor(colors.black)
         canvas.setFont(FONT, 7.5)
         canvas.drawString(18 * mm, 10 * mm, footer)
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, clean(_("Trang %(n)s", n=doc.page)))

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
-from engine import access, clock
+from engine import access, clock, stamp
 from engine import statistics as st
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import OrgUnit
@@ -199,8 +199,12 @@ def download(fmt: str) -> Any:
         return _error(exc.message(language), exc.status)
     if report is None:
         return _error("; ".join(choice.errors.values()), 400)
-    body = export(report, fmt, language, made_by=current_user.full_name)
-    audit_export(db.session, actor.username, report, fmt, "web")
+    try:  # the confidentiality stamp of this file (Decree 56 Art. 24.3): ?level=&recipients=
+        mark = stamp.choose("report", request.args.get("level"), request.args.get("recipients"), language)
+    except EngineError as exc:
+        return _error(exc.message(language), 400)
+    body = export(report, fmt, language, made_by=current_user.full_name, mark=mark)
+    audit_export(db.session, actor.username, report, fmt, "web", mark)
     return Response(body, headers={
         "Content-Type": FORMATS[fmt],
         "Content-Disposition": f'attachment; filename="{file_name(report, fmt)}"',
