@@ -64,9 +64,11 @@ class Offer:
     service_type: str
     unit_name: str
 
+    def type_label(self, locale: str = "vi") -> str:
+        return next((t.label(locale) for t in ServiceType if t.value == self.service_type), self.service_type)
+
     def label(self, locale: str = "vi") -> str:
-        kind = next((t.label(locale) for t in ServiceType if t.value == self.service_type), self.service_type)
-        return f"{self.name} — {kind} ({self.unit_name})"
+        return f"{self.name} — {self.type_label(locale)} ({self.unit_name})"
 
 
 def available(session: Session, case: Case) -> list[Offer]:

@@ -36,6 +36,7 @@ def test_openapi_document_describes_every_operation_auth_and_errors(client):
         ("GET", "/api/v1/overdue"), ("GET", "/api/v1/stranded"), ("GET", "/api/v1/statistics"),
         ("GET", "/api/v1/me"),
         ("GET", "/api/v1/cases/{case_id}/assignees"), ("POST", "/api/v1/tasks/{task_id}/reassign"),
+        ("GET", "/api/v1/cases/{case_id}/providers"),
     }
     error = spec["components"]["schemas"]["Error"]
     assert set(error["properties"]) == set(error["required"]) == {"code", "message", "errors"}

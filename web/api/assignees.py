@@ -2,6 +2,9 @@
 
 A plan (Mẫu 04) sent to `POST /tasks/{id}/complete` must name, for each activity, one of the usernames
 `GET /cases/{id}/assignees` lists; anything else is refused with a field error on `activities.<i>.assignee`.
+Likewise each activity's `provider` (Mẫu 04 v3, Decree 56 Art. 28.3.c) is empty or one of the codes
+`GET /cases/{id}/providers` lists (the active registry of the case's province and commune), else a field error on
+`activities.<i>.provider`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import access, assignees
+from engine import access, assignees, providers
 from engine.models import Case, OrgUnit
 from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
@@ -29,6 +32,16 @@ class AssigneeSchema(Schema):
     full_name = fields.String(required=True)
     unit = fields.String(required=True, metadata={"description": "Mã xã/phường hoặc tỉnh / unit code"})
     unit_name = fields.String(required=True)
+
+
+class ProviderSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Mã cơ sở: giá trị của `provider` / the value to "
+                                                                 "send as `provider`", "example": "T01-DV-01"})
+    name = fields.String(required=True)
+    service_type = fields.String(required=True, metadata={"description": "Loại dịch vụ / type of service (code)"})
+    service_type_label = fields.String(required=True)
+    unit_name = fields.String(required=True, metadata={"description": "Tỉnh hoặc xã/phường của danh mục / the "
+                                                                      "registry's province or commune"})
 
 
 class ReassignSchema(Schema):
@@ -60,6 +73,31 @@ def assignable(case_id: int) -> Any:
         raise ApiError(403, "forbidden", _("Chỉ cán bộ hoặc chủ tịch UBND xã/phường quản lý hồ sơ được giao việc."))
     return [{"username": a.username, "full_name": a.full_name, "unit": a.unit_code, "unit_name": a.unit_name}
             for a in assignees.assignable(db.session, case)]
+
+
+@bp.route("/cases/<int:case_id>/providers", methods=["GET"])
+@bp.response(200, ProviderSchema(many=True))
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def provider_list(case_id: int) -> Any:
+    """Cơ sở cung cấp dịch vụ kế hoạch được huy động / service providers a plan of this case may mobilise.
+
+    Các cơ sở đang hoạt động trong danh mục của xã/phường và tỉnh của hồ sơ (Điều 28.3.c NĐ 56/2017), cơ sở của
+    xã/phường trước. The active providers of the case's commune and province (Decree 56/2017 Art. 28.3.c), the
+    commune's first: each activity's `provider` in Mẫu 04 is one of these codes or empty.
+    """
+    if not 0 < case_id <= MAX_ID:
+        raise not_found()
+    who = actor()
+    case = db.session.get(Case, case_id)
+    if case is None or not access.can_read_case(who, case):
+        raise not_found()
+    if not access.can_manage_case(who, case):
+        raise ApiError(403, "forbidden", _("Chỉ cán bộ hoặc chủ tịch UBND xã/phường quản lý hồ sơ được giao việc."))
+    lang = locale()
+    return [{"code": o.code, "name": o.name, "service_type": o.service_type,
+             "service_type_label": o.type_label(lang), "unit_name": o.unit_name}
+            for o in providers.available(db.session, case)]
 
 
 @bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
