@@ -274,6 +274,36 @@ def can_manage_providers(actor: Actor) -> bool:
     return can_download_dossiers(actor) and can_read_case(actor, case)
 
 
+# -- the national children database (Decree 56 Art. 30.3; engine.national_db) -------------------------------------
+# The commune's officer exports the plan dossier and confirms its entry; the officer (their commune) and the
+# province supervisor (their province, Sở Y tế) see the cases not yet entered. The export carries the child's
+# identity: only the officer who enters it downloads it.
+NATIONAL_DB_LISTERS = frozenset({"officer", "supervisor"})
+
+
+def can_list_national_db(actor: Actor) -> bool:
+    return actor.role in NATIONAL_DB_LISTERS
+
+
+def national_db_filter(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition on Case: the cases whose entries `actor` follows."""
+    if not can_list_national_db(actor):
+        return false()
+    return _unit_scope(actor, Case.commune_id, Case.province_id)
+
+
+def can_view_national_db(actor: Actor, case: Case) -> bool:
+    return can_list_national_db(actor) and can_read_case(actor, case)
+
+
+def can_export_national_db(actor: Actor, case: Case) -> bool:
+    return actor.role == "officer" and can_read_case(actor, case)
+
+
+def can_record_national_db_entry(actor: Actor, case: Case) -> bool:
+    return actor.role == "officer" and can_read_case(actor, case)
+
+
 def can_read_audit_trail(actor: Actor, case: Case) -> bool:
     """The case's audit trail: who read and changed it — for those answerable for the case or inspecting it."""
     return actor.role in FILE_READERS and can_read_case(actor, case)

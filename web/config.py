@@ -80,6 +80,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "CASE56_TICK_STALE_MINUTES": int(env.get("CASE56_TICK_STALE_MINUTES", 5)),
         "CASE56_LOG_FORMAT": env.get("CASE56_LOG_FORMAT", "json"),
         "CASE56_LOG_LEVEL": env.get("CASE56_LOG_LEVEL", "INFO"),
+        # The national children database export (engine.national_db): "download" (default), "directory" (also
+        # written to CASE56_NATIONAL_DB_DIR), or a deployment's own "package.module:Class".
+        "CASE56_NATIONAL_DB_EXPORTER": env.get("CASE56_NATIONAL_DB_EXPORTER", "download"),
+        "CASE56_NATIONAL_DB_DIR": env.get("CASE56_NATIONAL_DB_DIR", ""),
     }
 
 

@@ -13,9 +13,10 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 
 from engine import casefile, clock
-from engine.calendar import estimate_year
+from engine.calendar import WorkingCalendar, estimate_year
 from engine.deadlines import Rules
 from engine.models import Task
+from web.labels import legal_expiry_day
 
 
 def vn_date(value: date | datetime | str | None) -> str:
@@ -53,24 +54,37 @@ def _file_rules() -> Rules:
     return Rules.load()
 
 
+@cache
+def _file_calendar() -> WorkingCalendar:
+    return WorkingCalendar.from_file()
+
+
 def _stamp(moment: datetime) -> str:
     return clock.local(moment).strftime("%d/%m/%Y %H:%M")
 
 
 def time_left(subject: Task | datetime | None, now: datetime | None = None,
               rules: Rules | None = None) -> dict[str, Any]:
-    """How a step's limit stands, for every place that shows one: {'text', 'state', 'estimated', 'label', 'note'}.
+    """How a step's limit stands, for every place that shows one: {'text', 'state', 'estimated', 'label', 'note',
+    'legal'}.
 
     Given a task, a finished one says when it was finished and whether on time (state done | late), or when it
     was cancelled (cancelled) — never a countdown; an open one, like a bare due moment, counts down (ok | soon
     within 24 h | overdue | none). A working-day limit in a year without announced calendar data is an
-    estimate: `estimated` is that year, `label` says "ước tính" and `note` why."""
+    estimate: `estimated` is that year, `label` says "ước tính" and `note` why. A working-day limit set by law
+    also has its legal expiry (`legal`: "Hạn theo luật: 24:00 ngày …", Civil Code Art. 148) beside the internal
+    target `due` at office closing time, which escalation uses."""
     task = subject if isinstance(subject, Task) else None
     due = task.due_at if task is not None else subject
-    out: dict[str, Any] = {"estimated": None, "label": "", "note": ""}
+    out: dict[str, Any] = {"estimated": None, "label": "", "note": "", "legal": ""}
     if task is not None and task.rule and due is not None:
-        rule = (rules or (current_app.extensions["case56_engine"].rules if has_app_context() else _file_rules())
-                ).rules.get(task.rule)
+        engine = current_app.extensions["case56_engine"] if has_app_context() else None
+        ruleset = rules or (engine.rules if engine is not None else _file_rules())
+        rule = ruleset.rules.get(task.rule)
+        expiry = ruleset.legal_expiry(task.rule, due, engine.calendar if engine is not None else _file_calendar())
+        if expiry is not None:
+            out["legal"] = _("Hạn theo luật: 24:00 ngày %(d)s (Điều 148 Bộ luật Dân sự); hạn nội bộ %(h)s",
+                             d=legal_expiry_day(expiry), h=_stamp(due))
         # An after_dates rule that took the plan's own review date is marked too: the row cannot tell which.
         year = estimate_year(rule is not None and rule.counts_working_days, due)
         if year is not None:

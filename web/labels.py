@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import g, has_app_context, has_request_context
@@ -22,12 +22,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 import forms
-from engine import access, transfers
+from engine import access, clock, transfers
 from engine.deadlines import Rules
 from engine.models import Case, ProvinceProcessVersion, Task
 from engine.registry import Definition, Step
 
 TO_CONFIRM = "cần xác nhận"
+NOT_LAW = ("không do pháp luật quy định", "not set by law")  # a case56 policy limit (processes/deadlines.toml)
 
 # How a step stands against its limit (engine.casefile.TimelineEntry.status), as the API and pages name it.
 TIMELINE_STATUS = {
@@ -154,13 +155,15 @@ class RuleLabel:
     label: str
     article: str
     to_confirm: bool
+    policy: str = ""  # the case56 basis of a limit the law does not set ("" for a legal limit)
+    not_law: str = ""  # "không do pháp luật quy định" in the page's language, when `policy` is set
 
     @property
     def text(self) -> str:
-        """One line: "label (article)", or the article marked as still to confirm."""
-        if self.to_confirm:
-            return f"{self.label} [{TO_CONFIRM}: {self.article}]"
-        return f"{self.label} ({self.article})" if self.article else self.label
+        """One line: "label (article)", a policy limit saying it is not the law's and why. Whether the law is
+        still unknown (`to_confirm`) is shown apart: on a page as a flag, in the dossier on its annex page."""
+        text = f"{self.label} ({self.article})" if self.article else self.label
+        return f"{text} — {self.not_law}: {self.policy}" if self.policy else text
 
 
 def rule_label(rule_name: str | None, locale: str | None = None, rules: Rules | None = None) -> RuleLabel | None:
@@ -174,8 +177,26 @@ def rule_label(rule_name: str | None, locale: str | None = None, rules: Rules | 
     rule = rules.rules.get(rule_name)
     if rule is None:
         return RuleLabel(rule_name, rule_name, "", False)
-    label = rule.label_en if _lang(locale) == "en" and rule.label_en else rule.label_vi
-    return RuleLabel(rule.name, label, rule.article, rule.to_confirm)
+    lang = _lang(locale)
+    label = rule.label_en if lang == "en" and rule.label_en else rule.label_vi
+    return RuleLabel(rule.name, label, rule.article, rule.to_confirm, rule.policy,
+                     (NOT_LAW[1] if lang == "en" else NOT_LAW[0]) if rule.policy else "")
+
+
+def legal_expiry_day(moment: datetime | None) -> str:
+    """The day (dd/mm/yyyy) at whose 24:00 a working-day limit expires in law (the moment is 00:00 of the next
+    day; Civil Code Art. 148.6)."""
+    if moment is None:
+        return ""
+    return (clock.local(moment) - timedelta(minutes=1)).strftime("%d/%m/%Y")
+
+
+def national_db_occasion(kind: str, locale: str | None = None) -> str:
+    """When a case is entered into the national children database (engine.national_db)."""
+    from engine.national_db import OCCASION_LABELS
+
+    vi, en = OCCASION_LABELS.get(kind, (kind, kind))
+    return en if _lang(locale) == "en" else vi
 
 
 def role_label(role: str | None, locale: str | None = None) -> str:

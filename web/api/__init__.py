@@ -16,14 +16,14 @@ from flask import Flask, request
 from flask_smorest import Api
 
 import forms
-from web.api import account, assignees, cases, docs, errors, me, reports, statistics, tasks
+from web.api import account, assignees, cases, docs, errors, me, national_db, reports, statistics, tasks
 from web.api.common import ApiError, _
 from web.api.schemas import ErrorSchema
 from web.api.tokens import authenticate
 from web.extensions import csrf, db
 
 PREFIX = "/api/v1"
-BLUEPRINTS = (reports.bp, tasks.bp, cases.bp, assignees.bp, statistics.bp, me.bp)
+BLUEPRINTS = (reports.bp, tasks.bp, cases.bp, assignees.bp, statistics.bp, me.bp, national_db.bp)
 DESCRIPTION = """\
 API của case56: tiếp nhận báo cáo (Mẫu 01) từ Tổng đài 111, công an và hệ thống khác; việc cần làm;
 hồ sơ và dòng thời gian; danh sách quá hạn; hồ sơ PDF; thống kê. Quyền và nhật ký như giao diện web.

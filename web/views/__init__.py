@@ -19,7 +19,9 @@ def register_blueprints(app: Flask) -> None:
     from web.views import statistics
 
     app.register_blueprint(statistics.bp)
-    from web.views import dossier, health, records
+    from web.views import dossier, health, national_db, records
+
+    app.register_blueprint(national_db.bp)  # entry into the national children database (Art. 30.3)
 
     app.register_blueprint(records.bp)  # restriction of processing, retention (administration)
 
