@@ -175,6 +175,20 @@ def can_manage_case(actor: Actor, case: Case) -> bool:
     return actor.role in {"officer", "chairman"} and can_read_case(actor, case)
 
 
+def can_request_separation(actor: Actor, case: Case) -> bool:
+    """Ask for a temporary separation (Mẫu 07, Decree 56 Art. 32) at any point of an open case: the chairman who
+    decides it, or the officer proposing it, of the case's commune."""
+    return (actor.role in {"officer", "chairman"} and actor.commune_id is not None
+            and actor.commune_id == case.commune_id and case.status == "open")
+
+
+def can_propose_adjustment(actor: Actor, case: Case) -> bool:
+    """Propose adjusting the plan while it runs (Decree 56 Art. 29.1a): the officer of the case's commune; the
+    chairman approves it in the step that follows."""
+    return (actor.role == "officer" and actor.commune_id is not None and actor.commune_id == case.commune_id
+            and case.status == "open")
+
+
 REASSIGNERS = frozenset({"officer", "chairman"})
 
 

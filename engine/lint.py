@@ -199,6 +199,8 @@ class _Linter:
                     succ[node.get("attachedToRef")].add(node_id)
             reached = _closure(starts, succ)
             for node_id, node in nodes.items():
+                if node.get("triggeredByEvent") == "true":  # an event subprocess: its start event starts it
+                    continue
                 if node_id not in reaches_end:
                     self.add("dead_end", node, "không có đường nào từ đây tới một sự kiện kết thúc",
                              "no path leads from here to an end event")

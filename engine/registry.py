@@ -50,6 +50,20 @@ def _restored(spec: BpmnProcessSpec) -> BpmnProcessSpec:
     return _SPEC_CODEC.restore(_SPEC_CODEC.convert(spec))
 
 
+def prewire_event_subprocesses(spec: BpmnProcessSpec) -> BpmnProcessSpec:
+    """Connect the process's event subprocesses (BPMN triggeredByEvent: a separation, a plan adjustment) to its
+    start and end the way SpiffWorkflow 3.2.0 does on their first trigger (BpmnStartTask.trigger_wf), but without
+    listing them among the start's outputs. Left to the first trigger, that connection changes the shared spec:
+    every workflow started from it afterwards would open the event subprocess at once and never finish."""
+    start = spec.start
+    for name in getattr(start, "trigger_specs", ()):
+        sub = spec.task_specs[name]
+        if start not in sub.inputs:
+            sub.inputs = [*sub.inputs, start]
+            sub.connect(spec.end)
+    return spec
+
+
 class ProcessError(ValueError):
     """A process definition that cannot be used; the message names the file and the element."""
 
@@ -137,6 +151,11 @@ def _steps(file_name: str, root: etree._Element, rules: Rules, roles: tuple[str,
                 sandbox.check(node.text or "", mode)
             except sandbox.UnsafeCode as exc:
                 raise ProcessError(f"{_where(file_name, node.getparent())}: {exc}") from None
+    for node in root.iter(f"{{{NS['spiffworkflow']}}}payloadExpression"):  # a signal's payload (bpmn:signal)
+        try:
+            sandbox.check(node.text or "", "eval")
+        except sandbox.UnsafeCode as exc:
+            raise ProcessError(f"{_where(file_name, node.getparent().getparent())}: {exc}") from None
 
     steps: dict[str, Step] = {}
     known_forms = set(forms.names())
@@ -181,7 +200,7 @@ def load_definition(xml: str | bytes, file_name: str, rules: Rules, process_id: 
     parser = SpiffBpmnParser(validator=BpmnValidator())
     try:
         parser.add_bpmn_xml(etree.fromstring(raw), filename=file_name)
-        spec = _restored(parser.get_spec(process_id))
+        spec = prewire_event_subprocesses(_restored(parser.get_spec(process_id)))
         subprocess_specs = {name: _restored(sub) for name, sub in parser.get_subprocess_specs(process_id).items()}
     except ValidationException as exc:
         where = f"{file_name}: <{exc.tag} id={exc.id!r}> (line {exc.line_number})" if exc.id else file_name

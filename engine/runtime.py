@@ -19,6 +19,8 @@ from typing import Any, cast
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, select, update
@@ -38,6 +40,56 @@ from engine.state import StateSerializer
 from forms.kit.fields import name_key
 
 END_STATUS = {"End_no_basis": "no_basis", "End_closed": "closed"}
+
+
+def _drop_orphans(workflow: BpmnWorkflow) -> bool:
+    """Forget subprocesses whose parent task is gone. An interrupting boundary event on a multi-instance
+    subprocess (an approved plan adjustment, Art. 29.1a) removes the instances' tasks but SpiffWorkflow 3.2.0
+    keeps their subprocesses, and its engine loop then fails looking up their parents."""
+    dropped = False
+    while True:
+        known = set(workflow.tasks).union(*(sub.tasks for sub in workflow.subprocesses.values()))
+        orphans = [key for key, sub in workflow.subprocesses.items()
+                   if sub.parent_task_id is not None and sub.parent_task_id not in known]
+        if not orphans:
+            return dropped
+        for key in orphans:
+            del workflow.subprocesses[key]
+        dropped = True
+
+
+def run_engine_steps(workflow: BpmnWorkflow) -> None:
+    """`do_engine_steps`, tolerating the subprocesses an interrupting event orphaned meanwhile (`_drop_orphans`)."""
+    _drop_orphans(workflow)
+    for _attempt in range(10):
+        try:
+            workflow.do_engine_steps()
+            return
+        except TaskNotFoundException:
+            if not _drop_orphans(workflow):
+                raise
+    workflow.do_engine_steps()
+
+
+def _event_subprocesses(workflow: BpmnWorkflow) -> list[SpiffTask]:
+    """The running event subprocesses (BPMN triggeredByEvent): a separation, a plan adjustment."""
+    return [t for t in workflow.get_tasks(state=TaskState.STARTED | TaskState.READY | TaskState.WAITING)
+            if isinstance(t.task_spec, EventSubprocess)]
+
+
+def _end_outlived(workflow: BpmnWorkflow) -> None:
+    """End an event subprocess whose `runs_while` activity is over: a plan adjustment still waiting when the
+    last activity was reported has nothing left to adjust (the review and a new plan follow, Art. 30)."""
+    ended = False
+    for sub in _event_subprocesses(workflow):
+        host = (sub.task_spec.extensions or {}).get("properties", {}).get("runs_while")
+        if host and not any(t.has_state(TaskState.STARTED | TaskState.READY | TaskState.WAITING)
+                            for t in workflow.get_tasks(spec_name=host)):
+            sub.cancel()
+            ended = True
+    if ended:
+        workflow.update_waiting_tasks()
+        run_engine_steps(workflow)
 
 
 def _child_key(mau_01: dict[str, Any], commune_code: str) -> str:
@@ -262,9 +314,11 @@ class Engine:
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict("Bước này không còn chờ xử lý.", "This step is no longer waiting.")
             if task.step == "separation_review" and spiff_task.data.get("separation"):
-                # Art. 32: the 15-day bound counts from the separation's start, which the form cannot see.
-                separation = spiff_task.data["separation"]
-                data = {**data, "current_start": separation["start"], "current_end": separation["end"]}
+                # Art. 32.3: the 15 days count from the separation's start, beyond them only on the court's decision,
+                # and a cancellation needs a Mẫu 03 reassessment: facts of the case the form cannot see.
+                from engine import separation
+
+                data = separation.review_data(session, case, spiff_task.data["separation"], data)
             form = task.form
             if form is None:  # every row the engine writes names its step's form; one without is not guessed at
                 raise InvalidState("Bước này không có biểu mẫu.", "This step has no form.")
@@ -276,7 +330,7 @@ class Engine:
             if form == "plan_adjustment":  # adjusted activities go where a plan's may (Art. 29.1a, 28.3)
                 from engine import separation
 
-                clean = assignees.check_plan_assignees(session, case, clean, locale)
+                clean = separation.check_adjustment(session, case, clean, locale)
             now = clock.now()
             spiff_task.data[form] = clean
             anchors = dict(spiff_task.data.get("anchors") or {})
@@ -329,6 +383,20 @@ class Engine:
 
         return transfers.reopen(self, session, actor, case_id, reopen_data, report_data, locale)
 
+    def request_separation(self, session: Session, actor: access.Actor, case_id: int, data: dict[str, Any],
+                           expected_version: int | None = None, locale: str = "vi") -> Task:
+        """Ask for a Mẫu 07 separation decision at any point of an open case (engine.separation)."""
+        from engine import separation
+
+        return separation.request_separation(self, session, actor, case_id, data, expected_version, locale)
+
+    def request_adjustment(self, session: Session, actor: access.Actor, case_id: int,
+                           expected_version: int | None = None, locale: str = "vi") -> Task:
+        """Open a plan adjustment while the plan's activities run (engine.separation)."""
+        from engine import separation
+
+        return separation.request_adjustment(self, session, actor, case_id, expected_version, locale)
+
     def _task_for_change(self, session: Session, actor: access.Actor, task_id: int,
                          expected_version: int | None) -> tuple[Task, Case]:
         task = session.get(Task, task_id)
@@ -357,9 +425,10 @@ class Engine:
                  actor: access.Actor, now: datetime) -> None:
         """Run engine steps and timers, then make the task and timer rows and the case row agree."""
         self.refresh_calendar(session)  # deadlines computed below follow the administrators' days
-        workflow.do_engine_steps()
+        run_engine_steps(workflow)
         workflow.refresh_timers()  # a limit already past fires now (non-interrupting escalation)
-        workflow.do_engine_steps()
+        run_engine_steps(workflow)
+        _end_outlived(workflow)
         closing: set[str] = set()
         if case.status == "open":
             # The social track's end decides the case (Art. 30.1).
@@ -398,11 +467,16 @@ class Engine:
             holder = spiff_task.parent if Engine._boundary_timer(spiff_task) is not None else spiff_task
             holder.cancel()
             cancelled.add(str(spiff_task.id))
+        # An event subprocess still running (a separation, a plan adjustment) ends with the case: left alone its
+        # cancelled steps would keep it, and so the process, from ever finishing.
+        for sub in _event_subprocesses(workflow):
+            sub.cancel()
+            cancelled.add(str(sub.id))
         if cancelled:
             # A join already waiting (the process's end) is only re-examined when a branch reaches it, and a
             # cancelled branch never does: look again now, so the process ends once the remaining tracks do.
             workflow.update_waiting_tasks()
-            workflow.do_engine_steps()
+            run_engine_steps(workflow)
         return cancelled
 
     def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,

@@ -152,6 +152,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ngày kết thúc mới phải sau ngày kết thúc hiện tại.",
         "The new end date must be after the current end date.",
     ),
+    "separation_decision_too_long": (
+        "Thời hạn cách ly tối đa {max} ngày kể cả gia hạn (Điều 32 khoản 3 NĐ 56/2017); tiếp tục sau đó chỉ "
+        "theo quyết định của Tòa án.",
+        "A temporary separation lasts at most {max} days including extensions (Decree 56/2017 Art. 32.3); "
+        "beyond that only on the court's decision.",
+    ),
+    "separation_needs_court": (
+        "Quá {max} ngày cách ly cần có quyết định của Tòa án nhân dân khu vực cho tiếp tục cách ly (Điều 32 "
+        "khoản 3 NĐ 56/2017; Điều 52 khoản 3 Luật Trẻ em): chọn “Đề nghị Tòa án” và ghi nhận quyết định của Tòa án.",
+        "Beyond {max} days the regional People's Court must have decided to continue the separation (Decree "
+        "56/2017 Art. 32.3; Law on Children Art. 52.3): choose “Ask the court” and record its decision.",
+    ),
+    "separation_beyond_court": (
+        "Ngày kết thúc mới vượt quá thời hạn Tòa án cho phép tiếp tục cách ly.",
+        "The new end date is later than the court allowed the separation to continue.",
+    ),
+    "separation_cancel_needs_mau_03": (
+        "Chỉ hủy bỏ quyết định cách ly khi cha, mẹ, người chăm sóc đã được đánh giá lại bảo đảm an toàn cho trẻ "
+        "em theo Mẫu số 03 sau khi cách ly (Điều 32 khoản 3 NĐ 56/2017): chọn “Giao đánh giá lại (Mẫu số 03)” trước.",
+        "The separation is cancelled only once the parents or caregiver have been reassessed as safe on Form 03 "
+        "after the separation began (Decree 56/2017 Art. 32.3): choose “Have the parents reassessed (Form 03)” "
+        "first.",
+    ),
     # plan / approval
     "comments_required_return": (
         "Phải ghi ý kiến khi trả lại dự thảo để sửa.",

@@ -13,12 +13,17 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, BpmnValidator, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
+
+from engine.registry import prewire_event_subprocesses
+from engine.runtime import run_engine_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "processes" / "decree56.bpmn"
@@ -42,18 +47,30 @@ STEPS = {
     "verify": ("officer", "verification", "verify"),
     "no_basis_signoff": ("chairman", "no_basis_signoff", "no_basis_signoff"),
     "initial_assessment": ("officer", "mau_02", "initial_assessment"),
-    "emergency_decision": ("chairman", "emergency_decision", "emergency"),
+    "emergency_decision": ("chairman", "emergency_measures", "emergency"),
+    # the separation (Art. 32), an event subprocess that any point of an open case can start
+    "separation_decision": ("chairman", "mau_07", "separation_decision"),
     "separation_review": ("chairman", "separation_review", "separation"),
+    "separation_reassessment": ("officer", "mau_03", None),
+    "court_request": ("chairman", "court_request", None),
+    "court_decision": ("chairman", "court_decision", None),
     "detailed_assessment": ("officer", "mau_03", "plan"),
     "needs_meeting": ("officer", "needs_meeting", "plan"),
+    "needs_meeting_signoff": ("chairman", "needs_meeting_signoff", None),
     "draft_plan": ("officer", "mau_04", "plan"),
     "draft_decision": ("officer", "mau_05", "plan"),
     "approve_plan": ("chairman", "plan_approval", "approval"),
     "carry_out_activity": ("partner", "activity_report", "activity"),
+    # the plan adjustment while activities run (Art. 29.1a), an event subprocess
+    "propose_adjustment": ("officer", "plan_adjustment", None),
+    "approve_adjustment": ("chairman", "adjustment_approval", "adjustment_approval"),
     "review": ("officer", "mau_06", "review"),
     "end_plan": ("chairman", "plan_end", "plan_end"),
 }
 TIMED = {step for step, (_r, _f, rule) in STEPS.items() if rule}
+EVENT_SUBPROCESSES = {"Sub_separation", "Sub_adjustment"}
+# steps inside a subprocess: their lane is the subprocess's, a role property names who does them
+IN_SUBPROCESS = {"carry_out_activity", "separation_decision", "separation_review", "approve_adjustment"}
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -70,7 +87,7 @@ def xml_root() -> etree._Element:
 def specs():
     parser = SpiffBpmnParser(validator=BpmnValidator())
     parser.add_bpmn_file(str(BPMN))
-    return parser.get_spec(PROCESS_ID), parser.get_subprocess_specs(PROCESS_ID)
+    return prewire_event_subprocesses(parser.get_spec(PROCESS_ID)), parser.get_subprocess_specs(PROCESS_ID)
 
 
 @functools.cache
@@ -107,7 +124,7 @@ def test_parses_and_validates_with_the_spiff_parser():
     spec, subprocesses = specs()
     assert spec.name == PROCESS_ID
     assert spec.description == PROCESS_NAME
-    assert set(subprocesses) == {"Sub_intervention"}
+    assert set(subprocesses) == {"Sub_intervention"} | EVENT_SUBPROCESSES
     # the stricter validator that also checks the spiffworkflow extension schema accepts it too
     strict = SpiffBpmnParser(validator=VALIDATOR)
     strict.add_bpmn_file(str(BPMN))
@@ -163,8 +180,12 @@ def test_start_event_opens_the_case_with_mau_01():
 
 
 def test_every_time_limit_is_a_non_interrupting_timer_escalating_to_one_supervisor_task():
-    boundaries = list(xml_root().iter(f"{B}boundaryEvent"))
+    boundaries = [b for b in xml_root().iter(f"{B}boundaryEvent") if b.find(f"{B}timerEventDefinition") is not None]
     assert {b.get("id") for b in boundaries} == {f"Timer_{s}" for s in TIMED}
+    # the one other boundary event: an approved plan adjustment interrupts the activities (Art. 29.1a)
+    others = [b for b in xml_root().iter(f"{B}boundaryEvent") if b not in boundaries]
+    assert [(b.get("id"), b.get("attachedToRef"), b.get("cancelActivity")) for b in others] == [
+        ("Boundary_plan_adjusted", "Sub_intervention", None)]
     flows = list(xml_root().iter(f"{B}sequenceFlow"))
     for b in boundaries:
         step = b.get("id").removeprefix("Timer_")
@@ -183,7 +204,7 @@ def test_every_time_limit_is_a_non_interrupting_timer_escalating_to_one_supervis
         assert p["article"] == props(by_id(f"Task_{step}"))["article"]
         after = [f.get("targetRef") for f in flows if f.get("sourceRef") == esc.get("id")]
         assert len(after) == 1 and by_id(after[0]).tag == f"{B}endEvent"
-        if step != "carry_out_activity":  # inside the subprocess the role property does the work
+        if step not in IN_SUBPROCESS:  # inside a subprocess the role property does the work
             lane = xml_root().xpath(f"//bpmn:lane[bpmn:flowNodeRef='{esc.get('id')}']", namespaces=NS)[0]
             assert lane.get("name") == "supervisor"
 
@@ -217,7 +238,8 @@ def test_deadline_rules_are_well_formed():
         else:
             assert rule["amount"] > 0 and isinstance(rule["anchor"], list) and rule["anchor"], name
             # anchors are the receipt time or step keys (set when that step completes)
-            assert set(rule["anchor"]) <= {"received_at"} | set(STEPS), name
+            # (separation_requested: the moment a separation request's information was received, Art. 32.2)
+            assert set(rule["anchor"]) <= {"received_at", "separation_requested"} | set(STEPS), name
     r = data["rules"]
     assert (r["emergency"]["kind"], r["emergency"]["amount"], r["emergency"]["anchor"]) == ("hours", 12,
                                                                                           ["received_at"])
@@ -416,8 +438,12 @@ def test_shapes_sit_in_their_lane_and_boundary_timers_on_the_task_bottom():
         cx, cy = t.x + t.w / 2, t.y + t.h / 2
         assert abs(cy - host.bottom) < 1 and host.x < cx < host.right, b.get("id")
     supervisor = shapes["Lane_supervisor"]
-    for step in TIMED - {"carry_out_activity"}:
+    for step in TIMED - IN_SUBPROCESS:
         assert supervisor.contains(shapes[f"Task_escalate_{step}"])
+    for sub in EVENT_SUBPROCESSES:
+        for el in by_id(sub):
+            if el.tag in FLOW_NODE_TAGS:
+                assert shapes[sub].contains(shapes[el.get("id")]), el.get("id")
 
 
 def test_the_flow_reads_left_to_right():
@@ -473,7 +499,7 @@ class Case:
             "anchors": {"received_at": RECEIVED},
             "case": {"commune": "00001", "number": "00001/2026/0001"},
         })
-        self.wf.do_engine_steps()
+        run_engine_steps(self.wf)
         self.clock = 0
 
     # -- inspection --
@@ -502,7 +528,12 @@ class Case:
         anchors[p["step"]] = f"2026-03-{2 + self.clock // 24:02d}T{self.clock % 24:02d}:00:00+07:00"
         task.data.update({p["form"]: data, "anchors": anchors})
         task.run()
-        self.wf.do_engine_steps()
+        run_engine_steps(self.wf)
+
+    def signal(self, name: str, payload: dict) -> None:
+        """What the engine sends for the case page's actions (engine/separation.py)."""
+        self.wf.send_event(BpmnEvent(SignalEventDefinition(name), payload=payload))
+        run_engine_steps(self.wf)
 
     # -- steps --
     def verify(self, has_basis: bool = True):
@@ -514,10 +545,11 @@ class Case:
                       role="officer")
 
     def emergency(self, separate: bool, start: str = "2026-03-02", end: str = "2026-03-16"):
-        data = {"separate": separate, "measures": ["safe_residence"]}
-        if separate:
-            data.update(separation_start=start, separation_end=end)
-        self.complete("Task_emergency_decision", data, role="chairman")
+        self.complete("Task_emergency_decision", {"separate": separate, "measures": ["safe_residence"]},
+                      role="chairman")
+        if separate:  # the Mẫu 07 decision the emergency measures asked for
+            self.complete("Task_separation_decision", {"decision": "separate", "start": start, "end": end},
+                          role="chairman")
 
     def plan(self, n_activities: int = 1, *, approve: bool = True):
         self.complete("Task_draft_plan", {"activities": activities(n_activities)}, role="officer")
@@ -527,6 +559,7 @@ class Case:
     def assess_in_detail(self):
         self.complete("Task_detailed_assessment", {"physical_state": "ổn"}, role="officer")
         self.complete("Task_needs_meeting", {"conclusions": "cần hỗ trợ"}, role="officer")
+        self.complete("Task_needs_meeting_signoff", {"decision": "sign"}, role="chairman")
 
     def carry_out_all(self):
         for task in [t for t in self.ready() if t.task_spec.bpmn_id == "Task_carry_out_activity"]:
@@ -608,7 +641,14 @@ def test_emergency_with_separation_extended_then_cancelled():
     case = Case()
     case.verify(True)
     case.assess(emergency=True)
-    case.emergency(separate=True, start="2026-03-02", end="2026-03-16")
+    case.complete("Task_emergency_decision", {"separate": True, "measures": []}, role="chairman")
+    # the emergency measures (Art. 31) ask for a Mẫu 07 decision (Art. 32): 12 hours from the report's receipt
+    assert case.ready_ids() == ["Task_detailed_assessment", "Task_separation_decision"]
+    decision = case.the("Task_separation_decision")
+    assert decision.data["anchors"]["separation_requested"] == RECEIVED
+    assert "separation_decision" in case.asked
+    case.complete("Task_separation_decision", {"decision": "separate", "start": "2026-03-02", "end": "2026-03-16"},
+                  role="chairman")
     # the separation runs in parallel with the detailed assessment
     assert case.ready_ids() == ["Task_detailed_assessment", "Task_separation_review"]
     review = case.the("Task_separation_review")
@@ -633,6 +673,89 @@ def test_emergency_with_separation_extended_then_cancelled():
                   role="chairman")
     assert case.reached("End_separation")
     assert case.wf.is_completed()
+
+
+def test_separation_requested_during_intervention_goes_to_court_and_continues():
+    case = Case()
+    case.to_plan()
+    case.plan(2)
+    # parents refuse the plan (Art. 32.1): the case page's action sends the signal while activities run
+    case.signal("separation_requested", {"received_at": "2026-03-20T08:00:00+07:00", "trigger": "request"})
+    assert case.ready_ids() == ["Task_carry_out_activity", "Task_carry_out_activity", "Task_separation_decision"]
+    assert case.the("Task_separation_decision").data["anchors"]["separation_requested"] == "2026-03-20T08:00:00+07:00"
+    case.complete("Task_separation_decision", {"decision": "separate", "start": "2026-03-20", "end": "2026-04-03"},
+                  role="chairman")
+    case.complete("Task_separation_review", {"action": "reassess"}, role="chairman")
+    case.complete("Task_separation_reassessment", {"overall_risk": "cao"}, role="officer")
+    case.complete("Task_separation_review", {"action": "court"}, role="chairman")
+    case.complete("Task_court_request", {"requests": ["continue_separation"]}, role="chairman")
+    case.complete("Task_court_decision", {"outcome": "granted", "until": "2026-05-01", "decision_number": "3/QĐ"},
+                  role="chairman")
+    review = case.the("Task_separation_review")
+    assert review.data["separation"] == {"start": "2026-03-20", "end": "2026-05-01", "court": "3/QĐ"}
+    case.complete("Task_separation_review", {"action": "cancel"}, role="chairman")
+    assert case.reached("End_separation")
+    case.carry_out_all()
+    assert case.ready_ids() == ["Task_review"]
+
+
+def test_a_declined_separation_and_a_rejected_court_request():
+    case = Case()
+    case.verify(True)
+    case.signal("separation_requested", {"received_at": "2026-03-02T10:00:00+07:00"})
+    case.complete("Task_separation_decision", {"decision": "decline"}, role="chairman")
+    assert case.reached("End_separation_declined")
+    case.signal("separation_requested", {"received_at": "2026-03-03T10:00:00+07:00"})
+    case.complete("Task_separation_decision", {"decision": "separate", "start": "2026-03-03", "end": "2026-03-10"})
+    case.complete("Task_separation_review", {"action": "court"})
+    case.complete("Task_court_request", {})
+    case.complete("Task_court_decision", {"outcome": "rejected"})
+    assert case.the("Task_separation_review").data["separation"] == {"start": "2026-03-03", "end": "2026-03-10"}
+
+
+def test_the_chairman_returns_the_meeting_minute_then_signs_it():
+    case = Case()
+    case.verify(True)
+    case.assess(False)
+    case.complete("Task_detailed_assessment", {}, role="officer")
+    case.complete("Task_needs_meeting", {}, role="officer")
+    case.complete("Task_needs_meeting_signoff", {"decision": "return", "comments": "Thiếu người tham dự"},
+                  role="chairman")
+    assert case.ready_ids() == ["Task_needs_meeting"]
+    case.complete("Task_needs_meeting", {}, role="officer")
+    case.complete("Task_needs_meeting_signoff", {"decision": "sign"}, role="chairman")
+    assert case.ready_ids() == ["Task_draft_plan"]
+
+
+def test_a_plan_adjustment_approved_restarts_the_activities_under_the_new_version():
+    case = Case()
+    case.to_plan()
+    case.plan(2)
+    first = case.ready()[0]
+    case.complete("Task_carry_out_activity", {"status": "done"}, task=first)
+    case.signal("adjustment_requested", {"requested_by": "canbo"})
+    case.complete("Task_propose_adjustment", {"activities": activities(3), "planned_review_on": None,
+                                              "reason": "Trẻ chuyển trường"}, role="officer")
+    assert "adjustment_approval" in case.asked
+    case.complete("Task_approve_adjustment", {"decision": "approve"}, role="chairman")
+    running = [t for t in case.ready() if t.task_spec.bpmn_id == "Task_carry_out_activity"]
+    assert sorted(t.data["activity"]["assignee"] for t in running) == ["partner1", "partner2", "partner3"]
+    assert running[0].data["mau_04"]["activities"] == activities(3)
+    assert case.reached("End_adjusted")
+    case.carry_out_all()
+    assert case.ready_ids() == ["Task_review"]
+
+
+def test_a_plan_adjustment_refused_leaves_the_plan_running():
+    case = Case()
+    case.to_plan()
+    case.plan(2)
+    before = sorted(str(t.id) for t in case.ready())
+    case.signal("adjustment_requested", {})
+    case.complete("Task_propose_adjustment", {"activities": activities(1), "planned_review_on": None})
+    case.complete("Task_approve_adjustment", {"decision": "refuse", "comments": "Chưa cần"}, role="chairman")
+    assert case.reached("End_adjustment_refused")
+    assert sorted(str(t.id) for t in case.ready()) == before
 
 
 def test_plan_returned_for_revision_then_approved():
@@ -805,6 +928,8 @@ def test_each_timed_step_escalates_when_its_rule_is_past(step):
         "no_basis_signoff": [lambda c: c.verify(False)],
         "initial_assessment": [lambda c: c.verify(True)],
         "emergency_decision": [lambda c: c.verify(True), lambda c: c.assess(True)],
+        "separation_decision": [lambda c: c.verify(True), lambda c: c.assess(True),
+                                lambda c: c.complete("Task_emergency_decision", {"separate": True})],
         "separation_review": [lambda c: c.verify(True), lambda c: c.assess(True), lambda c: c.emergency(True)],
         "detailed_assessment": [lambda c: c.verify(True), lambda c: c.assess(False)],
         "needs_meeting": [lambda c: c.verify(True), lambda c: c.assess(False),
@@ -816,6 +941,9 @@ def test_each_timed_step_escalates_when_its_rule_is_past(step):
         "carry_out_activity": [Case.to_plan, lambda c: c.plan(1)],
         "review": [Case.to_plan, lambda c: c.plan(1), Case.carry_out_all],
         "end_plan": [Case.to_plan, lambda c: c.plan(1), Case.carry_out_all, lambda c: c.review(True)],
+        "approve_adjustment": [Case.to_plan, lambda c: c.plan(1), lambda c: c.signal("adjustment_requested", {}),
+                               lambda c: c.complete("Task_propose_adjustment", {"activities": activities(1),
+                                                                                "planned_review_on": None})],
     }[step]
     for action in drive:
         for t in [t for t in case.ready() if t.task_spec.bpmn_id.startswith("Task_escalate_")]:
