@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access, clock, worklists
-from engine.models import Case, Task, User
+from engine.models import Case, DataRequest, DataRequestStep, Task, User
 from web import labels
 from web.filters import duration
 
@@ -44,10 +44,23 @@ class DigestItem:
 
 
 @dataclass
+class PrivacyItem:
+    """A breach whose notice to A05 is due or late, or a data subject's request step due or late (issue 18):
+    named by its number only, for the administrators."""
+
+    title: str
+    due: datetime
+    overdue: bool
+    delta: str
+    path: str
+
+
+@dataclass
 class Digest:
     user: User
     items: list[DigestItem]
     message: EmailMessage
+    privacy: list[PrivacyItem] = field(default_factory=list)
 
 
 @dataclass
@@ -83,15 +96,41 @@ def attention_items(session: Session, user: User, now: datetime) -> list[DigestI
         page_no += 1
 
 
+def privacy_items(session: Session, user: User, now: datetime) -> list[PrivacyItem]:
+    """For those who handle data subjects' requests and breaches: breaches whose 72 hours end within DUE_SOON or
+    have ended without a notice, and request steps due within DUE_SOON or late, most urgent first."""
+    from engine import breaches
+
+    actor = access.Actor.of(user.username, user.role, user.org_unit, user.id)
+    if not access.can_handle_privacy(actor):
+        return []
+    out = []
+    for breach in breaches.attention(session, now):
+        seconds = (breach.notify_due_at - now).total_seconds()
+        out.append(PrivacyItem(_("Vi phạm %(n)s: thông báo Bộ Công an (72 giờ)", n=breach.number),
+                               breach.notify_due_at, seconds < 0, duration(seconds),
+                               f"/admin/privacy/breaches/{breach.id}"))
+    steps = session.execute(
+        select(DataRequestStep, DataRequest.number).join(DataRequest, DataRequest.id == DataRequestStep.request_id)
+        .where(DataRequestStep.state == "ready", DataRequestStep.due_at < now + DUE_SOON))
+    for step, number in steps:
+        seconds = (step.due_at - now).total_seconds()
+        title = labels.data_request_step_title(step.step, step.title)
+        out.append(PrivacyItem(f"{_('Yêu cầu %(n)s', n=number)}: {title}", step.due_at, seconds < 0, duration(seconds),
+                               f"/admin/privacy/requests/{step.request_id}"))
+    return sorted(out, key=lambda item: item.due)
+
+
 def build_digest(session: Session, user: User, now: datetime) -> Digest | None:
     """The digest mail for `user`, or None when nothing of theirs is overdue or due soon."""
     locale = "en" if user.locale == "en" else "vi"
     with force_locale(locale):
         items = attention_items(session, user, now)
-        if not items:
+        privacy = privacy_items(session, user, now)
+        if not items and not privacy:
             return None
-        late = sum(1 for i in items if i.overdue)
-        soon = len(items) - late
+        late = sum(1 for i in items if i.overdue) + sum(1 for i in privacy if i.overdue)
+        soon = len(items) + len(privacy) - late
         message = EmailMessage()
         message["Subject"] = _("[case56] %(late)s việc quá hạn, %(soon)s việc sắp đến hạn", late=late, soon=soon)
         message["From"] = current_app.config.get("MAIL_FROM") or "case56@localhost"
@@ -99,12 +138,12 @@ def build_digest(session: Session, user: User, now: datetime) -> Digest | None:
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain="case56")
         message["Auto-Submitted"] = "auto-generated"
-        body = render_template("mail/digest.txt", user=user, items=items, late=late, soon=soon,
+        body = render_template("mail/digest.txt", user=user, items=items, privacy=privacy, late=late, soon=soon,
                                base_url=(current_app.config.get("CASE56_BASE_URL") or "").rstrip("/"),
                                today=clock.local(now))
         # Quoted-printable: safe through any relay, 8BITMIME or not.
         message.set_content(body, cte="quoted-printable")
-    return Digest(user, items, message)
+    return Digest(user, items, message, privacy)
 
 
 def recipients(session: Session) -> list[User]:

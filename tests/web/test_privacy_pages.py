@@ -107,3 +107,35 @@ def test_request_and_breach_pages(app, client, login, case_engine):
         assert "Đã kết thúc" in page and "Ghi nhận thông báo" in page
         with app.app_context():
             assert db.session.scalars(select(LegalRepresentative)).one().alleged_abuser is True
+
+
+def test_the_administrators_digest_names_late_breaches_and_request_steps(app, case_engine):
+    from engine import breaches, timers
+    from engine.models import User
+    from web import notifications
+
+    with time_machine.travel(NOW, tick=False), app.app_context():
+        people = demo.cast(db.session)
+        admin_actor = people.actors["quantri"]
+        case = open_case(case_engine, db.session, people, vn(2026, 6, 1, 9, 0))
+        breach = breaches.record(case_engine, db.session, admin_actor, {
+            "discovered_at": "2026-06-06T09:00:00+07:00", "discovered_by": "Cán bộ xã", "description": "Mất hồ sơ.",
+            "data_categories": ["identity"], "subjects_count": 1, "risks": ["dignity"]})
+        request = data_requests.of(case_engine).receive(db.session, admin_actor, {
+            "case_number": case.number, "received_at": "2026-06-08T09:00:00+07:00", "requester_kind": "child",
+            "requester_name": "Nguyễn Văn An", "request_type": "view", "identity_document": "CCCD",
+            "details": "Xem dữ liệu."})
+        timers.tick(case_engine, db.session)
+        admin = db.session.scalar(select(User).where(User.username == "quantri"))
+        admin.email = "quantri@example.vn"
+        db.session.commit()
+        digest = notifications.build_digest(db.session, admin, NOW)
+        assert digest is not None and digest.items == [] and len(digest.privacy) == 2
+        text = digest.message.get_content()
+        assert f"Vi phạm {breach.number}: thông báo Bộ Công an (72 giờ)" in text and "QUÁ HẠN" in text
+        assert f"Yêu cầu {request.number}: Xác nhận đã nhận yêu cầu" in text  # due today 17:00
+        assert f"/admin/privacy/breaches/{breach.id}" in text and "Nguyễn Văn An" not in text
+        officer = db.session.scalar(select(User).where(User.username == "canbo"))
+        assert notifications.privacy_items(db.session, officer, NOW) == []
+        db.session.refresh(breach)
+        assert breach.escalated_at is not None
