@@ -231,6 +231,12 @@ def can_administer(actor: Actor) -> bool:
     return _is(actor, "admin")
 
 
+def can_manage_providers(actor: Actor) -> bool:
+    """The registry of child-protection service providers a plan mobilises (Decree 56 Art. 28.3.c): kept by
+    administrators for every province and commune; case workers meet it only as the plan's pick list."""
+    return _is(actor, "admin")
+
+
 def can_list_cases(actor: Actor) -> bool:
     """The case list: those who read case files (intake points: the reports they recorded)."""
     return actor.role in CASE_READERS
@@ -279,12 +285,6 @@ def can_download_dossiers(actor: Actor) -> bool:
 
 
 def can_download_dossier(actor: Actor, case: Case) -> bool:
-def can_manage_providers(actor: Actor) -> bool:
-    """The registry of child-protection service providers a plan mobilises (Decree 56 Art. 28.3.c): kept by
-    administrators for every province and commune; case workers meet it only as the plan's pick list."""
-    return _is(actor, "admin")
-
-
     return can_download_dossiers(actor) and can_read_case(actor, case)
 
 
