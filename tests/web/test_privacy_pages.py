@@ -31,6 +31,7 @@ def test_request_and_breach_pages(app, client, login, case_engine):
 
         # The officer records the representatives; the father is flagged.
         login(client, "canbo")
+        assert f"/cases/{case_id}/representatives" in client.get(f"/cases/{case_id}").get_data(as_text=True)
         page = client.get(f"/cases/{case_id}/representatives")
         assert page.status_code == 200 and "Người đại diện theo pháp luật" in page.get_data(as_text=True)
         token = _token(page.get_data(as_text=True))
