@@ -179,7 +179,8 @@ def test_csv_export_then_acknowledging_an_escalation(demo_app, login):
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Vietnamese as UTF-8
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    header, body = table[0], table[1:]
+    assert table[0][0].startswith("Mức độ mật: Lưu hành nội bộ — Phạm vi cung cấp:")  # the stamp (Art. 24.3)
+    header, body = table[1], table[2:]
     assert header[:3] == ["Số hồ sơ", "Xã/phường", "Bước"] and "Hạn (ngày)" in header
     assert len(body) == len(rows)
     by_number = {r[0]: r for r in body}
@@ -202,12 +203,16 @@ def test_csv_export_then_acknowledging_an_escalation(demo_app, login):
     with demo_app.app_context():
         x01 = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01-X01"))
     filtered = client.get(f"/supervisor/overdue.csv?commune={x01}&window=0").get_data().decode("utf-8-sig")
-    numbers = {r[0] for r in list(csv.reader(io.StringIO(filtered)))[1:]}
+    numbers = {r[0] for r in list(csv.reader(io.StringIO(filtered)))[2:]}
     assert numbers == {c.number for t, c in _overdue(demo_app, commune_id=x01)}
     assert client.get("/supervisor/overdue.csv?window=abc").status_code == 400
     with demo_app.app_context():
         exports = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "overdue_export")).all()
         assert [(e.actor, e.details["rows"]) for e in exports] == [("giamsat", len(rows)), ("giamsat", len(numbers))]
+        assert all(e.details["stamp_level"] == "noi_bo" for e in exports)
+    assert client.get("/supervisor/overdue.csv?level=mat&recipients=S%E1%BB%9F%20Y%20t%E1%BA%BF").get_data().decode(
+        "utf-8-sig").startswith("Mức độ mật: Mật — Phạm vi cung cấp: Sở Y tế")
+    assert client.get("/supervisor/overdue.csv?level=bi_mat").status_code == 400
     _acknowledge(demo_app, client)
 
 

@@ -33,6 +33,7 @@ from werkzeug.routing import BuildError
 
 import forms
 from engine import access, audit, clock, liveness, worklists
+from engine import stamp as confidentiality
 from engine.errors import Conflict, EngineError
 from engine.models import Case, OrgUnit, Task
 from web import engine
@@ -42,7 +43,7 @@ from web.extensions import db
 from web.filters import duration, vn_date
 from web.gate import blueprint_gate, gate
 from web.labels import offered_steps, role_label, rule_label, step_title, title_of
-from web.pages import communes_in_scope, locale, person_names
+from web.pages import bad_request, communes_in_scope, locale, person_names
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -265,10 +266,15 @@ def export_csv() -> Response:
     filters = read_filters(communes)
     if filters.errors:
         abort(400)
+    try:  # the file's confidentiality stamp (Decree 56 Art. 24.3), its first line: ?level=&recipients=
+        mark = confidentiality.choose("report", request.args.get("level"), request.args.get("recipients"), locale())
+    except EngineError as exc:
+        return bad_request(exc.message(locale()))
     names = {c.id: c.name for c in communes}
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(mark.text(locale()))])
     writer.writerow([_("Số hồ sơ"), _("Xã/phường"), _("Bước"), _("Vai trò phụ trách"), _("Người được giao"),
                      _("Ngày tiếp nhận"), _("Hạn (ngày)"), _("Hạn (giờ)"), _("Tình trạng"),
                      _("Số giờ quá hạn"), _("Căn cứ thời hạn"), _("Điều khoản"), _("Cần xác nhận"),
@@ -293,7 +299,8 @@ def export_csv() -> Response:
             break
         page_no += 1
     # A download of case data is audited like a view (who, what, how many rows).
-    audit.append(db.session, actor.username, "overdue_export", None, {"rows": count, **filters.args()})
+    audit.append(db.session, actor.username, "overdue_export", None,
+                 {"rows": count, **filters.args(), **mark.audit()})
     db.session.commit()
     stamp = clock.local(clock.now()).strftime("%Y%m%d-%H%M")
     return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
