@@ -217,7 +217,8 @@ def seed(session: Session, engine: Engine, password_method: str = "scrypt") -> b
 
 
 def seed_people(session: Session, password_method: str = "scrypt") -> None:
-    """The demo province, its two communes and one user per role (password DEMO_PASSWORD)."""
+    """The demo province, its two communes, one user per role (password DEMO_PASSWORD) and the service providers
+    of the province and of the first commune."""
     now = clock.now()
     province = OrgUnit(code=PROVINCE[0], name=PROVINCE[1], kind="province")
     session.add(province)
@@ -232,10 +233,10 @@ def seed_people(session: Session, password_method: str = "scrypt") -> None:
                          org_unit_id=units[unit].id if unit else None, created_at=now,
                          password_hash=generate_password_hash(DEMO_PASSWORD, method=password_method),
                          locale="vi"))
-    session.commit()
     for code, name, kind, address, contact, unit in PROVIDERS:
         session.add(ServiceProvider(code=code, name=name, service_type=kind, address=address, contact=contact,
                                     unit_id=units[unit].id, active=True, created_at=now, created_by="demo"))
+    session.commit()
 
 
 def seed_cases(session: Session, engine: Engine) -> None:

@@ -72,7 +72,7 @@ def describe_field(name: str, field: ma_fields.Field, locale: str) -> dict[str, 
     if "default" in meta:
         entry["default"] = meta["default"]
     for key in ("required_if", "only_if", "max_length", "min", "max", "min_items",
-                "max_items", "past", "computed", "format", "unofficial"):
+                "max_items", "past", "computed", "format", "unofficial", "provisional"):
         if meta.get(key) not in (None, False, {}):
             entry[key] = meta[key]
     if meta.get("provisional"):  # an item not in the official text: said in the label, so every page shows it
