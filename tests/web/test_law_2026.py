@@ -100,3 +100,58 @@ def test_culture_day_recorded_with_its_act_recomputes_open_limits(app, calendar_
                 "quantri", "12/2026/QH15", 1)
             moved = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "deadline_rescheduled")).one()
             assert moved.details["task"] == plan and moved.details["day"] == "2026-11-24"
+
+
+def _pages(pdf: bytes) -> list[str]:
+    import io
+
+    import pypdf
+
+    return [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_legal_expiry_beside_the_target_on_the_step_page_and_in_the_dossier(app):
+    # The draft decision is submitted Wednesday 09/12/2026: the approval's target is Friday 17:00, its legal
+    # expiry 24:00 that Friday (Civil Code Art. 148.6), not Monday.
+    with time_machine.travel(vn(2026, 12, 9, 9, 0), tick=False):
+        case_id = open_case(app, stop_at="approve_plan")
+        approval = ready_task(app, case_id, "approve_plan")
+        assert clock.local(task_of(app, approval).due_at) == vn(2026, 12, 11, 17, 0)
+        page = client_for(app, "chutich").get(f"/tasks/{approval}").get_data(as_text=True)
+        assert "Hạn theo luật: 24:00 ngày 11/12/2026 (Điều 148 Bộ luật Dân sự); hạn nội bộ 11/12/2026 17:00" in page
+        assert "Điều 28 khoản 4 NĐ 56/2017/NĐ-CP" in page
+        with app.app_context():
+            from web import demo
+            from web.pdf import dossier
+
+            pdf = dossier.build(db.session, case_id, dossier.Options(actor=demo.cast(db.session).actors["canbo"]))
+            db.session.remove()
+    pages = _pages(pdf)
+    text = " ".join(pages)
+    assert "Hạn theo luật: 24:00 ngày 11/12/2026" in text and "hạn nội bộ 11/12/2026 17:00" in text
+    # Policy limits say so, with their basis; the unsettled law is on the annex page only.
+    assert "không do pháp luật quy định: Quy định của case56" in text
+    annex = next(i for i, p in enumerate(pages) if "VI. PHỤ LỤC" in p)
+    assert "[cần xác nhận]" in pages[annex] and "Điều 28 khoản 1" in " ".join(pages[annex:])
+    assert "Mốc bắt đầu của thời hạn 12 giờ" in " ".join(pages[annex:])
+    assert all("[cần xác nhận" not in p for p in pages[:annex]), "a flag inside the body of the dossier"
+
+
+def test_policy_limit_is_labelled_on_its_step_page(app):
+    with time_machine.travel(vn(2026, 12, 9, 9, 0), tick=False):
+        case_id = open_case(app)
+        verify = ready_task(app, case_id, "verify")
+        page = client_for(app, "canbo").get(f"/tasks/{verify}").get_data(as_text=True)
+    assert "không do pháp luật quy định: Quy định của case56, suy ra từ thời hạn 12 giờ" in page
+    assert "Hạn theo luật" not in page  # 12 hours on the clock: one end only
+    assert "[cần xác nhận]" not in page  # a policy is not unknown law
+
+
+def test_inbox_flags_unsettled_law_once_per_page(app):
+    with time_machine.travel(vn(2026, 12, 9, 9, 0), tick=False):
+        for _ in range(3):
+            open_case(app, stop_at="draft_plan")  # the plan's start is not stated by Art. 28.1
+        page = client_for(app, "canbo").get("/").get_data(as_text=True)
+    assert page.count('class="to-confirm-ref"') >= 3
+    assert page.count("[cần xác nhận]") == 1 and 'id="to-confirm"' in page
+    assert "5 ngày làm việc kể từ khi tiếp nhận thông tin" in page.split('id="to-confirm"')[1]
