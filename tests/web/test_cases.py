@@ -230,8 +230,12 @@ def test_new_report_opens_a_case(app):
 def test_new_report_errors_inline_and_scope(app):
     officer = client_for(app, "canbo")
     page = officer.get("/reports/new").get_data(as_text=True)
-    # A commune officer records reports for their own commune only.
-    assert '<option value="T01-X01"' in page and '<option value="T01-X02"' not in page
+    # A commune officer records reports for their own commune only (the incident commune, Art. 26.1); the
+    # child's residence may be any commune (the plan goes there, Law on Children Art. 52.2).
+    picker = page.split('name="_commune"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="T01-X01"' in picker and '<option value="T01-X02"' not in picker
+    residence = page.split('name="residence_commune"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="T01-X01"' in residence and '<option value="T01-X02"' in residence
     cases = count_cases(app)
     typed = {"child": {"full_name": "Đỗ <Văn> Bé", "estimated_age": "200"}, "received_at": "hôm qua",
              "informant": {"consent": False, "name": "Người không đồng ý"}}

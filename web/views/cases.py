@@ -112,7 +112,8 @@ def show(case_id: int):
         "cases/show.html", file=file, case=case, tasks=tasks, names=names, titles=titles, documents=documents,
         moves=moves, attachments=attachments, trail=trail, diagram=diagram(case, tasks),
         process_version=versions.label(db.session, case.process_version_id),
-        units=unit_names({case.commune_id} | {c.commune_id for c in file.linked}),
+        units=unit_names({case.commune_id} | {c.commune_id for c in file.linked}
+                         | {u for u in (case.incident_commune_id, case.residence_commune_id) if u is not None}),
         audit_label=lambda action: actions.get(action, action),
         audit_summary=labels.AuditSummary(titles),
         category=choice_label("mau_01", "category", case.category),

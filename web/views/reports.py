@@ -25,12 +25,19 @@ from web.pages import locale, refuse, report_prefill
 
 bp = Blueprint("reports", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
-HIDDEN = frozenset({"commune_code"})  # set from the commune picker
+HIDDEN = frozenset({"commune_code", "incident_commune"})  # both set from the commune picker (Art. 26.1)
 
 
 def _communes(actor: access.Actor) -> list[OrgUnit]:
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "commune").order_by(OrgUnit.name))
     return [u for u in units if access.can_open_case(actor, u)]
+
+
+def _residences() -> list[tuple[str, str]]:
+    """Every commune, for the child's residence: it may lie outside the recorder's scope (Law Art. 52.2)."""
+    rows = db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == "commune")
+                              .order_by(OrgUnit.name, OrgUnit.code)).all()
+    return [(code, f"{name} ({code})") for code, name in rows]
 
 
 @bp.route("/reports/new", methods=["GET", "POST"])
@@ -42,7 +49,8 @@ def new():
     if not communes:
         return refuse(Forbidden(*REFUSALS[access.can_record_reports]))
     loc = locale()
-    description = formrender.describe("mau_01", locale=loc, hide=HIDDEN)
+    description = formrender.describe("mau_01", locale=loc, hide=HIDDEN,
+                                      choices={"residence_commune": _residences()})
     fields = description["fields"]
     errors: dict[str, Any] = {}
     commune = communes[0].code if len(communes) == 1 else ""
@@ -52,7 +60,7 @@ def new():
         values = formrender.parse(fields, request.form)
         commune = (request.form.get("_commune") or "").strip()[:32]
         if commune not in {u.code for u in communes}:
-            errors["_commune"] = [_("Hãy chọn xã/phường nơi xảy ra vụ việc hoặc trẻ em cư trú.")]
+            errors["_commune"] = [_("Hãy chọn xã/phường nơi xảy ra vụ việc.")]
         try:
             forms.validate("mau_01", values, locale=loc)
         except forms.FormError as exc:
@@ -61,7 +69,9 @@ def new():
             status = 422
         else:
             try:
-                case = web.engine().open_case(db.session, actor, commune, {**values, "commune_code": commune})
+                case = web.engine().open_case(db.session, actor, commune,
+                                              {**values, "commune_code": commune, "incident_commune": commune},
+                                              locale=loc)
             except forms.FormError as exc:
                 errors, status = exc.errors, 422
             except Conflict as exc:
