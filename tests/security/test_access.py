@@ -23,7 +23,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from engine import clock
+from engine import clock, releases
 from engine.models import ApiToken, Attachment, CalendarDay, Case, OrgUnit, Task, User
 from tests.api.apikit import assert_error
 from tests.security import kit
@@ -74,6 +74,7 @@ def _csrf_world(app) -> list[Post]:
         db.session.commit()
         db.session.remove()
     assert escalation and case_of(app, closed).status == "no_basis"
+    request_step, notified, quiet = _privacy_world(app, case_of(app, escalated).number)
 
     def version(case_id: int) -> str:
         return str(case_of(app, case_id).version)
@@ -95,6 +96,23 @@ def _csrf_world(app) -> list[Post]:
              lambda: {"file": (io.BytesIO(PNG), "anh.png"), "description": "Ảnh"}, 302),
         Post("reports.new", "canbo", "/reports/new",
              lambda: {**flatten(demo.sample("mau_01", now)), "_commune": "T01-X01"}, 302),
+        # Personal data protection (issue 18).
+        Post("representatives.case_representatives", "canbo", f"/cases/{escalated}/representatives",
+             lambda: {"full_name": "Trần Thị Bình", "relation": "mother", "alleged_abuser": "false"}, 302),
+        Post("privacy.new_request", "quantri", "/admin/privacy/requests/new",
+             lambda: {"case_number": case_of(app, escalated).number, "received_at": _minutes_ago(30),
+                      "requester_kind": "child", "requester_name": "Nguyễn Văn An", "request_type": "view",
+                      "identity_document": "CCCD", "details": "Xem dữ liệu."}, 302),
+        Post("privacy.complete_step", "quantri", f"/admin/privacy/requests/{request_step[0]}/steps/{request_step[1]}",
+             lambda: {"identity_verified": "true", "decision": "accept", "reply": "Đã nhận."}, 302),
+        Post("privacy.new_breach", "quantri", "/admin/privacy/breaches/new",
+             lambda: {"discovered_at": _minutes_ago(60), "discovered_by": "Cán bộ xã", "description": "Mất máy.",
+                      "data_categories": "identity", "subjects_count": "1"}, 302),
+        Post("privacy.notify_breach", "quantri", f"/admin/privacy/breaches/{notified}/notify",
+             lambda: {"recipient": "a05", "sent_at": _minutes_ago(10), "reference": "CV 1", "content": "Thông báo."},
+             302),
+        Post("privacy.close_breach", "quantri", f"/admin/privacy/breaches/{quiet}/close",
+             lambda: {"outcome": "Đã khắc phục.", "subjects_informed": "false"}, 302),
         Post("admin.user_new", "quantri", "/admin/users/new",
              lambda: {"username": "moi", "full_name": "Người Mới", "role": "officer", "unit": str(commune),
                       "locale": "vi", "password": "mat-khau-moi-1"}, 303),
@@ -130,6 +148,32 @@ def _csrf_world(app) -> list[Post]:
              lambda: {"new_password": "mat-khau-moi-2", "confirm_password": "mat-khau-moi-2"}, 303),
         Post("auth.login", None, "/login", lambda: {"username": "chutich", "password": demo.DEMO_PASSWORD}, 302),
     ]
+
+
+def _minutes_ago(minutes: int) -> str:
+    return clock.local(clock.now() - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _privacy_world(app, case_number: str) -> tuple[tuple[int, int], int, int]:
+    """A data subject's request waiting for its acknowledgement, a breach to notify and one to close."""
+    from engine import breaches, data_requests
+
+    report = {"discovered_at": _minutes_ago(120), "discovered_by": "Cán bộ xã", "description": "Mất máy.",
+              "data_categories": ["identity"], "subjects_count": 1}
+    with app.app_context():
+        engine, admin = app.extensions["case56_engine"], demo.cast(db.session).actors["quantri"]
+        process = data_requests.of(engine)
+        request = process.receive(db.session, admin, {
+            "case_number": case_number, "received_at": _minutes_ago(60), "requester_kind": "child",
+            "requester_name": "Nguyễn Văn An", "request_type": "copy", "identity_document": "CCCD",
+            "details": "Bản sao."})
+        step = process.open_step(db.session, request.id)
+        assert step is not None
+        notified = breaches.record(engine, db.session, admin, {**report, "risks": ["dignity"]}).id
+        quiet = breaches.record(engine, db.session, admin, report).id
+        ids = (request.id, step.id), notified, quiet
+        db.session.remove()
+    return ids
 
 
 SHIPPED_BPMN = Path(__file__).resolve().parents[2] / "processes" / "decree56.bpmn"
