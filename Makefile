@@ -21,7 +21,7 @@ demo: venv catalogs
 test: system venv catalogs
 	$(BIN)/ruff check engine forms web tests bench
 	$(BIN)/mypy
-	CASE56_TEST_PG=$(PG_URL) $(BIN)/pytest -q
+	CASE56_TEST_PG=$(PG_URL) $(BIN)/pytest -q -n 2  # both cores: each worker has its own SQLite file and PostgreSQL schema
 
 setup: system venv
 
