@@ -37,6 +37,9 @@ def test_openapi_document_describes_every_operation_auth_and_errors(client):
         ("GET", "/api/v1/me"),
         ("GET", "/api/v1/cases/{case_id}/assignees"), ("POST", "/api/v1/tasks/{task_id}/reassign"),
         ("GET", "/api/v1/cases/{case_id}/providers"),
+        ("GET", "/api/v1/national-db/pending"), ("GET", "/api/v1/cases/{case_id}/national-db"),
+        ("GET", "/api/v1/cases/{case_id}/national-db/{task_id}/export"),
+        ("POST", "/api/v1/cases/{case_id}/national-db/{task_id}/entry"),
     }
     error = spec["components"]["schemas"]["Error"]
     assert set(error["properties"]) == set(error["required"]) == {"code", "message", "errors"}

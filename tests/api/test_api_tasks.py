@@ -26,7 +26,8 @@ def test_my_tasks_are_my_communes_most_urgent_first_with_filters_and_paging(clie
     assert first["step"] == "verify" and first["role"] == "officer" and first["commune"] == "T01-X01"
     assert first["overdue"] is True and first["overdue_seconds"] > 50 * 3600
     assert first["due_at"].endswith("+07:00")
-    assert first["deadline"]["rule"] == "verify" and first["deadline"]["label"].endswith("[cần xác nhận]")
+    # verification's 12 hours are case56 policy (not law), so not flagged as unknown law
+    assert first["deadline"]["rule"] == "verify" and first["deadline"]["policy"] and not first["deadline"]["to_confirm"]
     assert first["deadline"]["article"].startswith("Điều 25")
     assert response.get_json()[1]["overdue"] is False and response.get_json()[1]["overdue_seconds"] is None
 
@@ -85,6 +86,7 @@ def test_a_task_comes_with_its_form_as_json_schema_its_deadline_and_article(clie
     assert body["step"] == "verify" and body["title"] == "Xác minh thông tin" and body["may_act"] is True
     assert body["article"].startswith("Điều 25 khoản 2") and body["instructions"]
     assert body["deadline"]["to_confirm"] is False and "12 giờ" in body["deadline"]["label"]
+    assert body["deadline"]["policy"].startswith("Quy định của case56")  # verification: not a legal limit
     schema = body["form_schema"]
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema" and schema["x-form"] == "verification"
     assert "has_basis" in schema["properties"] and "has_basis" in schema["required"]

@@ -38,7 +38,8 @@ def deadline(rule_name: str | None) -> dict[str, Any] | None:
     if basis is None:
         return None
     label = f"{basis.label} {TO_CONFIRM}" if basis.to_confirm else basis.label
-    return {"rule": basis.rule, "label": label, "article": basis.article, "to_confirm": basis.to_confirm}
+    return {"rule": basis.rule, "label": label, "article": basis.article, "to_confirm": basis.to_confirm,
+            "policy": basis.policy or None}
 
 
 def due_status(task: Task, now: datetime | None = None) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def due_status(task: Task, now: datetime | None = None) -> dict[str, Any]:
     with force_locale(locale()):
         left = time_left(task, now)
     return {"state": left["state"], "text": left["text"], "estimated_year": left["estimated"],
-            "note": left["note"] or None}
+            "note": left["note"] or None, "legal": left["legal"] or None}
 
 
 def task_summary(task: Task, case: Case, unit: OrgUnit | None, now: datetime | None = None) -> dict[str, Any]:

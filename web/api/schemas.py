@@ -41,6 +41,9 @@ class DeadlineSchema(Schema):
                                                                   "'[cần xác nhận]' marks a default to confirm"})
     article = fields.String(required=True, metadata={"description": "Căn cứ pháp lý / legal basis"})
     to_confirm = fields.Boolean(required=True)
+    policy = fields.String(required=True, allow_none=True, metadata={
+        "description": "Thời hạn không do pháp luật quy định: căn cứ của case56 / a limit the law does not set: "
+                       "case56's basis for it; null: a limit set by law"})
 
 
 class DueStatusSchema(Schema):
@@ -54,6 +57,9 @@ class DueStatusSchema(Schema):
         "description": "Năm chưa có lịch nghỉ chính thức khiến thời hạn là ước tính / the year without announced "
                        "calendar data that makes this working-day limit an estimate; null: not an estimate"})
     note = fields.String(required=True, allow_none=True)
+    legal = fields.String(required=True, allow_none=True, metadata={
+        "description": "Hạn theo luật (24:00 ngày cuối, Điều 148 Bộ luật Dân sự) bên cạnh hạn nội bộ / the legal "
+                       "expiry of a working-day limit set by law, beside the internal target; null otherwise"})
 
 
 class PagingArgs(Schema):
