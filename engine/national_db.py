@@ -187,7 +187,7 @@ def build(session: Session, occasion: Occasion, generated_by: str) -> Export:
             if t.form_data is not None]
 
     def last(form: str) -> dict[str, Any]:
-        found = [t.form_data for t in done if t.form == form]
+        found = [t.form_data for t in done if t.form == form and t.form_data is not None]
         return dict(found[-1]) if found else {}
 
     approvals = [t for t in done if t.step == "approve_plan" and _is_occasion(t)]
@@ -338,7 +338,8 @@ def exporter(name: str = "download", **options: Any) -> Exporter:
     made = factory(**options) if options else factory()
     if not callable(getattr(made, "deliver", None)):
         raise ValueError(f"national database exporter {name!r} has no deliver()")
-    return made  # type: ignore[no-any-return]
+    exporter_made: Exporter = made
+    return exporter_made
 
 
 def record_export(session: Session, actor: access.Actor, export: Export, delivery: Delivery, fmt: str) -> None:
