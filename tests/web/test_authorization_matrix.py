@@ -63,6 +63,12 @@ MATRIX = [
     Row("/admin/units", frozenset({"admin"})),
     Row("/admin/processes", frozenset({"admin"})),
     Row("/admin/calendar", frozenset({"admin"})),
+    # Personal data protection (issue 18): requests and breaches for the administrator; the child's
+    # representatives for the officer and chairman of the case's commune.
+    Row("/admin/privacy", frozenset({"admin"})),
+    Row("/admin/privacy/requests/new", frozenset({"admin"})),
+    Row("/admin/privacy/breaches/new", frozenset({"admin"})),
+    Row("/cases/{case}/representatives", frozenset({"officer", "chairman"}), scoped=True),
 ]
 
 
