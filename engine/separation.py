@@ -31,7 +31,7 @@ from engine import access, audit, clock
 from engine.errors import Conflict, Forbidden, InvalidState
 from engine.models import Case, Task
 from engine.registry import Definition, Step
-from forms.court_request import reference
+from forms.court_decision import reference
 
 if TYPE_CHECKING:  # runtime imports this module lazily; the type alone is needed here
     from engine.runtime import Engine

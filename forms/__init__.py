@@ -25,9 +25,11 @@ from forms.kit.registry import (
 # Importing a form module registers its form.
 from forms import (  # noqa: E402, F401  isort: skip
     activity_report,
+    adjustment_approval,
     breach_closure,
     breach_notification,
     breach_report,
+    court_decision,
     court_request,
     data_request,
     data_request_ack,

@@ -1,6 +1,6 @@
 """Plan adjustment during implementation (Điều 29 khoản 1 điểm a NĐ 56/2017): the officer proposes changing the
 approved plan "phù hợp với thay đổi của cá nhân trẻ em và mức độ an toàn của môi trường", and the commune chairman
-approves it within 02 working days (Art. 28.4) or refuses it.
+approves it within 02 working days (Art. 28.4) or refuses it (forms/adjustment_approval.py).
 
 The proposal carries the activities to carry out from now on, in the layout of the newest Mẫu 04 (the plan's own
 form, used as a whole): approved, they replace the running activities and become the next plan version.
@@ -12,17 +12,10 @@ from __future__ import annotations
 import copy
 
 from forms.kit import fields as f
-from forms.kit.choices import Choices
 from forms.kit.registry import get, register
 from forms.kit.schema import FormSchema
 
 _MAU_04 = get("mau_04").schema._declared_fields  # the current plan layout (forms/mau_04.py is imported first)
-
-
-class AdjustmentDecision(Choices):
-    approve = ("approve", "Phê duyệt điều chỉnh kế hoạch", "Approve the adjustment")
-    refuse = ("refuse", "Không phê duyệt; tiếp tục kế hoạch đang thực hiện",
-              "Refuse; the current plan goes on")
 
 
 @register
@@ -44,22 +37,3 @@ class PlanAdjustment(FormSchema):
     activities = copy.deepcopy(_MAU_04["activities"])
     planned_review_on = copy.deepcopy(_MAU_04["planned_review_on"])
     proposed_at = f.datetime("Thời điểm đề xuất", "Proposed at", past=True)
-
-
-@register
-class AdjustmentApproval(FormSchema):
-    class Meta:
-        name = "adjustment_approval"
-        version = 1
-        title_vi = "Phê duyệt điều chỉnh kế hoạch hỗ trợ, can thiệp"
-        title_en = "Approval of the plan adjustment"
-        article = "Điều 29 khoản 1 điểm a, Điều 28 khoản 4 NĐ 56/2017/NĐ-CP"
-        provisional = True
-
-    decision = f.choice(AdjustmentDecision, "Quyết định", "Decision", required=True)
-    comments = f.text("Ý kiến", "Comments", max_length=4000, required_if={"decision": "refuse"},
-                      required_if_message="comments_required_return")
-    decision_number = f.string("Số quyết định điều chỉnh", "Adjustment decision number", max_length=100,
-                               required_if={"decision": "approve"}, required_if_message="approve_required")
-    signed_at = f.datetime("Thời điểm ký", "Signed at", past=True,
-                           required_if={"decision": "approve"}, required_if_message="approve_required")

@@ -149,6 +149,32 @@ def sample(form: str, at: datetime, **override: Any) -> dict[str, Any]:
         "escalation_ack": {"note": "Đã nhắc cán bộ xã hoàn thành.", "action_taken": "Gọi điện đôn đốc."},
         "transfer": {"to_commune": "T01-X02", "reason": "Gia đình chuyển đến xã Đại Từ."},
         "reopen": {"reason": "Có báo cáo mới về trẻ.", "new_report_summary": "Trẻ lại bị bạo lực."},
+        # Art. 31 measures, the Mẫu 07 separation of Art. 32 and what follows it, the plan adjustment of Art. 29.1a
+        "emergency_measures": {"decided_at": _iso(at), "measures": ["police_intervention", "medical_care"],
+                               "measures_detail": "Công an phường ngăn chặn người cha; khám tại trạm y tế.",
+                               "police_unit": "Công an phường Phan Đình Phùng", "separate": False},
+        "separation_request": {"information_received_at": _iso(at - timedelta(minutes=20)),
+                               "ground": "parents_refuse_plan",
+                               "reason": "Cha mẹ từ chối thực hiện kế hoạch; trẻ tiếp tục bị đánh."},
+        "mau_07": {"decision": "separate", "decided_at": _iso(at), "decision_number": "21/QĐ-UBND",
+                   "ground": "risk_of_reabuse", "ground_detail": "Người cha tiếp tục đánh trẻ khi say rượu.",
+                   "deciding_commune": "residence", "deciding_commune_name": "UBND phường Phan Đình Phùng",
+                   "start": _day(at), "end": _day(at, 10), "care": "relative", "carer_name": "Nguyễn Thị Bà",
+                   "carer_address": "Tổ 7, phường Phan Đình Phùng", "carer_contact": "0912000111",
+                   "handed_over_at": _iso(at), "signer_name": "Lê Văn Chủ Tịch"},
+        "court_request": {"court_name": "Tòa án nhân dân khu vực 1 - Thái Nguyên", "request_number": "05/ĐN-UBND",
+                          "filed_at": _iso(at), "requests": ["continue_separation"], "proposed_until": _day(at, 30),
+                          "grounds": "Đánh giá lại theo Mẫu số 03: người cha vẫn chưa bảo đảm an toàn cho trẻ."},
+        "court_decision": {"court_name": "Tòa án nhân dân khu vực 1 - Thái Nguyên", "decision_number": "12/2026/QĐ-TA",
+                           "decision_date": _day(at), "outcome": "granted", "until": _day(at, 30),
+                           "content": "Tiếp tục tạm thời cách ly trẻ khỏi người cha."},
+        "plan_adjustment": {"reason": "Trẻ chuyển sang ở với bà ngoại; cần thêm hỗ trợ học tập.",
+                            "changes": "Thêm hoạt động hỗ trợ học tập; giữ tư vấn tâm lý.", "proposed_at": _iso(at),
+                            "activities": [
+                                {"measure": "Hỗ trợ học tập", "level": "support", "assignee": "truonghoc",
+                                 "responsible_body": "Trường THCS Phan Đình Phùng", "start": _day(at),
+                                 "end": _day(at, 25), "cost": 800000, "expected_result": "Trẻ theo kịp lớp"}]},
+        "adjustment_approval": {"decision": "approve", "decision_number": "22/QĐ-UBND", "signed_at": _iso(at)},
     }[form]
     return {**data, **override}
 
@@ -263,8 +289,13 @@ def seed_cases(session: Session, engine: Engine) -> None:
     c = new_case(5, abuse_forms=["bao_luc", "xam_hai_tinh_duc"], crime_suspected=True,
                  child={"full_name": "Phạm Minh Khang", "date_of_birth": "2013-02-10", "sex": "male"})
     drive(engine, session, c, people, choices={"mau_02": {"emergency": True,
-          "danger_description": "Trẻ bị cha đánh nhiều lần, có thương tích; nguy cơ bị đánh tiếp."}},
+          "danger_description": "Trẻ bị cha đánh nhiều lần, có thương tích; nguy cơ bị đánh tiếp."},
+          "emergency_measures": {"separate": True, "separation_reason": "Người cha là người gây tổn hại."}},
           stop_at="detailed_assessment")
+    # ... and the chairman's Mẫu 07 decision that the emergency measures asked for (Art. 32): the child is with
+    # her grandmother, the separation's review is open.
+    decision = next(t for t in open_tasks(session, c.id) if t.step == "separation_decision")
+    engine.complete_task(session, people.for_task(decision), decision.id, sample("mau_07", now))
     # Plan waiting for the chairman's approval.
     c = new_case(2, commune="T01-X02", child={"full_name": "Đỗ Thu Trang", "estimated_age": 12, "sex": "female"},
                  category="nguy_co_bo_roi", abuse_forms=["bo_mac"])

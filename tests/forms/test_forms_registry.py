@@ -22,17 +22,24 @@ CONTRACT_FORMS = {
     # personal data protection (issue 18): not official layouts, so provisional
     "legal_representative", "data_request", "data_request_ack", "data_request_handle", "breach_report",
     "breach_notification", "breach_closure",
+    # issue 16 (law in force): the Art. 31 measures apart from the Mẫu 07 separation (Art. 32), the request that
+    # starts it at any point of a case, the court request and decision (Art. 32.3, Law Art. 52.3), the plan
+    # adjustment and its approval (Art. 29.1a)
+    "emergency_measures", "mau_07", "separation_request", "court_request", "court_decision", "plan_adjustment",
+    "adjustment_approval",
 }
 # Forms past their first version (older versions stay registered for the data stored under them).
 # mau_04 v2: the planned review date sets the review limit, so it is checked; issue 16 (law in force): mau_03 v2
 # Art. 27.1 a–h, needs_meeting v2 chaired by the chairman, mau_04 v3 Art. 28.3, mau_05 v2 distribution (28.5),
 # mau_06 v2 official section 1a wording.
-VERSIONS = {"mau_03": 2, "mau_04": 3, "mau_05": 2, "mau_06": 2, "needs_meeting": 2}
+VERSIONS = {"mau_03": 2, "mau_04": 3, "mau_05": 2, "mau_06": 2, "needs_meeting": 2, "separation_review": 2}
 PROVISIONAL = {"mau_02", "mau_03", "mau_04", "mau_05", "mau_06", "needs_meeting", "needs_meeting_signoff",
                "no_basis_signoff", "emergency_decision",
                "separation_review", "plan_approval", "plan_end",
                "legal_representative", "data_request", "data_request_ack", "data_request_handle", "breach_report",
-               "breach_notification", "breach_closure"}
+               "breach_notification", "breach_closure",
+               "emergency_measures", "mau_07", "separation_request", "court_request", "court_decision",
+               "plan_adjustment", "adjustment_approval"}
 
 # Fields the BPMN gateways, scripts and the engine read: (type, required).
 ROUTING = {
@@ -44,7 +51,15 @@ ROUTING = {
     "mau_02": {"emergency": ("boolean", True), "danger_description": ("text", False)},
     "emergency_decision": {"separate": ("boolean", True), "separation_start": ("date", False),
                            "separation_end": ("date", False), "decided_at": ("datetime", True)},
-    "separation_review": {"action": ("choice", True), "new_end": ("date", False), "current_start": ("date", False)},
+    "separation_review": {"action": ("choice", True), "new_end": ("date", False), "current_start": ("date", False),
+                          "reassessment_task_id": ("integer", False), "authority_reference": ("text", False)},
+    "emergency_measures": {"separate": ("boolean", True), "decided_at": ("datetime", True)},
+    "separation_request": {"information_received_at": ("datetime", True), "ground": ("choice", True)},
+    "mau_07": {"decision": ("choice", True), "start": ("date", False), "end": ("date", False)},
+    "court_decision": {"outcome": ("choice", True), "until": ("date", False), "decision_number": ("string", True),
+                       "decision_date": ("date", True), "court_name": ("string", True)},
+    "plan_adjustment": {"activities": ("list", True), "planned_review_on": ("date", False)},
+    "adjustment_approval": {"decision": ("choice", True)},
     "mau_04": {"activities": ("list", True), "planned_review_on": ("date", False)},
     "plan_approval": {"decision": ("choice", True)},
     "activity_report": {"status": ("choice", True)},

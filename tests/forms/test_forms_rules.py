@@ -187,13 +187,41 @@ def test_separation_beyond_15_days_needs_the_authority_reference() -> None:
     assert ok("emergency_decision", _separation("2026-03-09", "2026-03-25", "CV 12/CA ngày 09/03/2026"))
 
 
-def test_extension_beyond_15_days_in_total_needs_the_authority_reference() -> None:
+def test_extension_beyond_15_days_in_total_needs_the_court_decision() -> None:
+    # separation_review v2 (Mẫu 07 separations): beyond 15 days only on the court's decision (Art. 32.3, Law
+    # Art. 52.3), which the engine fills in from the case (engine.separation.review_data), up to its date.
     data = {"action": "extend", "reason": "Chưa an toàn.", "current_start": "2026-03-09", "new_end": "2026-03-28"}
-    assert set(errors_of("separation_review", data)) == {"authority_reference"}
+    assert errors_of("separation_review", data, locale="en") == {"new_end": [
+        "Beyond 15 days the regional People's Court must have decided to continue the separation (Decree 56/2017 "
+        "Art. 32.3; Law on Children Art. 52.3): choose “Ask the court” and record its decision."]}
     assert ok("separation_review", {**data, "new_end": "2026-03-24"})
-    assert ok("separation_review", {**data, "authority_reference": "CV 15/CA"})
+    court = {"authority_reference": "Quyết định số 3/2026/QĐ-TA", "authority_until": "2026-04-10"}
+    assert ok("separation_review", {**data, **court})
+    assert errors_of("separation_review", {**data, **court, "new_end": "2026-04-11"}, locale="en") == {
+        "new_end": ["The new end date is later than the court allowed the separation to continue."]}
     # Without the start (the engine fills it in) the bound cannot be checked here.
     assert ok("separation_review", {key: value for key, value in data.items() if key != "current_start"})
+
+
+def test_cancelling_a_separation_needs_a_mau_03_reassessment() -> None:
+    cancel = {"action": "cancel", "reason": "Cha mẹ bảo đảm an toàn."}
+    assert errors_of("separation_review", cancel) == {"reassessment_task_id": [
+        "Chỉ hủy bỏ quyết định cách ly khi cha, mẹ, người chăm sóc đã được đánh giá lại bảo đảm an toàn cho trẻ "
+        "em theo Mẫu số 03 sau khi cách ly (Điều 32 khoản 3 NĐ 56/2017): chọn “Giao đánh giá lại (Mẫu số 03)” trước."]}
+    assert ok("separation_review", {**cancel, "reassessment_task_id": 12})
+
+
+def test_a_mau_07_separation_lasts_at_most_15_days() -> None:
+    base = {**FULL["mau_07"], "start": "2026-03-09"}
+    assert ok("mau_07", {**base, "end": "2026-03-24"})
+    assert errors_of("mau_07", {**base, "end": "2026-03-25"}, locale="en") == {"end": [
+        "A temporary separation lasts at most 15 days including extensions (Decree 56/2017 Art. 32.3); beyond that "
+        "only on the court's decision."]}
+    assert set(errors_of("mau_07", {"decision": "separate", "decided_at": "2026-03-09T20:00:00+07:00"})) == {
+        "decision_number", "ground", "ground_detail", "deciding_commune", "deciding_commune_name", "start", "end",
+        "care", "carer_name", "carer_address"}
+    assert errors_of("mau_07", {"decision": "decline", "decided_at": "2026-03-09T20:00:00+07:00"}) == {
+        "decline_reason": ["Trường này là bắt buộc."]}
 
 
 def test_separation_dates_required_only_when_separating() -> None:
@@ -213,9 +241,10 @@ def test_emergency_decision_decides_something() -> None:
 def test_extension_needs_a_new_end_and_cancellation_has_none() -> None:
     assert errors_of("separation_review", {"action": "extend", "reason": "x"}) == {
         "new_end": ["Bắt buộc khi gia hạn cách ly."]}
-    assert errors_of("separation_review", {"action": "cancel", "reason": "x", "new_end": "2026-03-20"}) == {
-        "new_end": ["Chỉ điền khi gia hạn cách ly."]}
-    assert errors_of("separation_review", {"action": "cancel"}) == {"reason": ["Trường này là bắt buộc."]}
+    assert errors_of("separation_review", {"action": "cancel", "reason": "x", "new_end": "2026-03-20",
+                                           "reassessment_task_id": 3}) == {"new_end": ["Chỉ điền khi gia hạn cách ly."]}
+    assert errors_of("separation_review", {"action": "cancel", "reassessment_task_id": 3}) == {
+        "reason": ["Trường này là bắt buộc."]}
 
 
 # --- an emergency conclusion on Mẫu 02 requires the danger described ---------------------------------------
