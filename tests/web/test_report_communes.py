@@ -67,3 +67,31 @@ def test_bad_residence_or_identification_number_comes_back_on_its_field(app):
         from web.extensions import db
         assert db.session.scalar(select(func.count()).select_from(Case)) == 0
         db.session.remove()
+
+
+def test_dossier_prints_the_official_channel_both_receipts_and_communes(app, case_engine):
+    import io
+    import unicodedata
+
+    import pypdf
+
+    from web.extensions import db
+    from web.pdf import dossier
+
+    with app.app_context():
+        session = db.session
+        people = demo.cast(session)
+        now = clock.now()
+        report = demo.sample("mau_01", now, channel="hotline_111", residence_commune="T01-X02",
+                             received_at=(now - timedelta(hours=2)).isoformat(),
+                             commune_received_at=(now - timedelta(hours=1)).isoformat())
+        case = case_engine.open_case(session, people.actors["tiepnhan"], "T01-X01", report)
+        pdf = dossier.build(session, case.id, dossier.Options(actor=people.actors["thanhtra"]))
+        session.remove()
+    text = unicodedata.normalize("NFC", " ".join(" ".join(
+        (page.extract_text() or "").split()) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages))
+    assert "[x] Qua điện thoại" in text and "[ ] Trực tiếp" in text and "[ ] Do người khác báo tin" in text
+    assert "ghi trên case56: Tổng đài điện thoại quốc gia bảo vệ trẻ em 111" in text
+    assert "[ngoài mẫu chính thức]" in text  # e.g. the statistics fields and the commune codes
+    assert "UBND xã, phường nhận thông tin" in text and "Nơi tiếp nhận nhận thông tin" in text
+    assert "Nơi trẻ em cư trú Xã Đại Từ (demo)" in text

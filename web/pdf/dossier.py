@@ -55,7 +55,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 import forms
 from engine import access, casefile, clock, path, stamp
@@ -64,6 +64,9 @@ from engine.models import AuditEntry, Task, User
 from engine.registry import Definition
 from engine.runtime import Engine
 from forms.kit import sensitivity
+from forms.kit.choices import Channel, OfficialChannel
+from forms.kit.choices import label as choice_label
+from forms.mau_01 import official_channel
 from web import labels
 from web.filters import duration, time_left, vn_date, vn_datetime
 from web.pdf import annex, diagram
@@ -236,7 +239,7 @@ def _cover_section(c: _Case) -> list[Flowable]:
         (_("Hình thức xâm hại"), "; ".join(abuse.get(a, a) for a in case.abuse_forms or [])),
         (_("Môi trường xảy ra"), environment.get(case.environment or "", case.environment or "")),
         (_("Trẻ em"), ", ".join(x for x in child if x)),
-        (_("Thời điểm tiếp nhận thông tin"), vn_datetime(case.received_at)),
+        *_receipt_rows(case),
         (_("Ngày mở hồ sơ"), vn_date(case.opened_at)),
         (_("Ngày đóng hồ sơ"), vn_date(case.closed_at) if case.closed_at else _("Chưa đóng")),
         (_("Tình trạng"), labels.status_label(case.status, locale)),
@@ -300,6 +303,35 @@ def _value_cell(entry: dict[str, Any], width: float, size: float = 8.5) -> Flowa
     if "extra" in entry:
         return _field_table(entry.get("fields") or [], entry["extra"], width, nested=True)[0]
     return cell(entry["display"], width, size)
+
+
+def _receipt_rows(case: Any) -> list[tuple[str, str]]:
+    """The cover's receipt and commune lines (issue 16): both receipts, the moment limits run from (the earlier,
+    Art. 26.3, 31.2, 32.2), the incident and the residence commune (Art. 26.1; Law on Children Art. 52.2)."""
+    rows = []
+    if case.commune_received_at is not None:
+        rows += [(_("Nơi tiếp nhận nhận thông tin"), vn_datetime(case.intake_received_at)),
+                 (_("UBND xã, phường nhận thông tin"), vn_datetime(case.commune_received_at))]
+    rows.append((_("Thời điểm tiếp nhận thông tin"), vn_datetime(case.received_at) + (
+        " " + _("(thời điểm sớm hơn; mốc tính thời hạn)") if case.commune_received_at is not None else "")))
+    session = object_session(case)
+    if session is not None and case.incident_commune_id and case.residence_commune_id:
+        for label, unit_id in ((_("Nơi xảy ra vụ việc"), case.incident_commune_id),
+                               (_("Nơi trẻ em cư trú"), case.residence_commune_id)):
+            unit = session.get(engine_models.OrgUnit, unit_id)
+            rows.append((label, unit.name if unit is not None else ""))
+    return rows
+
+
+def _official_channel(form: str, data: dict[str, Any], locale: str) -> list[Flowable]:
+    """Mẫu 01 prints three ways of receiving information (law-2026 §4); case56's finer channel ticks one."""
+    if form != "mau_01" or not isinstance(data.get("channel"), str):
+        return []
+    ticked = official_channel(data["channel"])
+    boxes = "   ".join(("[x] " if choice == ticked else "[  ] ") + choice.label(locale) for choice in OfficialChannel)
+    recorded = choice_label(Channel, data["channel"], locale)
+    return [para(_("Hình thức tiếp nhận (theo mẫu): %(boxes)s — ghi trên case56: %(c)s", boxes=boxes, c=recorded)),
+            Spacer(1, 2 * mm)]
 
 
 def _field_table(fields: list[dict[str, Any]], extra: dict[str, Any], width: float,
@@ -454,6 +486,7 @@ def _forms_section(c: _Case, outline: Outline) -> list[Flowable]:
         meta = _("Căn cứ: %(a)s — phiên bản biểu mẫu %(v)s", a=rendered["article"], v=rendered["version"])
         # A provisional layout is listed on the annex page (web/pdf/annex.py), not flagged on the form itself.
         story += [para(meta, "center") if legal else para(meta, "small"), Spacer(1, 3 * mm),
+                  *_official_channel(task.form, data, locale),
                   *_field_table(rendered["fields"], rendered.get("extra") or {}, WIDTH),
                   *_release_marks(c, task, view.released if view is not None else []),
                   Spacer(1, 4 * mm), _signature(c, task)]
