@@ -110,7 +110,7 @@ def test_request_and_breach_pages(app, client, login, case_engine):
             assert db.session.scalars(select(LegalRepresentative)).one().alleged_abuser is True
 
 
-def test_the_administrators_digest_names_late_breaches_and_request_steps(app, case_engine):
+def test_the_administrators_digest_names_late_breaches_and_request_steps(app, client, login, case_engine):
     from engine import breaches, timers
     from engine.models import User
     from web import notifications
@@ -140,3 +140,10 @@ def test_the_administrators_digest_names_late_breaches_and_request_steps(app, ca
         assert notifications.privacy_items(db.session, officer, NOW) == []
         db.session.refresh(breach)
         assert breach.escalated_at is not None
+        db.session.remove()
+    with time_machine.travel(NOW, tick=True):
+        login(client, "quantri")
+        home = client.get("/admin").get_data(as_text=True)
+        assert "1 yêu cầu đang giải quyết" in home and "1 vi phạm quá 72 giờ chưa thông báo Bộ Công an" in home
+        listed = client.get("/admin/privacy").get_data(as_text=True)
+        assert f"Vi phạm {breach.number}: đã quá 72 giờ" in listed

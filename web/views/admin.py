@@ -23,7 +23,7 @@ from engine import access, audit, case_migration, clock, lint, rescheduling, ver
 from engine.authorities import AUTHORITIES_FILE, Authorities
 from engine.calendar import CALENDAR_FILE, missing_years
 from engine.errors import Conflict, InvalidState, NotFound
-from engine.models import CalendarDay, Case, OrgUnit, ProcessVersion, User
+from engine.models import CalendarDay, Case, DataRequest, OrgUnit, ProcessVersion, User
 from web import auth, engine, labels
 from web.extensions import db
 from web.gate import blueprint_gate
@@ -72,8 +72,19 @@ def index() -> str:
         "days": db.session.scalar(select(func.count()).select_from(CalendarDay)) or 0,
     }
     today = clock.local(clock.now()).date()
-    return render_template("admin/index.html", counts=counts, today=today,
+    return render_template("admin/index.html", counts=counts, today=today, privacy=_privacy_counts(),
                            authority_warnings_list=engine_authorities().warnings(today))
+
+
+def _privacy_counts() -> dict[str, int]:
+    """What waits for the data-protection staff (issue 18), shown on the administration's home page."""
+    from engine import breaches, data_requests
+
+    now = clock.now()
+    return {"breaches_late": sum(1 for b in breaches.attention(db.session, now) if b.notify_due_at < now),
+            "requests_late": len(data_requests.overdue(db.session, now)),
+            "requests_open": db.session.scalar(select(func.count()).select_from(DataRequest)
+                                               .where(DataRequest.status.in_(data_requests.OPEN))) or 0}
 
 
 # -- users -------------------------------------------------------------------------------------------
