@@ -190,3 +190,33 @@ def test_bad_input_is_refused_field_by_field_and_nothing_is_saved(case_engine, s
         with pytest.raises(Forbidden):
             dr.receive(session, people.actors["canbo"], request_data(case, received))
     assert session.scalars(select(DataRequest)).all() == []
+
+
+def test_a_request_survives_a_restart_and_keeps_the_process_text_it_started_on(case_engine, session, people,
+                                                                                tmp_path):
+    from engine.data_requests import PROCESS_FILE, DataRequests
+    from engine.models import PrivacyProcess
+
+    admin = people.actors["quantri"]
+    case = open_case(case_engine, session, people)
+    received = vn(2026, 4, 6, 9, 0)
+    with time_machine.travel(received, tick=False):
+        first = process(case_engine).receive(session, admin, request_data(case, received))
+    # A new release renames the handling step; a runner built afresh (nothing cached) continues the old request
+    # on the text it started on, and new requests start on the new one.
+    changed = tmp_path / "data_request.bpmn"
+    changed.write_text(PROCESS_FILE.read_text(encoding="utf-8").replace(
+        'name="Giải quyết yêu cầu"', 'name="Giải quyết yêu cầu (bản mới)"'), encoding="utf-8")
+    restarted = DataRequests(case_engine, changed)
+    with time_machine.travel(received + timedelta(hours=1), tick=False):
+        restarted.complete(session, admin, ready_step(session, first).id, ACCEPT)
+        second = restarted.receive(session, admin, request_data(case, received))
+        restarted.complete(session, admin, ready_step(session, second).id, ACCEPT)
+    assert ready_step(session, first).title == "Giải quyết yêu cầu"
+    assert ready_step(session, second).title == "Giải quyết yêu cầu (bản mới)"
+    assert first.process_id != second.process_id and len(session.scalars(select(PrivacyProcess)).all()) == 2
+    with time_machine.travel(received + timedelta(hours=2), tick=False):
+        restarted.complete(session, admin, ready_step(session, first).id, {
+            "outcome": "done", "result": "Đã cho xem.", "reply": "Đã thực hiện."})
+    session.refresh(first)
+    assert first.status == "completed"
