@@ -306,6 +306,13 @@ def seed_cases(session: Session, engine: Engine) -> None:
     # Intervention under way: partners have activities.
     c = new_case(6, child={"full_name": "Vũ Đức Bảo", "estimated_age": 7, "sex": "male"})
     drive(engine, session, c, people, stop_at="carry_out_activity")
+    # The incident in one commune, the child living in the other (issue 16): 111 heard first, the commune an hour
+    # later; assessed where it happened (Art. 26.1), then routed to the residence commune for the plan (Law Art. 52.2).
+    c = new_case(8, child={"full_name": "Lò Thị Mai", "estimated_age": 10, "sex": "female", "ethnicity": "03",
+                           "current_caregiver": "Bà nội"},
+                 residence_commune="T01-X02", commune_received_at=_iso(now - timedelta(hours=7)),
+                 perpetrator_relationships=["cha_me_ke"], environment="gia_dinh", abuse_forms=["bao_luc"])
+    drive(engine, session, c, people, stop_at="needs_meeting")
     # A report without basis, ended with the chairman's sign-off.
     c = new_case(3, child={"full_name": "Hoàng An Nhiên", "estimated_age": 5, "sex": "female"})
     drive(engine, session, c, people, choices={"verification": {
