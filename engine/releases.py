@@ -46,6 +46,50 @@ def checker(marks: Mapping[str, TextRelease]) -> Callable[[str, Any], bool]:
     return released
 
 
+def candidates(task: Task) -> list[tuple[str, Any]]:
+    """The texts of a completed step that may be marked: (path, field) of every free text with a value that is
+    withheld from someone for being sensitive — never the informant's (list items by index)."""
+    if task.state != "completed" or not task.form or not isinstance(task.form_data, Mapping):
+        return []
+    try:
+        schema = forms.get(task.form, task.form_version).schema
+    except forms.UnknownForm:
+        return []
+    out: list[tuple[str, Any]] = []
+    for leaf in sensitivity.leaves(schema):
+        if not leaf.free_text or sensitivity.INFORMANT in leaf.classes:
+            continue
+        for path, value in _values(task.form_data, list(leaf.path), ()):
+            if isinstance(value, str) and value.strip():
+                out.append((path, leaf.field))
+    return out
+
+
+def label_of(task: Task, path: str, locale: str = "vi") -> str:
+    """The label of the field a mark names (its path when the form version no longer knows it)."""
+    try:
+        leaf = sensitivity.resolve(forms.get(task.form or "", task.form_version).schema, tuple(path.split(".")))
+    except forms.UnknownForm:
+        leaf = None
+    if leaf is None:
+        return path
+    label = leaf.field.metadata.get(f"label_{locale}") or leaf.field.metadata.get("label_vi") or path
+    index = next((part for part in path.split(".") if part.isdigit()), None)
+    return f"{label} ({int(index) + 1})" if index is not None else label
+
+
+def _values(data: Any, parts: list[str], prefix: tuple[str, ...]) -> list[tuple[str, Any]]:
+    if not parts:
+        return [(".".join(prefix), data)]
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        items = data if isinstance(data, list) else []
+        return [found for i, item in enumerate(items) for found in _values(item, rest, (*prefix, str(i)))]
+    if isinstance(data, Mapping) and head in data:
+        return _values(data[head], rest, (*prefix, head))
+    return []
+
+
 def _value_at(data: Any, parts: list[str]) -> Any:
     for part in parts:
         if isinstance(data, list) and part.isdigit() and int(part) < len(data):

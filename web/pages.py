@@ -14,7 +14,7 @@ from sqlalchemy import select
 import forms
 from engine import access, casefile, clock, releases
 from engine.errors import EngineError
-from engine.models import OrgUnit, Task, User
+from engine.models import Case, OrgUnit, Task, User
 from web import labels
 from web.extensions import db
 
@@ -49,7 +49,10 @@ def person_names(usernames: set[str]) -> dict[str, str]:
     names = {u for u in usernames if u}
     if not names:
         return {}
-    return dict(db.session.execute(select(User.username, User.full_name).where(User.username.in_(names))).all())
+    found = dict(db.session.execute(select(User.username, User.full_name).where(User.username.in_(names))).all())
+    if "system" in names:  # what the engine did by itself (e.g. routing a case to the residence commune)
+        found["system"] = labels.role_label("system")
+    return found
 
 
 def communes_in_scope(actor: access.Actor) -> list[OrgUnit]:
@@ -77,8 +80,17 @@ def rendered_form(task: Task, actor: access.Actor) -> dict[str, Any] | None:
         view = casefile.task_data(task, actor, marks=marks)
         rendered = forms.render(task.form, view.data if view is not None else {}, version=task.form_version,
                                 locale=locale())
-        # The texts shown because an officer marked them releasable, with the mark (engine.releases).
-        rendered["releases"] = [marks[name] for name in (view.released if view is not None else []) if name in marks]
+        # The texts shown because an officer marked them releasable, with the mark (engine.releases); for whoever
+        # may mark (the case's officer or chairman) every mark and the texts they may still mark.
+        shown = [marks[name] for name in (view.released if view is not None else []) if name in marks]
+        rendered["task_id"], rendered["case_id"] = task.id, task.case_id
+        case = db.session.get(Case, task.case_id)
+        if case is not None and access.can_release_text(actor, case):
+            shown = list(marks.values())
+            rendered["releasable"] = [(path, releases.label_of(task, path, locale()))
+                                      for path, _field in releases.candidates(task) if path not in marks]
+        rendered["releases"] = [{"path": m.path, "label": releases.label_of(task, m.path, locale()),
+                                 "by": m.released_by, "at": m.released_at, "reason": m.reason} for m in shown]
         return rendered
     except forms.UnknownForm:
         return {"title": task.form, "fields": [], "extra": task.form_data}

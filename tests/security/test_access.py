@@ -69,11 +69,15 @@ def _csrf_world(app) -> list[Post]:
         province = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01"))
         token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == raw[:12]))
         version_id = db.session.scalar(select(Case.process_version_id).where(Case.id == planned))
+        checked = db.session.scalar(select(Task.id).where(Task.case_id == closed, Task.form == "verification"))
         day = date(2099, 1, 2)
         db.session.add(CalendarDay(day=day, working=False, note="Nghỉ bù", created_by="quantri"))
         db.session.commit()
         db.session.remove()
     assert escalation and case_of(app, closed).status == "no_basis"
+    with app.app_context():  # a mark to take back (engine.releases)
+        releases.mark(db.session, demo.cast(db.session).actors["canbo"], checked, "reason_no_basis")
+        db.session.remove()
     request_step, notified, quiet = _privacy_world(app, case_of(app, escalated).number)
 
     def version(case_id: int) -> str:
@@ -94,6 +98,10 @@ def _csrf_world(app) -> list[Post]:
              lambda: {"assignee": "ctxh", "reason": "Trạm y tế quá tải.", "_version": version(planned)}, 302),
         Post("attachments.upload", "canbo", f"/cases/{escalated}/attachments/new",
              lambda: {"file": (io.BytesIO(PNG), "anh.png"), "description": "Ảnh"}, 302),
+        Post("releases.mark", "canbo", f"/cases/{closed}/releases",
+             lambda: {"task_id": str(checked), "field": "findings", "reason": "Sở cần nắm."}, 303),
+        Post("releases.revoke", "canbo", f"/cases/{closed}/releases/revoke",
+             lambda: {"task_id": str(checked), "field": "reason_no_basis"}, 303),
         Post("reports.new", "canbo", "/reports/new",
              lambda: {**flatten(demo.sample("mau_01", now)), "_commune": "T01-X01"}, 302),
         # Personal data protection (issue 18).

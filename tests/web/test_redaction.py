@@ -287,3 +287,32 @@ def db_task(app, case_id: int, form: str) -> int:
         task_id = db.session.scalar(select(Task.id).where(Task.case_id == case_id, Task.form == form))
         db.session.remove()
     return task_id
+
+
+def test_the_case_page_marks_a_text_releasable_and_shows_the_mark(app):
+    case_id = open_case(app, stop_at="initial_assessment")
+    verify = db_task(app, case_id, "verification")
+    officer, supervisor = client_for(app, "canbo"), client_for(app, "giamsat")
+    page = officer.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Đánh dấu nội dung được phép cung cấp" in page and 'value="findings"' in page
+    assert 'value="informant.notes"' not in page  # the informant's texts are never offered
+    findings = "Đã xác minh tại nhà và trường: thông tin có cơ sở."
+    assert findings not in supervisor.get(f"/cases/{case_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = officer.post(f"/cases/{case_id}/releases", data={"csrf_token": token, "task_id": str(verify),
+                                                            "field": "findings", "reason": "Sở cần nắm"})
+    assert done.status_code == 303
+    seen = supervisor.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert findings in seen and "được đánh dấu được phép cung cấp bởi canbo" in seen and "Sở cần nắm" in seen
+    assert "Bỏ đánh dấu" not in seen  # the supervisor sees the mark, not the controls
+    # A field that is not a free text: a message on the case page, nothing saved.
+    wrong = officer.post(f"/cases/{case_id}/releases", data={"csrf_token": token, "task_id": str(verify),
+                                                             "field": "has_basis"}, follow_redirects=True)
+    assert "không phải là một trường văn bản tự do" in wrong.get_data(as_text=True)
+    # The supervisor may not mark; taking the mark back hides the text again.
+    assert supervisor.post(f"/cases/{case_id}/releases", data={
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', seen).group(1), "task_id": str(verify),
+        "field": "sources"}).status_code == 403
+    assert officer.post(f"/cases/{case_id}/releases/revoke", data={"csrf_token": token, "task_id": str(verify),
+                                                                   "field": "findings"}).status_code == 303
+    assert findings not in supervisor.get(f"/cases/{case_id}").get_data(as_text=True)

@@ -31,3 +31,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(privacy.bp)  # data subjects' requests and the breach register (administration)
     app.register_blueprint(privacy.cases_bp)  # the child's legal representatives on a case
+    from web.views import releases
+
+    app.register_blueprint(releases.bp)  # free texts marked releasable from the case page (engine.releases)
