@@ -58,7 +58,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 import forms
-from engine import access, casefile, clock, path, stamp
+from engine import access, casefile, clock, path, releases, stamp
 from engine import models as engine_models
 from engine.models import AuditEntry, Task, User
 from engine.registry import Definition
@@ -427,11 +427,7 @@ def _release_marks(c: _Case, task: Task, released: list[str]) -> list[Flowable]:
         mark = marks.get(name)
         if mark is None:
             continue
-        try:
-            leaf = sensitivity.resolve(forms.get(task.form or "", task.form_version).schema, tuple(name.split(".")))
-        except forms.UnknownForm:
-            leaf = None
-        label = (leaf.field.metadata.get(f"label_{c.locale}") or leaf.field.metadata.get("label_vi")) if leaf else name
+        label = releases.label_of(task, name, c.locale)
         text = _("Nội dung “%(f)s” được đánh dấu được phép cung cấp bởi %(who)s lúc %(t)s", f=label,
                  who=c.person(mark.released_by), t=vn_datetime(mark.released_at))
         if mark.reason:
