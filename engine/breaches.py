@@ -151,7 +151,6 @@ def tick(engine: Engine, session: Session, batch: int = 100) -> int:
     now = clock.now()
     due = list(session.scalars(select(Breach.id).where(Breach.status == "open", Breach.escalated_at.is_(None),
                                                        Breach.notify_due_at < now).limit(batch)))
-    session.rollback()
     escalated = 0
     for breach_id in due:
         try:

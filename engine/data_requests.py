@@ -378,7 +378,6 @@ class DataRequests:
                                                      DataRequestStep.escalated_at.is_(None),
                                                      DataRequestStep.due_at < now)
             .distinct().limit(batch)))
-        session.rollback()
         escalated = 0
         for request_id in due:
             try:
