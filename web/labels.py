@@ -200,8 +200,18 @@ def national_db_occasion(kind: str, locale: str | None = None) -> str:
 
 
 def role_label(role: str | None, locale: str | None = None) -> str:
+    if role == "system":  # what the engine does by itself (a routed transfer, a deadline's escalation)
+        with _speaking(_lang(locale)):
+            return _("Hệ thống")
     vi, en = access.ROLE_LABELS.get(role or "", (role or "", role or ""))
     return en if _lang(locale) == "en" else vi
+
+
+def routed_label(reason: str, locale: str | None = None) -> str:
+    """Why the engine transferred a case by itself (engine.transfers.route)."""
+    with _speaking(_lang(locale)):
+        return {"residence": _("xã, phường nơi trẻ em cư trú xây dựng kế hoạch (Điều 52 khoản 2 Luật Trẻ em)")
+                }.get(reason, reason)
 
 
 def status_label(status: str, locale: str | None = None) -> str:
@@ -287,7 +297,7 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
 # The details an audit row is summarised by, in this order. Form contents are in the forms section, and nested
 # values (which could carry data a redacted copy hides) are never printed in a summary.
 AUDIT_DETAIL_KEYS = ("step", "form", "role", "assignee", "due_at", "status", "number", "commune", "from", "to",
-                     "linked_case", "file_name", "redact", "lang", "via", "open_steps", "kind", "rows")
+                     "routed", "linked_case", "file_name", "redact", "lang", "via", "open_steps", "kind", "rows")
 
 
 def _detail_names() -> dict[str, str]:
@@ -296,7 +306,7 @@ def _detail_names() -> dict[str, str]:
         "due_at": _("hạn"), "status": _("tình trạng"), "number": _("số hồ sơ"), "commune": _("xã, phường"),
         "from": _("từ"), "to": _("đến"), "linked_case": _("hồ sơ liên quan"), "redact": _("ẩn thông tin"),
         "lang": _("ngôn ngữ"), "open_steps": _("bước đang mở"), "kind": _("loại"), "file_name": _("tệp"),
-        "via": _("qua"), "rows": _("số dòng"),
+        "via": _("qua"), "rows": _("số dòng"), "routed": _("chuyển theo"),
     }
 
 
@@ -337,6 +347,8 @@ class AuditSummary:
                 value = form_title(str(value), self.locale)
             elif name == "status":
                 value = status_label(str(value), self.locale)
+            elif name == "routed":  # engine.transfers.route: the plan stage goes to the residence commune
+                value = routed_label(str(value), self.locale)
             parts.append(f"{self.names.get(name, name)}: {value}")
         return "; ".join(parts)
 

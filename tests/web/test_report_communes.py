@@ -95,3 +95,21 @@ def test_dossier_prints_the_official_channel_both_receipts_and_communes(app, cas
     assert "[ngoài mẫu chính thức]" in text  # e.g. the statistics fields and the commune codes
     assert "UBND xã, phường nhận thông tin" in text and "Nơi tiếp nhận nhận thông tin" in text
     assert "Nơi trẻ em cư trú Xã Đại Từ (demo)" in text
+
+
+def test_routed_transfer_is_visible_in_the_timeline(app, case_engine):
+    from web.extensions import db
+
+    with app.app_context():
+        people = demo.cast(db.session)
+        case = case_engine.open_case(db.session, people.actors["tiepnhan"], "T01-X01",
+                                     demo.sample("mau_01", clock.now(), residence_commune="T01-X02"))
+        demo.drive(case_engine, db.session, case, people, stop_at="detailed_assessment")
+        case_id = case.id
+        db.session.remove()
+    page = text(client_for(app, "canbo2").get(f"/cases/{case_id}"))
+    assert "Chuyển hồ sơ trẻ em đến xã, phường khác" in page and "· Hệ thống</span>" in page
+    assert "Điều 52 khoản 2 Luật Trẻ em" in page  # the recorded reason
+    assert text(client_for(app, "canbo").get(f"/cases/{case_id}")) != page  # the incident commune no longer holds it
+    audit_page = text(client_for(app, "thanhtra").get(f"/inspector/cases/{case_id}"))
+    assert "chuyển theo: xã, phường nơi trẻ em cư trú xây dựng kế hoạch" in audit_page, audit_page[-3000:]
