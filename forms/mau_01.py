@@ -53,7 +53,7 @@ PROVINCE_CODES = frozenset(f"{n:03d}" for n in (
 
 def official_channel(channel: str | None) -> OfficialChannel | None:
     """The box of the printed form a recorded channel ticks."""
-    return OFFICIAL_CHANNEL.get(channel) if channel else None  # type: ignore[call-overload]
+    return OFFICIAL_CHANNEL.get(channel) if channel else None
 
 
 def personal_id_errors(number: str, born: dt.date | None, sex: str | None) -> list[str]:

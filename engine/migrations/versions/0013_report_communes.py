@@ -41,7 +41,8 @@ def upgrade() -> None:
                     sa.column('form', sa.String), sa.column('form_data', sa.JSON))
     unit = sa.table('org_unit', sa.column('id', sa.Integer), sa.column('code', sa.String),
                     sa.column('kind', sa.String))
-    communes = dict(bind.execute(sa.select(unit.c.code, unit.c.id).where(unit.c.kind == 'commune')).all())
+    communes: dict[str, int] = {code: unit_id for code, unit_id in bind.execute(
+        sa.select(unit.c.code, unit.c.id).where(unit.c.kind == 'commune')).all()}
     reports: dict[int, Any] = {}
     for case_id, data in bind.execute(sa.select(task.c.case_id, task.c.form_data)
                                       .where(task.c.form == 'mau_01').order_by(task.c.id.desc())).all():
