@@ -21,9 +21,9 @@ import time_machine
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from engine import clock, releases
+from engine import access, clock, releases
 from engine.models import ApiToken, Attachment, CalendarDay, Case, OrgUnit, Task, User
 from tests.api.apikit import assert_error
 from tests.security import kit
@@ -79,6 +79,7 @@ def _csrf_world(app) -> list[Post]:
         releases.mark(db.session, demo.cast(db.session).actors["canbo"], checked, "reason_no_basis")
         db.session.remove()
     request_step, notified, quiet = _privacy_world(app, case_of(app, escalated).number)
+    records = _records_world(app)
 
     def version(case_id: int) -> str:
         return str(case_of(app, case_id).version)
@@ -121,6 +122,22 @@ def _csrf_world(app) -> list[Post]:
              302),
         Post("privacy.close_breach", "quantri", f"/admin/privacy/breaches/{quiet}/close",
              lambda: {"outcome": "Đã khắc phục.", "subjects_informed": "false"}, 302),
+        # Restriction of processing, legal hold, two-person destruction (issue 18).
+        Post("records.restrict", "quantri", "/admin/restrictions",
+             lambda: {"case_number": records["restrict"], "authority": "Công an tỉnh", "document_number": "1/CV",
+                      "document_date": "01/12/2026", "reason": "Tạm dừng xử lý."}, 302),
+        Post("records.lift", "quantri", f"/admin/restrictions/{records['restriction']}/lift",
+             lambda: {"reason": "Rút đề nghị."}, 302),
+        Post("records.hold", "quantri", "/admin/retention/holds",
+             lambda: {"case_number": records["restrict"], "reason": "Toà án thụ lý."}, 302),
+        Post("records.release", "quantri", f"/admin/retention/holds/{records['hold']}/release",
+             lambda: {"reason": "Kết thúc."}, 302),
+        Post("records.destruction_request", "quantri", "/admin/retention/destructions",
+             lambda: {"reason": "Hết thời hạn lưu trữ."}, 302),
+        Post("records.destruction_confirm", "quantri", f"/admin/retention/destructions/{records['confirm']}/confirm",
+             lambda: {"note": "Đã kiểm tra."}, 302),
+        Post("records.destruction_cancel", "quantri", f"/admin/retention/destructions/{records['cancel']}/cancel",
+             lambda: {"note": "Chờ ý kiến."}, 302),
         Post("admin.user_new", "quantri", "/admin/users/new",
              lambda: {"username": "moi", "full_name": "Người Mới", "role": "officer", "unit": str(commune),
                       "locale": "vi", "password": "mat-khau-moi-1"}, 303),
@@ -182,6 +199,37 @@ def _privacy_world(app, case_number: str) -> tuple[tuple[int, int], int, int]:
         ids = (request.id, step.id), notified, quiet
         db.session.remove()
     return ids
+
+
+def _records_world(app) -> dict[str, Any]:
+    """A case to restrict and hold, a restriction to lift, a hold to release, and a case past a one-year
+    retention with two destruction requests by a second administrator (one to confirm, one to cancel)."""
+    from engine import restriction, retention
+
+    policy = Path(app.config["CASE56_ATTACHMENTS"]).parent / "retention.toml"
+    policy.write_text('[classes.y1]\nyears = 1\n[records.case_file]\nclass = "y1"\n'
+                      '[records.attachment]\nclass = "y1"\n')
+    app.config["CASE56_RETENTION_FILE"] = str(policy)
+    target, restricted = open_case(app), open_case(app)
+    old = open_case(app, choices={"verification": {"has_basis": False, "reason_no_basis": "Không có sự việc."}})
+    with app.app_context():
+        admin = demo.cast(db.session).actors["quantri"]
+        second = access.Actor("quantri2", "admin")
+        db.session.add(User(username="quantri2", full_name="Quản Trị Hai", role="admin", password_hash="x",
+                            created_at=clock.now(), locale="vi"))
+        closed_at = db.session.get(Case, old).closed_at
+        db.session.execute(update(Case).where(Case.id == old).values(closed_at=closed_at - timedelta(days=800)))
+        db.session.commit()
+        order = {"authority": "Công an tỉnh", "document_number": "2/CV", "document_date": "01/12/2026",
+                 "reason": "Tạm dừng."}
+        found = {"restrict": db.session.get(Case, target).number,
+                 "restriction": restriction.restrict(db.session, admin, restricted, order).id,
+                 "hold": retention.place_hold(db.session, admin, restricted, {"reason": "Thanh tra."}).id}
+        loaded = retention.Policy.load(policy)
+        found["confirm"] = retention.request(db.session, second, loaded, {"reason": "Hết hạn."}).id
+        found["cancel"] = retention.request(db.session, second, loaded, {"reason": "Hết hạn."}).id
+        db.session.remove()
+    return found
 
 
 SHIPPED_BPMN = Path(__file__).resolve().parents[2] / "processes" / "decree56.bpmn"
