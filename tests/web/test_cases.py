@@ -286,7 +286,7 @@ def test_post_form_helper_round_trips(app):
     officer = client_for(app, "canbo")
     page = officer.get(f"/tasks/{task_id}").get_data(as_text=True)
     for name in flatten(demo.sample("needs_meeting", clock.now())):
-        if not name.startswith("participants.1"):
+        if not re.match(r"participants\.[1-9]", name):  # the page offers one empty row to start with
             assert f'name="{name}"' in page, name
     response = post_form(officer, f"/tasks/{task_id}", demo.sample("needs_meeting", clock.now()),
                          _action="complete", _version=version_on(page))

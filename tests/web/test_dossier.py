@@ -337,7 +337,8 @@ def test_long_text_and_long_lists_run_over_pages(app, case_engine):
     long_text = long_text[:10_000]
     day = clock.local(clock.now()).date()
     plan = [{"measure": f"Hoạt động {n}: " + "thăm gia đình, tư vấn tâm lý " * 12, "level": "support",
-             "assignee": "truonghoc", "start": day.isoformat(), "end": (day + timedelta(days=20)).isoformat()}
+             "assignee": "truonghoc", "responsible_body": "UBND phường", "cost": 0, "start": day.isoformat(),
+             "end": (day + timedelta(days=20)).isoformat()}
             for n in range(40)]
     with app.app_context():
         case = _open(case_engine, db.session, days_ago=1,

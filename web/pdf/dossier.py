@@ -385,6 +385,8 @@ def _list_table(entry: dict[str, Any], width: float) -> Table:
     columns = [f for f in entry.get("fields") or [] if f["name"] in filled]
     if not columns:
         return grid([[cell("—", width - 2 * PAD)]], [width], header=False)
+    if len(columns) > MAX_COLUMNS:  # e.g. a plan's activities under Art. 28.3: one label | value block per item
+        return _item_blocks(items, entry.get("items_extra") or [], width)
     fixed = sum(_NARROW.get(col["type"], 0.0) for col in columns)
     wide = [col for col in columns if col["type"] not in _NARROW]
     share = (width - 16 - fixed) / len(wide) if wide else 0.0
@@ -404,6 +406,20 @@ def _list_table(entry: dict[str, Any], width: float) -> Table:
         if unknown:
             rows.append([str(n), cell(_plain(unknown), width - 16 - 2 * PAD, 7.5)] + [""] * (len(columns) - 1))
     return grid(rows, widths)
+
+
+# More columns than this and words break inside cells (codes, dates, amounts): the items are laid out one below the
+# other instead, each as label | value rows.
+MAX_COLUMNS = 7
+
+
+def _item_blocks(items: list[list[dict[str, Any]]], extras: list[dict[str, Any]], width: float) -> Table:
+    rows: list[list[Any]] = []
+    inner = width - 16
+    for n, item in enumerate(items, start=1):
+        extra = extras[n - 1] if n - 1 < len(extras) else {}
+        rows.append([str(n), _field_table(item, extra or {}, inner - 2 * PAD, nested=True)[0]])
+    return grid(rows, [16.0, inner], header=False)
 
 
 def _plain(value: Any) -> str:
