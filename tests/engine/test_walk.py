@@ -77,7 +77,7 @@ BRANCHES = frozenset({
     # the two ends of the social track
     "end:closed", "end:no_basis",
     # time: a report recorded after its limit, reminders, every timed step escalating, acknowledgements
-    "report:late", "tick:fired", "tick:at_a_limit", "reminder", "escalation:ack", "escalation:ack_after_step_done",
+    "report:late", "report:residence_elsewhere", "tick:fired", "tick:at_a_limit", "reminder", "escalation:ack", "escalation:ack_after_step_done",
     *(f"escalation:{step}" for step in TIMED_STEPS),
     # the rest of the walker's moves
     "draft", "restart", "transfer:to_x02", "transfer:back_to_x01", "acted_in:T01-X02", "reassign",
@@ -225,6 +225,12 @@ class Walk:
         received = now - timedelta(hours=self.rng.randint(13, 72) if late else self.rng.randint(0, 11),
                                    minutes=self.rng.randint(1, 59))
         report = demo.sample("mau_01", now, crime_suspected=crime, received_at=clock.local(received).isoformat())
+        # Issue 16: the child lives in the other commune in about a third of the walks, so the plan stage is routed
+        # there (engine.transfers.route). A generator of its own keeps every other choice of a seed as it was.
+        elsewhere = random.Random(f"residence-{self.seed}").random() < 0.35
+        if elsewhere:
+            report["residence_commune"] = "T01-X02"
+            self.branches.add("report:residence_elsewhere")
         case = self.engine.open_case(self.session, self.people.actors["tiepnhan"], "T01-X01", report)
         self.case_id = case.id
         self.model.open = Counter(["verify", "police_referral"] if crime else ["verify"])

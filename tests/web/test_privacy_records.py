@@ -65,6 +65,7 @@ def test_admin_restricts_and_lifts_and_every_door_is_closed_meanwhile(app):
     assert f"/cases/{case_id}/attachments/new" not in page
     # The step refuses with the Vietnamese message; the attachment form and the dossier refuse too.
     step_page = officer.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "Hồ sơ đang bị hạn chế xử lý" in html.unescape(step_page)
     submitted = officer.post(f"/tasks/{task_id}", data={"csrf_token": token(step_page), "_action": "draft"})
     assert submitted.status_code == 409 and "hạn chế xử lý" in html.unescape(submitted.get_data(as_text=True))
     assert officer.get(f"/cases/{case_id}/attachments/new").status_code == 409
