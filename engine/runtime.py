@@ -19,7 +19,6 @@ from typing import Any, cast
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
@@ -72,9 +71,11 @@ def run_engine_steps(workflow: BpmnWorkflow) -> None:
 
 
 def _event_subprocesses(workflow: BpmnWorkflow) -> list[SpiffTask]:
-    """The running event subprocesses (BPMN triggeredByEvent): a separation, a plan adjustment."""
+    """The running event subprocesses (BPMN triggeredByEvent): a separation, a plan adjustment. Known by the
+    start's trigger list: the spec restore (registry._restored) gives them SpiffWorkflow's plain subprocess class."""
+    triggered = set(getattr(workflow.spec.start, "trigger_specs", ()))
     return [t for t in workflow.get_tasks(state=TaskState.STARTED | TaskState.READY | TaskState.WAITING)
-            if isinstance(t.task_spec, EventSubprocess)]
+            if t.task_spec.name in triggered]
 
 
 def _end_outlived(workflow: BpmnWorkflow) -> None:
@@ -584,7 +585,10 @@ class Engine:
         for (spiff_id, kind), timer in pending.items():
             if spiff_id in waiting:
                 continue
-            fired = workflow.get_task_from_id(uuid.UUID(spiff_id))
+            try:
+                fired = workflow.get_task_from_id(uuid.UUID(spiff_id))
+            except TaskNotFoundException:  # its subprocess is gone (an interrupted intervention)
+                fired = None
             if kind == "deadline" and fired is not None and fired.state == TaskState.COMPLETED:
                 timer.fired_at = now
             else:

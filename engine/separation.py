@@ -88,7 +88,7 @@ def request_separation(engine: Engine, session: Session, actor: access.Actor, ca
                            "chỉ một quyết định cách ly.",
                            "A temporary separation (or a request for one) is already running in this case.")
         now = clock.now()
-        row = engine.record_form(session, case, REQUEST_STEP, f"separation-request-{uuid.uuid4()}", actor, clean,
+        row = engine.record_form(session, case, REQUEST_STEP, str(uuid.uuid4()), actor, clean,
                                  now, definition)
         _send(workflow, "separation_requested", {"received_at": clean["information_received_at"],
                                                  "trigger": "request", "request_task": row.id,
@@ -169,7 +169,7 @@ def eligible_reassessments(session: Session, case: Case, separation: dict[str, A
     since = _decided_at(session, case, separation)
     rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.form == "mau_03",
                                               Task.state == "completed").order_by(Task.completed_at.desc()))
-    return [r for r in rows if r.completed_at is not None and clock.parse_moment(r.completed_at.isoformat()) >= since]
+    return [r for r in rows if r.completed_at is not None and r.completed_at > since]
 
 
 def court_decision(session: Session, case: Case, separation: dict[str, Any]) -> Task | None:
@@ -178,7 +178,7 @@ def court_decision(session: Session, case: Case, separation: dict[str, Any]) -> 
     rows = session.scalars(select(Task).where(Task.case_id == case.id, Task.step == "court_decision",
                                               Task.state == "completed").order_by(Task.completed_at.desc()))
     for row in rows:
-        if row.completed_at is None or clock.parse_moment(row.completed_at.isoformat()) < since:
+        if row.completed_at is None or row.completed_at < since:
             break
         if (row.form_data or {}).get("outcome") in ("granted", "rights_restricted"):
             return row
@@ -209,3 +209,31 @@ def review_data(session: Session, case: Case, separation: dict[str, Any], data: 
     else:
         data.pop("reassessment_task_id", None)
     return data
+
+
+# -- plan versions ------------------------------------------------------------------------------------------------
+def plan_versions(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The case's approved plans in order, v1, v2 …: each approval of a drafted plan (Art. 28.4) and each approved
+    adjustment (Art. 29.1a), with the activities it set, when and by whom it was approved, and its source row."""
+    rows = session.scalars(select(Task).where(
+        Task.case_id == case.id, Task.state == "completed",
+        Task.step.in_(("draft_plan", "approve_plan", "propose_adjustment", "approve_adjustment")))
+        .order_by(Task.completed_at, Task.id)).all()
+    versions: list[dict[str, Any]] = []
+    drafted: dict[str, Task] = {}
+    for row in rows:
+        data = row.form_data or {}
+        if row.step in ("draft_plan", "propose_adjustment"):
+            drafted[row.step] = row
+            continue
+        source = drafted.get("draft_plan" if row.step == "approve_plan" else "propose_adjustment")
+        if data.get("decision") != "approve" or source is None:
+            continue
+        versions.append({
+            "version": len(versions) + 1, "kind": "plan" if row.step == "approve_plan" else "adjustment",
+            "approved_at": row.completed_at, "approved_by": row.completed_by, "approval_task": row.id,
+            "decision_number": data.get("decision_number"), "source_task": source.id,
+            "activities": (source.form_data or {}).get("activities") or [],
+            "reason": (source.form_data or {}).get("reason"),
+        })
+    return versions

@@ -41,6 +41,7 @@ def test_straight_path_to_closure(case_engine, session, people):
         "initial_assessment",
         "detailed_assessment",
         "needs_meeting",
+        "needs_meeting_signoff",
         "draft_plan",
         "draft_decision",
         "approve_plan",
@@ -106,16 +107,22 @@ def test_emergency_with_separation_extended_then_cancelled(case_engine, session,
         case,
         people,
         stop_at="detailed_assessment",
-        choices={"mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh, có thương tích."}},
+        choices={"mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh, có thương tích."},
+                 "emergency_measures": {"separate": True, "separation_reason": "Người cha gây tổn hại."}},
     )
+    # The Art. 31 measures asked for the chairman's Mẫu 07 decision (Art. 32), due 12 hours after the report.
+    assert sorted(steps(session, case, "ready")) == ["detailed_assessment", "separation_decision"]
+    decision = next(t for t in ready(session, case) if t.step == "separation_decision")
+    assert decision.due_at == session.get(type(case), case.id).received_at + timedelta(hours=12)
+    chairman = people.actors["chutich"]
+    case_engine.complete_task(session, chairman, decision.id, demo.sample("mau_07", clock.now()))
+    decision = session.get(Task, decision.id)
     assert sorted(steps(session, case, "ready")) == ["detailed_assessment", "separation_review"]
     review = next(t for t in ready(session, case) if t.step == "separation_review")
-    decision = session.scalars(select(Task).where(Task.case_id == case.id, Task.step == "emergency_decision")).one()
-    end = datetime.fromisoformat(decision.form_data["separation_end"]).date()
+    end = datetime.fromisoformat(decision.form_data["end"]).date()
     assert clock.local(review.due_at) == datetime(end.year, end.month, end.day, 17, 0, tzinfo=LOCAL_TZ)
-    chairman = people.actors["chutich"]
-    start = datetime.fromisoformat(decision.form_data["separation_start"]).date()
-    # Beyond 15 days from the start needs a competent authority's request (Art. 32).
+    start = datetime.fromisoformat(decision.form_data["start"]).date()
+    # Beyond 15 days from the start only on the court's decision (Art. 32.3): refused on the new end date.
     with pytest.raises(forms.FormError) as err:
         case_engine.complete_task(
             session,
@@ -123,23 +130,18 @@ def test_emergency_with_separation_extended_then_cancelled(case_engine, session,
             review.id,
             demo.sample("separation_review", clock.now(), action="extend", new_end=str(start + timedelta(days=20))),
         )
-    assert "authority_reference" in err.value.errors
+    assert set(err.value.errors) == {"new_end"}
     case_engine.complete_task(
-        session,
-        chairman,
-        review.id,
-        demo.sample(
-            "separation_review",
-            clock.now(),
-            action="extend",
-            new_end=str(start + timedelta(days=20)),
-            authority_reference="Văn bản số 5/CA của Công an huyện",
-        ),
+        session, chairman, review.id,
+        demo.sample("separation_review", clock.now(), action="extend", new_end=str(start + timedelta(days=15))),
     )
     again = next(t for t in ready(session, case) if t.step == "separation_review")
-    assert clock.local(again.due_at).date() == start + timedelta(days=20)
+    assert clock.local(again.due_at).date() == start + timedelta(days=15)
+    # Cancelled after the parents were reassessed on Mẫu 03: the detailed assessment, made after the decision.
+    demo.drive(case_engine, session, case, people, stop_at="needs_meeting",
+               skip=lambda t: t.escalates_task_id is not None or t.step == "separation_review")
     case_engine.complete_task(session, chairman, again.id, demo.sample("separation_review", clock.now()))
-    assert steps(session, case, "ready") == ["detailed_assessment"]
+    assert "separation_review" not in steps(session, case, "ready")
     demo.drive(case_engine, session, case, people)
     session.refresh(case)
     assert case.status == "closed"
