@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, audit, clock, stamp
+from engine import access, audit, clock, restriction, stamp
 from engine.errors import EngineError
 from engine.models import Case
 from web.pdf import dossier
@@ -50,7 +50,15 @@ def find_case(session: Session, ref: str) -> Case:
 
 def export(session: Session, case: Case, path: Path, redact: bool, lang: str, batch: bool = False,
            level: str | None = None, recipients: str | None = None) -> int:
-    """Write one dossier with its confidentiality stamp and audit it; returns its size in bytes."""
+    """Write one dossier with its confidentiality stamp and audit it; returns its size in bytes (0: not written,
+    the case's processing is restricted: no copy leaves meanwhile, engine.restriction)."""
+    restricted = restriction.active(session, case.id)
+    if restricted is not None:
+        refusal = restriction.refusal(restricted)
+        if not batch:
+            raise click.ClickException(f"{refusal.message('vi')} / {refusal.message('en')}")
+        click.echo(f"\n{case.number}: {refusal.message('vi')}", err=True)
+        return 0
     try:
         mark = stamp.choose("dossier_redacted" if redact else "dossier", level, recipients, lang)
     except EngineError as exc:

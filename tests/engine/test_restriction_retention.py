@@ -93,6 +93,19 @@ def test_a_restricted_case_refuses_every_command_until_lifted(case_engine, sessi
     assert audit.verify(session) == []
 
 
+def test_a_restricted_closed_case_is_not_reopened(case_engine, session, people):
+    case = open_case(case_engine, session, people)
+    demo.drive(case_engine, session, case, people, choices={"verification": {
+        "has_basis": False, "reason_no_basis": "Gia đình và nhà trường xác nhận không có sự việc."}})
+    row = restriction.restrict(session, ADMIN, case.id, ORDER)
+    reopen = demo.sample("reopen", clock.now()), demo.sample("mau_01", clock.now())
+    with pytest.raises(restriction.CaseRestricted):
+        case_engine.reopen_case(session, people.actors["canbo"], case.id, *reopen)
+    assert session.scalar(select(Case).where(Case.linked_case_id == case.id)) is None
+    restriction.lift(session, ADMIN, row.id, {"reason": "Rút đề nghị."})
+    assert case_engine.reopen_case(session, people.actors["canbo"], case.id, *reopen).linked_case_id == case.id
+
+
 def test_restriction_input_is_checked_field_by_field(case_engine, session, people):
     case = open_case(case_engine, session, people)
     tomorrow = (clock.local(clock.now()).date() + timedelta(days=1)).strftime("%d/%m/%Y")

@@ -39,7 +39,7 @@ def post(client, path: str, page_path: str, data: dict[str, str]):
     return client.post(path, data={"csrf_token": token(page), **data})
 
 
-def test_admin_restricts_and_lifts_and_every_door_is_closed_meanwhile(app):
+def test_admin_restricts_and_lifts_and_every_door_is_closed_meanwhile(app, tmp_path):
     case_id = open_case(app)
     task_id = ready_task(app, case_id, "verify")
     admin, officer = client_for(app, "quantri"), client_for(app, "canbo")
@@ -70,6 +70,8 @@ def test_admin_restricts_and_lifts_and_every_door_is_closed_meanwhile(app):
     assert submitted.status_code == 409 and "hạn chế xử lý" in html.unescape(submitted.get_data(as_text=True))
     assert officer.get(f"/cases/{case_id}/attachments/new").status_code == 409
     assert officer.get(f"/cases/{case_id}/dossier.pdf").status_code == 409
+    exported = app.test_cli_runner().invoke(args=["dossier", number, "-o", str(tmp_path / "d.pdf")])
+    assert exported.exit_code == 1 and "hạn chế xử lý" in exported.output and not (tmp_path / "d.pdf").exists()
     with app.app_context():
         restriction_id = restriction.active(db.session, case_id).id
         db.session.remove()
