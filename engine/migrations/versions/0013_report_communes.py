@@ -23,16 +23,32 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = ('intake_received_at', 'commune_received_at', 'incident_commune_id', 'residence_commune_id',
+           'child_ethnicity', 'perpetrator_relationships')
+
+
+def _columns() -> list[sa.Column]:
+    return [sa.Column('intake_received_at', UTCDateTime(), nullable=True),
+            sa.Column('commune_received_at', UTCDateTime(), nullable=True),
+            sa.Column('incident_commune_id', sa.Integer(), nullable=True),
+            sa.Column('residence_commune_id', sa.Integer(), nullable=True),
+            sa.Column('child_ethnicity', sa.String(length=8), nullable=True),
+            sa.Column('perpetrator_relationships', sa.JSON(), nullable=True)]
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('case_file', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('intake_received_at', UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('commune_received_at', UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('incident_commune_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('residence_commune_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('child_ethnicity', sa.String(length=8), nullable=True))
-        batch_op.add_column(sa.Column('perpetrator_relationships', sa.JSON(), nullable=True))
-        batch_op.create_foreign_key('fk_case_incident_commune', 'org_unit', ['incident_commune_id'], ['id'])
-        batch_op.create_foreign_key('fk_case_residence_commune', 'org_unit', ['residence_commune_id'], ['id'])
+    if op.get_bind().dialect.name == 'sqlite':
+        # Plain ADD COLUMN, no rebuild: rebuilding case_file (which adding a foreign key needs on SQLite) fails on
+        # any database holding cases, since task, timer and audit rows point at it. The two commune columns
+        # are foreign keys on PostgreSQL; on SQLite the engine alone fills them, from the unit table.
+        for column in _columns():
+            op.add_column('case_file', column)
+    else:
+        with op.batch_alter_table('case_file', schema=None) as batch_op:
+            for column in _columns():
+                batch_op.add_column(column)
+            batch_op.create_foreign_key('fk_case_incident_commune', 'org_unit', ['incident_commune_id'], ['id'])
+            batch_op.create_foreign_key('fk_case_residence_commune', 'org_unit', ['residence_commune_id'], ['id'])
     bind = op.get_bind()
     case = sa.table('case_file', sa.column('id', sa.Integer), sa.column('commune_id', sa.Integer),
                     sa.column('received_at', UTCDateTime), sa.column('intake_received_at', UTCDateTime),
@@ -57,12 +73,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'sqlite':
+        for name in reversed(COLUMNS):  # native DROP COLUMN (SQLite 3.35+), no rebuild
+            op.drop_column('case_file', name)
+        return
     with op.batch_alter_table('case_file', schema=None) as batch_op:
         batch_op.drop_constraint('fk_case_residence_commune', type_='foreignkey')
         batch_op.drop_constraint('fk_case_incident_commune', type_='foreignkey')
-        batch_op.drop_column('perpetrator_relationships')
-        batch_op.drop_column('child_ethnicity')
-        batch_op.drop_column('residence_commune_id')
-        batch_op.drop_column('incident_commune_id')
-        batch_op.drop_column('commune_received_at')
-        batch_op.drop_column('intake_received_at')
+        for name in reversed(COLUMNS):
+            batch_op.drop_column(name)
