@@ -78,6 +78,7 @@ def test_request_and_breach_pages(app, client, login, case_engine):
         assert ok.status_code == 302
         page = client.get(f"/admin/privacy/requests/{request_id}").get_data(as_text=True)
         assert "Giải quyết yêu cầu" in page and "Đang giải quyết" in page
+        assert "<svg" in page and 'id="request' in page and "Quản trị" in page  # the process with its lane
 
         # A breach: recorded, prefilled notice, closing refused before the A05 notice, then notified and closed.
         form = client.get("/admin/privacy/breaches/new").get_data(as_text=True)

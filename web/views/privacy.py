@@ -20,6 +20,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 import forms
@@ -28,6 +30,7 @@ from engine import access, breaches, clock, data_requests, representatives
 from engine.errors import Conflict, EngineError, NotFound
 from engine.models import AuditEntry, Breach, Case, DataRequest, LegalRepresentative, OrgUnit
 from web import formrender, labels
+from web.diagram import render_svg
 from web.extensions import db
 from web.gate import blueprint_gate
 from web.pages import choice_label, int_arg, locale, refuse
@@ -137,7 +140,18 @@ def request_page(request_id: int, step_errors: dict[str, Any] | None = None, ste
     status = 422 if step_errors else (409 if conflict else 200)
     return render_template("privacy/request.html", row=row, steps=steps, open_step=open_step, step_form=step_form,
                            case=case, representative=representative, unit=unit, conflict=conflict,
-                           limits=process.limits, rules=process.rules), status
+                           limits=process.limits, rules=process.rules, diagram=_diagram(process, row)), status
+
+
+def _diagram(process: data_requests.DataRequests, row: DataRequest) -> Markup:
+    """The request's process drawn with the path taken (green) and the step waiting (orange), as on a case page."""
+    definition = process.definition(db.session, row.process_id)
+    workflow = process.load_workflow(db.session, row)
+    done = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+    current = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    # render_svg escapes every text it draws and emits no script or style: safe to inline.
+    return Markup(render_svg(definition.xml, done=done, current=current, labels=labels.diagram_labels(definition),
+                             id_prefix=f"request{row.id}"))
 
 
 @bp.route("/requests/<int:request_id>/steps/<int:step_id>", methods=["POST"])
