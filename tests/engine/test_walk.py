@@ -77,9 +77,10 @@ BRANCHES = frozenset({
     # the two ends of the social track
     "end:closed", "end:no_basis",
     # time: a report recorded after its limit, reminders, every timed step escalating, acknowledgements
-    "report:late", "report:residence_elsewhere", "tick:fired", "tick:at_a_limit", "reminder", "escalation:ack", "escalation:ack_after_step_done",
+    "report:late", "tick:fired", "tick:at_a_limit", "reminder", "escalation:ack", "escalation:ack_after_step_done",
     *(f"escalation:{step}" for step in TIMED_STEPS),
-    # the rest of the walker's moves
+    # the rest of the walker's moves; a report whose child lives in the other commune (routed there for the plan)
+    "report:residence_elsewhere",
     "draft", "restart", "transfer:to_x02", "transfer:back_to_x01", "acted_in:T01-X02", "reassign",
 })
 
