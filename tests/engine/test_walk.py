@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import access, audit, clock, timers
 from engine.check import check_case
 from engine.clock import LOCAL_TZ
-from engine.models import Case, OrgUnit, Task, Timer, User
+from engine.models import Case, OrgUnit, ServiceProvider, Task, Timer, User
 from engine.runtime import Engine
 from web import demo
 
@@ -339,6 +339,13 @@ class Walk:
             User.role == "partner", User.active.is_(True),
             User.org_unit_id.in_([case.commune_id, case.province_id])).order_by(User.username)))
 
+    def providers(self) -> list[str]:
+        """The registered, active service providers a plan of the case may mobilise (its commune's or province's)."""
+        case = self.case()
+        return list(self.session.scalars(select(ServiceProvider.code).where(
+            ServiceProvider.active.is_(True),
+            ServiceProvider.unit_id.in_([case.commune_id, case.province_id])).order_by(ServiceProvider.code)))
+
     def commune_id(self, code: str) -> int:
         return self.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code))
 
@@ -412,10 +419,13 @@ class Walk:
         elif step == "draft_plan":
             count = rng.randint(1, 3)
             take(f"activities:{count}")
+            offered = [None, *self.providers()]  # Art. 28.3.c: a registered provider of the case, or none
             data["activities"] = [
                 {"measure": f"Hoạt động {i + 1}", "level": rng.choice(["support", "intervention"]),
-                 "assignee": rng.choice(self.partners()), "start": today.isoformat(),
-                 "end": (today + timedelta(days=rng.randint(0, 40))).isoformat(), "expected_result": "Trẻ an toàn"}
+                 "responsible_body": "UBND xã, phường", "assignee": rng.choice(self.partners()),
+                 "provider": rng.choice(offered), "start": today.isoformat(),
+                 "end": (today + timedelta(days=rng.randint(0, 40))).isoformat(),
+                 "cost": rng.choice([0, 500_000, 1_250_000]), "expected_result": "Trẻ an toàn"}
                 for i in range(count)]
             m.planned_activities = count
             m.done(step, "draft_decision")
