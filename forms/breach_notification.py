@@ -10,6 +10,7 @@ from forms.kit import fields as f
 from forms.kit.choices import Choices
 from forms.kit.registry import register
 from forms.kit.schema import FormSchema
+from forms.kit.sensitivity import BASIC
 
 
 class BreachRecipient(Choices):
@@ -30,6 +31,7 @@ class BreachNotification(FormSchema):
 
     recipient = f.choice(BreachRecipient, "Nơi nhận", "Recipient", required=True)
     sent_at = f.datetime("Thời điểm gửi", "Sent at", past=True, required=True)
-    reference = f.string("Số văn bản / cách gửi", "Document number / how sent", max_length=200, required=True)
+    reference = f.string("Số văn bản / cách gửi", "Document number / how sent", max_length=200, required=True,
+                         sensitivity=BASIC)
     content = f.text("Nội dung thông báo", "Content of the notice", max_length=20_000, required=True)
     late_reason = f.text("Lý do gửi sau 72 giờ", "Why sent after 72 hours", max_length=2000)

@@ -10,6 +10,7 @@ from forms.kit import fields as f
 from forms.kit.choices import Choices
 from forms.kit.registry import register
 from forms.kit.schema import FormSchema
+from forms.kit.sensitivity import BASIC, PRIVATE
 
 
 class DataRight(Choices):
@@ -43,16 +44,18 @@ class DataRequestForm(FormSchema):
         article = "Điều 4, Điều 24 Luật 91/2025/QH15; Điều 5 NĐ 356/2025/NĐ-CP"
         provisional = True
 
-    case_number = f.string("Số hồ sơ của trẻ em", "Case number of the child", max_length=40, required=True)
+    case_number = f.string("Số hồ sơ của trẻ em", "Case number of the child", max_length=40, required=True,
+                           sensitivity=BASIC)
     received_at = f.datetime("Thời điểm nhận yêu cầu", "Received at", past=True, required=True)
     requester_kind = f.choice(RequesterKind, "Người yêu cầu là", "The requester is", required=True)
-    requester_name = f.string("Họ và tên người yêu cầu", "Requester's full name", max_length=200, required=True)
+    requester_name = f.string("Họ và tên người yêu cầu", "Requester's full name", max_length=200, required=True,
+                              sensitivity=PRIVATE)
     representative_id = f.integer("Người đại diện đã ghi nhận trong hồ sơ", "Representative recorded on the case",
                                   min_value=1, max_value=2**31 - 1,
                                   required_if={"requester_kind": "representative"})
     request_type = f.choice(DataRight, "Quyền yêu cầu thực hiện", "Right exercised", required=True)
     identity_document = f.string("Giấy tờ tùy thân đã xuất trình (loại, số)", "Identity document shown (kind, number)",
-                                 max_length=200, required=True)
+                                 max_length=200, required=True, sensitivity=PRIVATE)
     channel = f.string("Hình thức gửi yêu cầu", "How the request came", max_length=100,
                        help_vi="Trực tiếp, văn bản, thư điện tử…", help_en="In person, letter, e-mail…")
     details = f.text("Nội dung yêu cầu", "What is asked", max_length=5000, required=True)
