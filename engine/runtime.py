@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -36,9 +36,11 @@ from engine.models import CalendarDay, Case, CaseCounter, CaseWorkflow, OrgUnit,
 from engine.registry import Definition, ProcessRegistry, Step
 from engine.sandbox import RestrictedEnvironment
 from engine.state import StateSerializer
+from forms.kit import messages as forms_messages
 from forms.kit.fields import name_key
 
 END_STATUS = {"End_no_basis": "no_basis", "End_closed": "closed"}
+RECEIPT_MAX_AGE = timedelta(days=5 * 365)
 
 
 def _drop_orphans(workflow: BpmnWorkflow) -> bool:
@@ -125,6 +127,8 @@ class Engine:
         self.script_engine = PythonScriptEngine(environment=RestrictedEnvironment(self._bind))
         self.state = StateSerializer()
         self._calendar_loaded_at = float("-inf")  # administrators' days not read yet
+        # A new report received longer ago than this is refused (configurable: CASE56_RECEIPT_MAX_AGE_DAYS).
+        self.receipt_max_age = RECEIPT_MAX_AGE
 
     # -- the sandbox's per-task functions -------------------------------------------------------------
     def _bind(self, context: dict[str, Any]) -> dict[str, Callable[..., Any]]:
@@ -208,6 +212,8 @@ class Engine:
         from engine import transfers
 
         mau_01 = forms.validate("mau_01", report, locale=locale)
+        if linked_case is None:  # a transfer or a reopening carries the first receipt, however old
+            self._check_receipt_age(mau_01, locale)
         commune = session.scalar(select(OrgUnit).where(OrgUnit.code == commune_code, OrgUnit.kind == "commune"))
         if commune is None:
             raise NotFound(f"Không có xã/phường mã {commune_code!r}.", f"No commune with code {commune_code!r}.")
@@ -224,6 +230,20 @@ class Engine:
                     raise
                 continue
         raise Conflict("Không cấp được số hồ sơ; hãy thử lại.", "Could not number the case; try again.")
+
+    def _check_receipt_age(self, mau_01: dict[str, Any], locale: str) -> None:
+        """A new report received longer ago than `receipt_max_age` is a typing slip (2006 for 2026), and its
+        every limit would be long past: refused field by field, in the form's own error shape."""
+        oldest = clock.now() - self.receipt_max_age
+        errors: dict[str, Any] = {}
+        for name in ("received_at", "commune_received_at"):
+            if mau_01.get(name) and clock.parse_moment(mau_01[name]) < oldest:
+                errors[name] = [forms_messages.code("receipt_too_old", oldest=clock.local(oldest).strftime("%d/%m/%Y"))]
+        if errors:
+            spec = forms.get("mau_01")
+            raise forms.FormError(forms_messages.translate_tree(errors, locale),
+                                  codes=forms_messages.codes_tree(errors), form=spec.name, version=spec.version,
+                                  locale=forms_messages.normalize_locale(locale))
 
     def _next_number(self, session: Session, commune: OrgUnit, year: int) -> tuple[int, str]:
         bumped = session.execute(

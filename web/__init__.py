@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     # Built once per process: parsing the BPMN, the deadline rules and the calendar is start-up work.
     app.extensions["case56_engine"] = app.config.get("CASE56_ENGINE") or Engine()
+    app.extensions["case56_engine"].receipt_max_age = timedelta(days=app.config["CASE56_RECEIPT_MAX_AGE_DAYS"])
 
     from web import auth, cli, errors, filters, gate, labels, metrics, observability, security
 

@@ -63,6 +63,8 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": int(env.get("CASE56_SESSION_SECONDS", 8 * 3600)),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which expires on its own
         "MAX_CONTENT_LENGTH": int(env.get("CASE56_MAX_UPLOAD_MB", 20)) * 1024 * 1024,
+        # A new report received longer ago than this many days is refused (a typing slip, not a late report).
+        "CASE56_RECEIPT_MAX_AGE_DAYS": int(env.get("CASE56_RECEIPT_MAX_AGE_DAYS", 5 * 365)),
         "CASE56_ATTACHMENTS": env.get("CASE56_ATTACHMENTS", str(instance / "attachments")),
         # id:base64key[,id:base64key…], the first encrypts (engine.crypto); none in production: uploads refused.
         "CASE56_ATTACHMENT_KEYS": env.get("CASE56_ATTACHMENT_KEYS")

@@ -44,6 +44,10 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 _now: ContextVar[dt.datetime | None] = ContextVar("forms_validation_now", default=None)
+# JSON input (the API): values must have the JSON type the published JSON Schema gives them — a boolean is
+# true/false (not 0, "có"), a number a number, a date "YYYY-MM-DD", a moment RFC 3339 with its offset, and an
+# empty string is no "not given" for anything but text. Web forms send strings and keep the lenient reading.
+_json_input: ContextVar[bool] = ContextVar("forms_json_input", default=False)
 
 
 def validation_now() -> dt.datetime:
@@ -62,6 +66,29 @@ def validating_at(now: dt.datetime | None) -> Iterator[None]:
         yield
     finally:
         _now.reset(token)
+
+
+@contextlib.contextmanager
+def json_input() -> Iterator[None]:
+    """Validate as JSON input: types exactly as the JSON Schema says (see ``_json_input``)."""
+    token = _json_input.set(True)
+    try:
+        yield
+    finally:
+        _json_input.reset(token)
+
+
+def set_json_input(on: bool) -> Any:
+    """For a request hook: switch JSON input on; returns the token ``reset_json_input`` takes."""
+    return _json_input.set(on)
+
+
+def reset_json_input(token: Any) -> None:
+    _json_input.reset(token)
+
+
+def strict() -> bool:
+    return _json_input.get()
 
 
 def _blank(value: Any) -> bool:
@@ -83,6 +110,8 @@ class FormField(ma_fields.Field):
         if _blank(value):
             if self.required:
                 raise ValidationError(code("required"))
+            if value is not None and strict() and self.kind not in ("string", "text"):
+                raise ValidationError(code("invalid"))  # JSON says "not given" with null, not ""
             value = missing_
         return super().deserialize(value, attr, data, **kwargs)
 
@@ -228,6 +257,8 @@ class Integer(FormField):
             raise ValidationError(code("not_integer"))
         if isinstance(value, int):
             number = value
+        elif isinstance(value, str) and strict():
+            raise ValidationError(code("not_integer"))
         elif isinstance(value, float):
             if not math.isfinite(value) or not value.is_integer():
                 raise ValidationError(code("not_integer"))
@@ -262,6 +293,8 @@ class Boolean(FormField):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if isinstance(value, bool):
             return value
+        if strict():
+            raise ValidationError(code("not_boolean"))
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
         if isinstance(value, str):
@@ -282,6 +315,10 @@ _ISO_DATETIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?"
     r"(Z|[+-][0-9]{2}:?[0-9]{2})?"
 )
+# JSON Schema's "date-time": RFC 3339 with its offset ("t" and "z" in either case); seconds may be left out,
+# as clients writing minutes ("2026-12-05T07:12+07:00") always could.
+_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
 # "14:30", "14h30" (common in Vietnamese) and optional seconds.
 _VN_DATETIME = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})[ T]+([0-9]{1,2})[:hH]([0-9]{2})(?::([0-9]{2}))?")
 
@@ -300,13 +337,13 @@ def parse_date(value: Any) -> dt.date:
         return value
     if not isinstance(value, str):
         raise ValidationError(code("invalid_date"))
-    text = value.strip()
+    text = value.strip() if not strict() else value
     if match := _ISO_DATE.fullmatch(text):
         year, month, day = (int(g) for g in match.groups())
-    elif match := _VN_DATE.fullmatch(text):
+    elif match := (_VN_DATE.fullmatch(text) if not strict() else None):
         day, month, year = (int(g) for g in match.groups())
     else:
-        raise ValidationError(code("invalid_date"))
+        raise ValidationError(code("invalid_date_json" if strict() else "invalid_date"))
     try:
         result = dt.date(year, month, day)
     except ValueError:
@@ -332,6 +369,16 @@ def parse_datetime(value: Any) -> dt.datetime:
     """An aware datetime in Vietnam time from ISO 8601 or ``dd/mm/yyyy HH:MM``; raises ValidationError."""
     if isinstance(value, dt.datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=VN_TZ)
+    elif isinstance(value, str) and strict():
+        match = _RFC3339.fullmatch(value)
+        if not match:
+            raise ValidationError(code("invalid_datetime_json"))
+        try:
+            year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
+            micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
+            moment = dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=_offset(match.group(8).upper()))
+        except ValueError:
+            raise ValidationError(code("invalid_datetime_json")) from None
     elif isinstance(value, str):
         text = value.strip()
         try:
@@ -398,7 +445,7 @@ class Choice(FormField):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         codes = self.enum.codes()
-        if isinstance(value, str) and value.strip() in codes:
+        if isinstance(value, str) and (value if strict() else value.strip()) in codes:
             return codes[codes.index(value.strip())]
         raise ValidationError(code("invalid_choice", choices=", ".join(codes)))
 
@@ -417,13 +464,15 @@ class MultiChoice(FormField):
         self.enum = enum
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
-        items = [value] if isinstance(value, str) else value
+        items = [value] if isinstance(value, str) and not strict() else value
         if not isinstance(items, list | tuple):
             raise ValidationError(code("not_list"))
         codes = self.enum.codes()
         result: list[str] = []
+        if strict() and all(isinstance(i, str) for i in items) and len(set(items)) != len(items):
+            raise ValidationError(code("duplicate_items"))  # the JSON Schema says uniqueItems
         for item in items:
-            if not isinstance(item, str) or item.strip() not in codes:
+            if not isinstance(item, str) or (item if strict() else item.strip()) not in codes:
                 raise ValidationError(code("invalid_choice", choices=", ".join(codes)))
             picked = codes[codes.index(item.strip())]
             if picked not in result:
@@ -448,7 +497,7 @@ class Object(FormField, ma_fields.Nested):
 
     def deserialize(self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None,
                     **kwargs: Any) -> Any:
-        if self.fill_empty and (value is missing_ or _blank(value)):
+        if self.fill_empty and (value is missing_ or (_blank(value) and not (strict() and value is not None))):
             value = {}
         return super().deserialize(value, attr, data, **kwargs)
 

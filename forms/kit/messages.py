@@ -31,6 +31,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Contains characters that are not allowed (control characters).",
     ),
     "no_newline": ("Trường này không được xuống dòng.", "Line breaks are not allowed in this field."),
+    "duplicate_items": ("Mỗi lựa chọn chỉ được ghi một lần.", "Each choice may appear only once."),
+    "invalid_date_json": ("Ngày phải theo dạng YYYY-MM-DD.", "A date must be written YYYY-MM-DD."),
+    "invalid_datetime_json": (
+        "Ngày giờ phải theo ISO 8601 kèm múi giờ, ví dụ 2026-12-05T14:30:00+07:00.",
+        "A date and time must be ISO 8601 with its offset, e.g. 2026-12-05T14:30:00+07:00.",
+    ),
+    "receipt_too_old": (
+        "Thời điểm tiếp nhận quá xa trong quá khứ (trước {oldest}); hãy kiểm tra lại ngày tháng năm.",
+        "The receipt time is too far in the past (before {oldest}); check the date.",
+    ),
     "hidden_characters": (
         "Có ký tự ẩn hoặc ký tự định dạng không được phép (ví dụ: ký tự đảo chiều văn bản, BOM, ký tự nối "
         "vô hình); hãy gõ lại nội dung thay vì dán.",

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_smorest import Api
 
 import forms
+from forms.kit import fields
 from web.api import account, assignees, cases, docs, errors, me, national_db, reports, statistics, tasks
 from web.api.common import ApiError, _
 from web.api.schemas import ErrorSchema
@@ -52,6 +53,9 @@ class CaseApi(Api):
 
 
 def _before_api_request() -> None:
+    # Form data arrives as JSON here: typed exactly as the published JSON Schema says ("crime_suspected": 0
+    # is no boolean, "" no date); reset when the request ends.
+    g.json_input = fields.set_json_input(True)
     authenticate(db.session)
     if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
         raise ApiError(415, "unsupported_media_type", _("Nội dung phải là JSON (Content-Type: application/json)."))
@@ -69,9 +73,16 @@ def _form_component(name: str) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
 
 
+def _after_api_request(_error: BaseException | None) -> None:
+    token = g.pop("json_input", None)
+    if token is not None:
+        fields.reset_json_input(token)
+
+
 # The blueprints are module-level and may be registered on several apps (tests): hook them once, here.
 for _bp in BLUEPRINTS:
     _bp.before_request(_before_api_request)
+    _bp.teardown_request(_after_api_request)
     errors.register_handlers(_bp)
 
 
