@@ -102,3 +102,14 @@ def test_statistics_by_ethnicity_and_relationship(client, auth):
     assert [(c["key"], c["count"]) for c in got["by_ethnicity"]] == [("03", 1), ("08", 1), ("unknown", 1)]
     assert {c["key"]: c["count"] for c in got["by_relationship"] if c["count"]} == {
         "cha_me": 1, "hang_xom": 1, "cha_me_ke": 1, "unknown": 1}
+
+
+def test_case_detail_shows_both_communes_and_receipts(client, auth):
+    now = clock.now()
+    body = _body(residence_commune="T01-X02", received_at=(now - timedelta(hours=1)).isoformat(),
+                 commune_received_at=(now - timedelta(hours=2)).isoformat())
+    created = client.post("/api/v1/reports", json=body, headers=auth("tiepnhan")).get_json()
+    detail = client.get(f"/api/v1/cases/{created['id']}", headers=auth("canbo")).get_json()
+    assert (detail["incident_commune"], detail["residence_commune"], detail["commune"]) == (
+        "T01-X01", "T01-X02", "T01-X01")
+    assert detail["received_at"] == detail["commune_received_at"] < detail["intake_received_at"]

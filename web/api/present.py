@@ -178,6 +178,12 @@ def case_detail(file: casefile.CaseFile, actor: access.Actor) -> dict[str, Any]:
     out["linked"] = [{"id": c.id, "number": c.number, "status": c.status} for c in file.linked
                      if c.id != file.case.id and access.can_read_case(actor, c)]
     out["informant_visible"] = access.can_see_informant(actor)
+    case, session = file.case, Session.object_session(file.case)
+    out["intake_received_at"], out["commune_received_at"] = case.intake_received_at, case.commune_received_at
+    for key, unit_id in (("incident_commune", case.incident_commune_id),
+                         ("residence_commune", case.residence_commune_id)):
+        unit = session.get(OrgUnit, unit_id) if session is not None and unit_id is not None else None
+        out[key] = unit.code if unit is not None else None
     out["visible_classes"] = [name for name in sensitivity.CLASSES if name in access.visible_classes(actor)]
     # The path through the case's process version, as the case page draws it and the dossier prints it.
     tasks = [e.task for e in file.timeline]

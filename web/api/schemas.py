@@ -272,6 +272,15 @@ class CaseDetailSchema(CaseSummarySchema):
         "description": "Mức độ nhạy cảm vai trò được xem / sensitivity classes the caller may see "
                        "(basic, private, sensitive, informant)"})
     path = fields.Nested(PathTakenSchema, required=True)
+    intake_received_at = LocalDateTime(required=True, allow_none=True, metadata={
+        "description": "Nơi tiếp nhận nhận thông tin / the intake point's receipt (Mẫu 01)"})
+    commune_received_at = LocalDateTime(required=True, allow_none=True, metadata={
+        "description": "UBND xã nhận thông tin / the commune's receipt; received_at is the earlier of the two "
+                       "(Art. 26.3, 31.2, 32.2)"})
+    incident_commune = fields.String(required=True, allow_none=True, metadata={
+        "description": "Xã nơi xảy ra vụ việc: đánh giá ban đầu (Điều 26.1) / incident commune: initial assessment"})
+    residence_commune = fields.String(required=True, allow_none=True, metadata={
+        "description": "Xã nơi trẻ cư trú: kế hoạch (Điều 52.2 Luật Trẻ em) / residence commune: the plan"})
 
 
 class StampArgs(Schema):
