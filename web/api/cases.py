@@ -114,6 +114,7 @@ def release_text(body: dict[str, Any], case_id: int) -> Any:
 @bp.route("/cases/<int:case_id>/releases", methods=["DELETE"])
 @bp.arguments(ReleaseArgs, location="query", unknown=RAISE)
 @bp.response(204)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 def revoke_release(args: dict[str, Any], case_id: int) -> Any:
