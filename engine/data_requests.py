@@ -19,7 +19,7 @@ import functools
 import tomllib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -390,6 +390,40 @@ class DataRequests:
             except Conflict:
                 continue
         return escalated
+
+    def reschedule(self, session: Session, day: date, calendar: WorkingCalendar, actor: str, now: datetime) -> int:
+        """Move the open steps' limits that a calendar change reaches (called by engine.rescheduling in the
+        change's transaction), as a case's are moved: the step row, the request row and the boundary timer's
+        moment in the workflow, one audit row each. A limit that has fired stays. Returns how many moved."""
+        start = datetime.combine(day, time.min, clock.LOCAL_TZ)
+        rows = list(session.scalars(select(DataRequestStep).where(
+            DataRequestStep.state == "ready", DataRequestStep.escalated_at.is_(None), DataRequestStep.due_at >= start)
+            .order_by(DataRequestStep.request_id, DataRequestStep.id)))
+        moved = 0
+        for row in rows:
+            request = self._locked(session, row.request_id)
+            workflow = self.load_workflow(session, request)
+            timer = _boundary_timer(workflow.get_task_from_id(uuid.UUID(row.spiff_id)))
+            if timer is None or timer.state != TaskState.WAITING or not row.rule:
+                continue
+            if row.rule == "data_request_complete":
+                new_due = self.limits.due(calendar, request.received_at, request.request_type,
+                                          extended=request.extended_at is not None)
+                request.due_at = new_due
+            else:
+                new_due = self.rules.due(row.rule, timer.data, calendar)
+                request.ack_due_at = new_due if row.step == "acknowledge" else request.ack_due_at
+            if new_due == row.due_at:
+                continue
+            audit.append(session, actor, "data_request_deadline_rescheduled", request.case_id,
+                         {"request": request.id, "step_row": row.id, "step": row.step, "from": row.due_at,
+                          "due_at": new_due, "day": day.isoformat()}, now)
+            timer.internal_data["event_value"] = new_due.isoformat()
+            row.due_at, request.updated_at = new_due, now
+            request.state = self.engine.state.dumps(workflow)
+            moved += 1
+        session.flush()
+        return moved
 
     # -- reading ------------------------------------------------------------------------------------------------
     def steps(self, session: Session, request_id: int) -> list[DataRequestStep]:

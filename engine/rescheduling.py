@@ -136,9 +136,13 @@ def change_day(engine: Engine, session: Session, actor: str, day: date, working:
             session.add(CalendarDay(day=day, working=working, note=note, created_by=actor, act=act or None))
         session.flush()
         workflows: dict[int, BpmnWorkflow] = {}
-        changes = _changes(engine, session, day, calendar_with(engine, session, day, working), workflows)
+        calendar = calendar_with(engine, session, day, working)
+        changes = _changes(engine, session, day, calendar, workflows)
         audit.append(session, actor, action, None,
                      {"day": day.isoformat(), **details, "steps_rescheduled": len(changes)}, now)
+        from engine import data_requests  # data subjects' requests' limits follow the calendar too (issue 18)
+
+        data_requests.of(engine).reschedule(session, day, calendar, actor, now)
         for change in changes:
             _move(engine, session, change, day, actor, now)
         for case_id in {c.move.case_id for c in changes}:

@@ -220,3 +220,38 @@ def test_a_request_survives_a_restart_and_keeps_the_process_text_it_started_on(c
             "outcome": "done", "result": "Đã cho xem.", "reply": "Đã thực hiện."})
     session.refresh(first)
     assert first.status == "completed"
+
+
+def test_a_day_declared_off_moves_the_open_request_limits(calendar_engine, session, people):
+    from datetime import date
+
+    from engine import rescheduling
+
+    admin = people.actors["quantri"]
+    case = open_case(calendar_engine, session, people)
+    dr = process(calendar_engine)
+    received = vn(2026, 6, 10, 9, 0)  # Wednesday
+    with time_machine.travel(received, tick=False):
+        request = dr.receive(session, admin, request_data(case, received))
+        assert clock.local(ready_step(session, request).due_at) == vn(2026, 6, 12, 17, 0)
+        rescheduling.change_day(calendar_engine, session, "quantri", date(2026, 6, 11), False, "Nghỉ đột xuất")
+    session.expire_all()
+    ack = ready_step(session, request)
+    assert clock.local(ack.due_at) == vn(2026, 6, 15, 17, 0) == clock.local(request.ack_due_at)
+    with time_machine.travel(vn(2026, 6, 12, 18, 0), tick=False):  # the old limit has passed: nothing fires
+        timers.tick(calendar_engine, session)
+        session.expire_all()
+        assert ready_step(session, request).escalated_at is None
+        dr.complete(session, admin, ack.id, ACCEPT)
+        # 10 days end on Saturday 20/06 -> Monday 22/06; that Monday declared off -> Tuesday 23/06.
+        assert clock.local(ready_step(session, request).due_at) == vn(2026, 6, 22, 17, 0)
+        rescheduling.change_day(calendar_engine, session, "quantri", date(2026, 6, 22), False, "Nghỉ bù")
+    session.expire_all()
+    assert clock.local(ready_step(session, request).due_at) == vn(2026, 6, 23, 17, 0)
+    assert clock.local(request.due_at) == vn(2026, 6, 23, 17, 0)
+    with time_machine.travel(vn(2026, 6, 23, 17, 1), tick=False):
+        timers.tick(calendar_engine, session)
+    session.expire_all()
+    assert clock.local(ready_step(session, request).escalated_at) == vn(2026, 6, 23, 17, 1)
+    assert actions(session, request).count("data_request_deadline_rescheduled") == 2
+    assert audit.verify(session) == []
