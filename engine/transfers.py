@@ -35,8 +35,10 @@ if TYPE_CHECKING:  # runtime imports this module lazily; the type alone is neede
 TRANSFER_STEP = ("Chuyển hồ sơ đến xã, phường khác", "Transfer to another commune")
 CLOSED_STATES = {"closed", "no_basis"}
 # The steps of the plan stage (Decree 56 Art. 27–30): done by the residence commune (Law on Children Art. 52.2).
-# The initial assessment, the emergency decision and the verification before them stay at the incident commune.
-RESIDENCE_STEPS = frozenset({"detailed_assessment", "needs_meeting", "draft_plan", "draft_decision", "approve_plan",
+# The initial assessment, the emergency decision and the verification before them stay at the incident commune;
+# a separation (Art. 32.2: the chairman of the residence *or* the incident commune) moves nothing by itself.
+RESIDENCE_STEPS = frozenset({"detailed_assessment", "needs_meeting", "needs_meeting_signoff", "draft_plan",
+                             "draft_decision", "approve_plan", "propose_adjustment", "approve_adjustment",
                              "carry_out_activity", "review", "end_plan"})
 ROUTING_ACTOR = access.Actor("system", "system")
 ROUTING_REASON = ("Chuyển đến UBND xã, phường nơi trẻ em cư trú để xây dựng, thực hiện kế hoạch hỗ trợ, can thiệp "

@@ -290,6 +290,7 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
             "data_request_step_completed": _("Hoàn thành bước giải quyết yêu cầu dữ liệu"),
             "data_request_step_cancelled": _("Hủy bước giải quyết yêu cầu dữ liệu"),
             "data_request_deadline_passed": _("Yêu cầu dữ liệu quá thời hạn"),
+            "data_request_deadline_rescheduled": _("Đổi thời hạn yêu cầu dữ liệu theo lịch làm việc"),
             "data_request_closed": _("Kết thúc yêu cầu dữ liệu"),
             "text_released": _("Đánh dấu nội dung được phép cung cấp"),
             "text_release_revoked": _("Bỏ đánh dấu nội dung được phép cung cấp"),
