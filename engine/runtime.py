@@ -348,6 +348,10 @@ class Engine:
                 from engine import providers
 
                 clean = providers.check_plan(session, case, clean, locale)
+            if form == "emergency_measures" and clean.get("separate"):  # one separation at a time (Art. 32)
+                from engine import separation
+
+                separation.check_one_separation(workflow, locale)
             if form == "plan_adjustment":  # adjusted activities go where a plan's may (Art. 29.1a, 28.3)
                 from engine import separation
 

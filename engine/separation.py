@@ -32,6 +32,7 @@ from engine.errors import Conflict, Forbidden, InvalidState
 from engine.models import Case, Task
 from engine.registry import Definition, Step
 from forms.court_decision import reference
+from forms.kit import messages
 
 if TYPE_CHECKING:  # runtime imports this module lazily; the type alone is needed here
     from engine.runtime import Engine
@@ -145,6 +146,16 @@ def current_plan(workflow: BpmnWorkflow) -> dict[str, Any] | None:
         if task.has_state(TaskState.STARTED | TaskState.READY) and isinstance(task.data.get("mau_04"), dict):
             return dict(task.data["mau_04"])
     return None
+
+
+def check_one_separation(workflow: BpmnWorkflow, locale: str = "vi") -> None:
+    """Emergency measures asking for a Mẫu 07 decision while a separation already runs: refused on the field,
+    as a second request from the case page is (one separation at a time)."""
+    if running(workflow, SEPARATION):
+        errors = {"separate": ["separation_running"]}
+        spec = forms.get("emergency_measures")
+        raise forms.FormError(messages.translate_tree(errors, locale), codes=messages.codes_tree(errors),
+                              form=spec.name, version=spec.version, locale=messages.normalize_locale(locale))
 
 
 def check_adjustment(session: Session, case: Case, clean: dict[str, Any], locale: str = "vi") -> dict[str, Any]:

@@ -178,6 +178,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ngày kết thúc mới vượt quá thời hạn Tòa án cho phép tiếp tục cách ly.",
         "The new end date is later than the court allowed the separation to continue.",
     ),
+    "separation_running": (
+        "Hồ sơ đang có một việc cách ly tạm thời (hoặc đề nghị cách ly chờ quyết định): mỗi lần chỉ một quyết định "
+        "cách ly; hãy xử lý ở bước xem xét cách ly.",
+        "A temporary separation (or a request for one) is already running in this case: one at a time; use its "
+        "review step.",
+    ),
     "separation_cancel_needs_mau_03": (
         "Chỉ hủy bỏ quyết định cách ly khi cha, mẹ, người chăm sóc đã được đánh giá lại bảo đảm an toàn cho trẻ "
         "em theo Mẫu số 03 sau khi cách ly (Điều 32 khoản 3 NĐ 56/2017): chọn “Giao đánh giá lại (Mẫu số 03)” trước.",

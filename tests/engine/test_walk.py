@@ -35,9 +35,11 @@ import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import access, audit, clock, timers
+import forms
+from engine import access, audit, clock, restriction, timers
 from engine.check import check_case
 from engine.clock import LOCAL_TZ
+from engine.errors import Conflict
 from engine.models import Case, OrgUnit, ServiceProvider, Task, Timer, User
 from engine.runtime import Engine
 from web import demo
@@ -54,8 +56,8 @@ CANCEL_REASONS = {"case_closed", "path_left", "late_step_done"}  # engine.runtim
 CONTINUING = frozenset({"police_referral", "police_outcome", "escalate_police_referral"})
 TIMED_STEPS = (  # every step with a boundary timer (processes/decree56.bpmn) — each must escalate in CI
     "police_referral", "verify", "no_basis_signoff", "initial_assessment", "emergency_decision",
-    "separation_review", "detailed_assessment", "needs_meeting", "draft_plan", "draft_decision", "approve_plan",
-    "carry_out_activity", "review", "end_plan",
+    "separation_decision", "separation_review", "detailed_assessment", "needs_meeting", "draft_plan",
+    "draft_decision", "approve_plan", "carry_out_activity", "approve_adjustment", "review", "end_plan",
 )
 # What the CI walks must have taken at least once. Gateways are named as in processes/tools/build_decree56.py.
 BRANCHES = frozenset({
@@ -63,9 +65,18 @@ BRANCHES = frozenset({
     "crime:yes", "crime:no",
     # Gateway_has_basis, Gateway_no_basis_confirm
     "verify:has_basis", "verify:no_basis", "no_basis:confirm", "no_basis:reverify",
-    # Gateway_emergency, Gateway_separate, Gateway_separation_action (extension within and beyond 15 days)
-    "emergency:yes", "emergency:no", "separate:yes", "separate:no", "separate:beyond_15_days",
-    "separation:extend", "separation:extend_beyond_15_days", "separation:cancel",
+    # Gateway_emergency, Gateway_separate (the Art. 31 measures ask for a Mẫu 07 decision or not)
+    "emergency:yes", "emergency:no", "separate:yes", "separate:no",
+    # Sub_separation (Art. 32), started from the case page at any point, during intervention too; one at a time
+    "separation:requested", "separation:requested_during_intervention", "separation:second_refused",
+    # Gateway_separation_decided, Gateway_separation_action, Gateway_court
+    "separation:decided", "separation:declined", "separation:extend", "separation:extend_on_court_decision",
+    "separation:beyond_15_refused", "separation:reassess", "separation:cancel",
+    "separation:cancel_refused_without_mau_03", "separation:court", "court:granted", "court:rejected",
+    # Gateway_meeting_signoff (Art. 27.2)
+    "meeting:sign", "meeting:return",
+    # Sub_adjustment (Art. 29.1a), Gateway_adjustment, and an adjustment outlived by the activities it adjusted
+    "adjustment:requested", "adjustment:approve", "adjustment:refuse", "adjustment:outlived",
     # Gateway_approval, the multi-instance intervention (1–3 activities), activity reports
     "approval:approve", "approval:return", "activities:1", "activities:2", "activities:3",
     "activity:done", "activity:partly_done", "activity:not_done", "activity:by_truonghoc", "activity:by_yte",
@@ -82,6 +93,8 @@ BRANCHES = frozenset({
     # the rest of the walker's moves; a report whose child lives in the other commune (routed there for the plan)
     "report:residence_elsewhere",
     "draft", "restart", "transfer:to_x02", "transfer:back_to_x01", "acted_in:T01-X02", "reassign",
+    # processing restricted on an authority's request, then lifted (Law 91/2025 Art. 24.3, engine.restriction)
+    "restricted",
 })
 
 
@@ -117,6 +130,11 @@ class Model:
     activities_left: int = 0
     planned_activities: int = 0
     separation: tuple[date, date] | None = None
+    separating: bool = False  # a Sub_separation runs (its Mẫu 07 decision pending, or the separation itself)
+    reassessed: bool = False  # a Mẫu 03 was completed since the separation was decided (Art. 32.3)
+    court_until: date | None = None  # the court allowed the separation to continue until then
+    adjusting: bool = False  # a Sub_adjustment runs
+    adjusted_activities: int = 0  # how many activities the pending proposal carries
     # the latest moment the engine advanced this case (open, complete, tick): every deadline up to it has fired
     synced_at: datetime | None = None
 
@@ -129,6 +147,8 @@ class Model:
     def close(self, status: str) -> None:
         self.status = status
         self.open = Counter({s: n for s, n in self.open.items() if s in CONTINUING and n > 0})
+        self.separating = self.adjusting = False  # closing the case ends its event subprocesses
+        self.separation = None
 
 
 @dataclass
@@ -152,6 +172,8 @@ class Walk:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        # Its own generator: a restriction interlude leaves every other choice of a seed as it was.
+        self.restrictor = random.Random(f"restriction-{self.seed}")
         self.session = self.session_factory()
 
     # -- helpers ----------------------------------------------------------------------------------------------
@@ -198,6 +220,8 @@ class Walk:
                 self.session.close()
 
     def act(self) -> None:
+        if self.model.status == "open" and self.restrictor.random() < 0.04 and self.rows("ready"):
+            self.restricted()
         r = self.rng.random()
         # A neglected step is left until its limit has passed, so that every limit gets to escalate.
         # Slow police do their track only once the case has closed (it goes on after closure).
@@ -214,6 +238,10 @@ class Walk:
             self.transfer()
         elif r < 0.36 and self.reassignable():
             self.reassign()
+        elif r < 0.40 and not self.closing:
+            self.request_separation()
+        elif r < 0.44 and not self.closing and self.model.activities_left and not self.model.adjusting:
+            self.request_adjustment()
         else:
             self.complete(self.rng.choice(workable))
         self.shift(timedelta(minutes=self.rng.randint(1, 90)))  # people take their time between actions
@@ -271,6 +299,42 @@ class Walk:
         self.branches.add("restart")
         self.log("restart: fresh Engine and session")
 
+    def restricted(self) -> None:
+        """An authority has the case's processing restricted: every command on it is refused and changes nothing,
+        due timers still fire, the case stays consistent and live; then the administrator lifts it."""
+        admin = self.people.actors["quantri"]
+        today = clock.local(clock.now()).strftime("%d/%m/%Y")
+        row = restriction.restrict(self.session, admin, self.case_id, {
+            "authority": "Công an tỉnh", "document_number": f"{self.seed}/CV-PA05", "document_date": today,
+            "reason": "Đề nghị tạm dừng xử lý dữ liệu."})
+        version = self.case().version
+        task = self.restrictor.choice(self.rows("ready"))
+        actor = self.people.for_task(task)
+        manager = next(a for a in self.people.actors.values()
+                       if a.role == "officer" and a.commune_id == self.case().commune_id)
+        attempts = {
+            "complete": lambda: self.engine.complete_task(self.session, actor, task.id,
+                                                          demo.sample(task.form, clock.now()) if task.form else {}),
+            "draft": lambda: self.engine.save_draft(self.session, actor, task.id, {}),
+            "transfer": lambda: self.engine.transfer_case(self.session, manager, self.case_id, demo.sample(
+                "transfer", clock.now(), to_commune=next(c for c in COMMUNES if c != self.commune()))),
+        }
+        for name, attempt in attempts.items():
+            try:
+                attempt()
+            except restriction.CaseRestricted:
+                continue
+            raise WalkFailure(f"{name} of a restricted case was not refused")
+        self.session.expire_all()
+        if self.case().version != version:
+            raise WalkFailure("a refused command changed the restricted case")
+        fired = timers.tick(self.engine, self.session).fired  # what is due fires, restricted or not
+        self.model.synced_at = clock.now()
+        self.verify()
+        restriction.lift(self.session, admin, row.id, {"reason": "Cơ quan yêu cầu rút đề nghị."})
+        self.branches.add("restricted")
+        self.log(f"restricted (complete, draft, transfer refused; tick fired {fired}) and lifted")
+
     def draft(self) -> None:
         task = self.rng.choice(self.rows("ready"))
         full = self.data_for(task, dry=True)
@@ -290,6 +354,49 @@ class Walk:
         self.engine.transfer_case(self.session, actor, self.case_id, data)
         self.branches.add("transfer:to_x02" if target == "T01-X02" else "transfer:back_to_x01")
         self.log(f"transfer {source} -> {target} by {actor.username}")
+
+    def request_separation(self) -> None:
+        """The case page's "Tách trẻ tạm thời" (Art. 32): the officer proposes or the chairman decides to."""
+        actor = self.manager()
+        data = demo.sample("separation_request", clock.now(), ground=self.rng.choice(
+            ["harm_by_parents", "parents_refuse_plan", "risk_of_reabuse"]))
+        if self.model.separating:
+            with pytest.raises(Conflict):
+                self.engine.request_separation(self.session, actor, self.case_id, data)
+            self.branches.add("separation:second_refused")
+            self.log(f"{actor.username} asks for a second separation: refused, one runs")
+            return
+        during = self.model.activities_left > 0
+        self.engine.request_separation(self.session, actor, self.case_id, data)
+        self.model.synced_at = clock.now()
+        self.model.open["separation_decision"] += 1
+        self.model.separating = True
+        self.branches.add("separation:requested")
+        if during:
+            self.branches.add("separation:requested_during_intervention")
+        self.log(f"{actor.username} asks for a separation ({data['ground']})")
+
+    def request_adjustment(self) -> None:
+        """The officer's "Điều chỉnh kế hoạch" while activities run (Art. 29.1a)."""
+        actor = next(a for a in self.people.actors.values()
+                     if a.role == "officer" and a.commune_id == self.case().commune_id)
+        self.engine.request_adjustment(self.session, actor, self.case_id)
+        self.model.synced_at = clock.now()
+        self.model.open["propose_adjustment"] += 1
+        self.model.adjusting = True
+        self.branches.add("adjustment:requested")
+        self.log(f"{actor.username} proposes adjusting the plan")
+
+    def activities(self, today: date, count: int) -> list[dict[str, Any]]:
+        """`count` plan activities (Mẫu 04, Art. 28.3) for partners of the case, with a registered provider or none."""
+        rng = self.rng
+        offered = [None, *self.providers()]  # Art. 28.3.c: a registered provider of the case, or none
+        return [{"measure": f"Hoạt động {i + 1}", "level": rng.choice(["support", "intervention"]),
+                 "responsible_body": "UBND xã, phường", "assignee": rng.choice(self.partners()),
+                 "provider": rng.choice(offered), "start": today.isoformat(),
+                 "end": (today + timedelta(days=rng.randint(0, 40))).isoformat(),
+                 "cost": rng.choice([0, 500_000, 1_250_000]), "expected_result": "Trẻ an toàn"}
+                for i in range(count)]
 
     def reassignable(self) -> list[tuple[Task, list[str]]]:
         """Open plan activities with the other accounts they could be given to."""
@@ -380,53 +487,59 @@ class Walk:
             if emergency:
                 data.update(emergency=True, danger_description="Trẻ bị cha đánh nhiều lần, có thương tích.")
             m.done(step, "emergency_decision" if emergency else "detailed_assessment")
-        elif step == "emergency_decision":
-            separate = rng.random() < 0.5
+        elif step == "emergency_decision":  # the Art. 31 measures; they may ask for a Mẫu 07 decision
+            separate = not m.separating and rng.random() < 0.5
             take("separate:yes" if separate else "separate:no")
+            data.update(separate=separate, separation_reason="Người cha gây tổn hại." if separate else None)
+            m.done(step, "detailed_assessment", *(["separation_decision"] if separate else []))
+            m.separating = m.separating or separate
+        elif step == "separation_decision":  # Mẫu 07 (Art. 32.2)
+            separate = not self.closing and rng.random() < 0.8
+            take("separation:decided" if separate else "separation:declined")
             if separate:
-                long = rng.random() < 0.45  # beyond 15 days: a competent authority's request (Art. 32)
-                end = today + timedelta(days=rng.randint(16, 25) if long else rng.randint(1, 15))
-                data.update(separation_start=today.isoformat(), separation_end=end.isoformat())
-                if long:
-                    data["authority_reference"] = "Văn bản số 5/CA của Công an huyện"
-                    take("separate:beyond_15_days")
-                m.separation = (today, end)
-                m.done(step, "separation_review", "detailed_assessment")
-            else:
-                for key in ("separation_start", "separation_end", "separation_place"):
-                    data.pop(key)
-                data["separate"] = False
-                m.done(step, "detailed_assessment")
-        elif step == "separation_review":
-            extend = not self.closing and rng.random() < 0.5
-            take("separation:extend" if extend else "separation:cancel")
-            if extend:
-                start, end = self.model.separation or (today, today)
-                new_end = end + timedelta(days=rng.randint(1, 10))
-                data = {**data, "action": "extend", "new_end": new_end.isoformat(), "reason": "Chưa an toàn."}
-                if (new_end - start).days > 15:
-                    data["authority_reference"] = "Văn bản số 7/CA của Công an huyện"
-                    take("separation:extend_beyond_15_days")
-                m.separation = (start, new_end)
+                end = today + timedelta(days=rng.randint(1, 15))
+                data.update(start=today.isoformat(), end=end.isoformat())
+                m.separation, m.reassessed, m.court_until = (today, end), False, None
                 m.done(step, "separation_review")
             else:
-                m.separation = None
+                data = {"decision": "decline", "decided_at": data["decided_at"],
+                        "decline_reason": "Mẹ bảo đảm an toàn cho trẻ."}
+                m.separating = False
                 m.done(step)
+        elif step == "separation_review":
+            data = self.separation_review(task, data, m, dry)
+        elif step == "separation_reassessment":
+            m.reassessed = True
+            m.done(step, "separation_review")
+        elif step == "court_request":
+            m.done(step, "court_decision")
+        elif step == "court_decision":
+            granted = rng.random() < 0.6
+            take("court:granted" if granted else "court:rejected")
+            if granted:
+                until = today + timedelta(days=rng.randint(3, 20))
+                data.update(outcome="granted", until=until.isoformat())
+                start, _end = m.separation or (today, today)
+                m.separation, m.court_until = (start, until), until
+            else:
+                data.update(outcome="rejected", until=None)
+            m.done(step, "separation_review")
         elif step == "detailed_assessment":
+            if m.separation is not None:  # a Mẫu 03 after the separation was decided: the parents reassessed
+                m.reassessed = True
             m.done(step, "needs_meeting")
         elif step == "needs_meeting":
-            m.done(step, "draft_plan")
+            m.done(step, "needs_meeting_signoff")
+        elif step == "needs_meeting_signoff":  # Art. 27.2: the chairman signs the minute or returns it
+            sign = self.closing or rng.random() < 0.75
+            take("meeting:sign" if sign else "meeting:return")
+            if not sign:
+                data.update(decision="return", comments="Thiếu đại diện khu dân cư.", signed_at=None)
+            m.done(step, "draft_plan" if sign else "needs_meeting")
         elif step == "draft_plan":
             count = rng.randint(1, 3)
             take(f"activities:{count}")
-            offered = [None, *self.providers()]  # Art. 28.3.c: a registered provider of the case, or none
-            data["activities"] = [
-                {"measure": f"Hoạt động {i + 1}", "level": rng.choice(["support", "intervention"]),
-                 "responsible_body": "UBND xã, phường", "assignee": rng.choice(self.partners()),
-                 "provider": rng.choice(offered), "start": today.isoformat(),
-                 "end": (today + timedelta(days=rng.randint(0, 40))).isoformat(),
-                 "cost": rng.choice([0, 500_000, 1_250_000]), "expected_result": "Trẻ an toàn"}
-                for i in range(count)]
+            data["activities"] = self.activities(today, count)
             m.planned_activities = count
             m.done(step, "draft_decision")
         elif step == "draft_decision":
@@ -449,6 +562,27 @@ class Walk:
                 data.pop("completed_on")
             m.activities_left -= 1
             m.done(step, *([] if m.activities_left else ["review"]))
+            if not m.activities_left and m.adjusting:  # nothing left to adjust: the proposal ends (runs_while)
+                m.open["propose_adjustment"] = m.open["approve_adjustment"] = 0
+                m.adjusting = False
+                take("adjustment:outlived")
+        elif step == "propose_adjustment":
+            count = rng.randint(1, 3)
+            data["activities"] = self.activities(today, count)
+            m.adjusted_activities = count
+            m.done(step, "approve_adjustment")
+        elif step == "approve_adjustment":
+            approve = not self.closing and rng.random() < 0.6
+            take("adjustment:approve" if approve else "adjustment:refuse")
+            if approve:  # the running activities end; the adjusted ones start (the next plan version)
+                m.open["carry_out_activity"] = 0
+                m.activities_left = m.planned_activities = m.adjusted_activities
+                m.done(step, *["carry_out_activity"] * m.adjusted_activities)
+            else:
+                data.update(decision="refuse", comments="Kế hoạch hiện tại vẫn phù hợp.", decision_number=None,
+                            signed_at=None)
+                m.done(step)
+            m.adjusting = False
         elif step == "review":
             close = self.closing or rng.random() < 0.6
             take("review:close" if close else "review:replan")
@@ -475,12 +609,59 @@ class Walk:
             raise WalkFailure(f"the walker does not know step {step!r}")
         return data
 
+    def separation_review(self, task: Task, data: dict[str, Any], m: Model, dry: bool) -> dict[str, Any]:
+        """The chairman's review of a running separation: extend (15 days in all, beyond only up to the court's
+        date), have the parents reassessed, cancel (only after a Mẫu 03 reassessment: tried without one, it must
+        be refused), or ask the court. Closing: reassess, then cancel."""
+        rng, today = self.rng, clock.local(clock.now()).date()
+        take = self.branches.add if not dry else (lambda _key: None)
+        start, end = m.separation or (today, today)
+        limit = m.court_until or start + timedelta(days=15)
+        choices = ["cancel", "reassess"] if self.closing else ["extend", "reassess", "cancel", "court"]
+        action = "cancel" if self.closing and m.reassessed else rng.choice(choices)
+        if action == "cancel" and not m.reassessed:
+            if not dry:  # Art. 32.3: refused without a Mẫu 03 reassessment since the decision; nothing saved
+                with pytest.raises(forms.FormError) as refused:
+                    self.engine.complete_task(self.session, self.people.for_task(task), task.id,
+                                              {**data, "action": "cancel"})
+                assert set(refused.value.errors) == {"reassessment_task_id"}, refused.value.errors
+                self.session.expire_all()
+                take("separation:cancel_refused_without_mau_03")
+            action = "reassess"
+        if action == "extend" and not end < limit:
+            if not dry and m.court_until is None:  # beyond 15 days without the court: refused on the field
+                with pytest.raises(forms.FormError) as refused:
+                    self.engine.complete_task(self.session, self.people.for_task(task), task.id,
+                                              {**data, "action": "extend",
+                                               "new_end": (end + timedelta(days=1)).isoformat()})
+                assert set(refused.value.errors) == {"new_end"}, refused.value.errors
+                self.session.expire_all()
+                take("separation:beyond_15_refused")
+            action = "court"
+        take(f"separation:{action}")
+        data = {**data, "action": action, "reason": "Xem xét theo Điều 32 khoản 3."}
+        if action == "extend":
+            new_end = end + timedelta(days=rng.randint(1, (limit - end).days))
+            data["new_end"] = new_end.isoformat()
+            if (new_end - start).days > 15:
+                take("separation:extend_on_court_decision")
+            m.separation = (start, new_end)
+            m.done("separation_review", "separation_review")
+        elif action == "reassess":
+            m.done("separation_review", "separation_reassessment")
+        elif action == "court":
+            m.done("separation_review", "court_request")
+        else:
+            m.separation, m.separating = None, False
+            m.done("separation_review")
+        return data
+
     @staticmethod
     def describe(task: Task, data: dict[str, Any]) -> str:
-        keys = ("has_basis", "confirm", "emergency", "separate", "separation_end", "action", "new_end", "decision",
-                "status", "conclusion", "outcome")
+        keys = ("has_basis", "confirm", "emergency", "separate", "start", "end", "action", "new_end", "decision",
+                "status", "conclusion", "outcome", "until")
         shown = {k: data[k] for k in keys if k in data}
-        if task.step == "draft_plan":
+        if task.step in ("draft_plan", "propose_adjustment"):
             shown["activities"] = [(a["assignee"], a["end"]) for a in data["activities"]]
         return ", ".join(f"{k}={v}" for k, v in shown.items()) or "sample"
 
