@@ -166,4 +166,5 @@ def reopen(engine: Engine, session: Session, actor: access.Actor, case_id: int, 
         raise InvalidState("Chỉ mở lại được hồ sơ đã đóng hoặc đã kết thúc do không có cơ sở.",
                            "Only a closed case (or one ended without basis) can be reopened.")
     clean = forms.validate("reopen", reopen_data, locale=locale)
-    return engine.open_case(session, actor, old.commune.code, report_data, linked_case=old, reopen=clean)
+    return engine.open_case(session, actor, old.commune.code, report_data, linked_case=old, reopen=clean,
+                            locale=locale)

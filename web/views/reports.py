@@ -33,7 +33,7 @@ def _communes(actor: access.Actor) -> list[OrgUnit]:
     return [u for u in units if access.can_open_case(actor, u)]
 
 
-def _residences() -> list[tuple[str, str]]:
+def residence_choices() -> list[tuple[str, str]]:
     """Every commune, for the child's residence: it may lie outside the recorder's scope (Law Art. 52.2)."""
     rows = db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.kind == "commune")
                               .order_by(OrgUnit.name, OrgUnit.code)).all()
@@ -50,7 +50,7 @@ def new():
         return refuse(Forbidden(*REFUSALS[access.can_record_reports]))
     loc = locale()
     description = formrender.describe("mau_01", locale=loc, hide=HIDDEN,
-                                      choices={"residence_commune": _residences()})
+                                      choices={"residence_commune": residence_choices()})
     fields = description["fields"]
     errors: dict[str, Any] = {}
     commune = communes[0].code if len(communes) == 1 else ""
