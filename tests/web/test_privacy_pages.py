@@ -109,6 +109,13 @@ def test_request_and_breach_pages(app, client, login, case_engine):
         assert "Đã kết thúc" in page and "Ghi nhận thông báo" in page
         with app.app_context():
             assert db.session.scalars(select(LegalRepresentative)).one().alleged_abuser is True
+        # English second: the same pages through the .po catalogue.
+        assert client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"}).status_code == 302
+        page = client.get(f"/admin/privacy/requests/{request_id}").get_data(as_text=True)
+        assert "Handle the request" in page and "Being handled" in page and "Right exercised" in page
+        page = client.get(f"/admin/privacy/breaches/{breach_id}").get_data(as_text=True)
+        assert "Breach " in page and "Closed" in page and "Notice recorded" in page
+        assert "Personal data protection" in client.get("/admin/privacy").get_data(as_text=True)
 
 
 def test_the_administrators_digest_names_late_breaches_and_request_steps(app, client, login, case_engine):
