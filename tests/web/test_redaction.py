@@ -34,10 +34,23 @@ WORDS = ["Khuất", "Giấu", "Kín", "Che", "Lặn", "Vắng", "Khuya", "Trốn
 ROLES = ("canbo", "chutich", "giamsat", "thanhtra", "tiepnhan")  # officer, chairman, supervisor, inspector, intake
 
 
+def _free_texts() -> list[tuple[str, int, sensitivity.Leaf]]:
+    return [(name, version, leaf) for name in forms.names() for version in forms.versions(name)
+            for leaf in sensitivity.leaves(forms.get(name, version).schema) if leaf.free_text]
+
+
+# Free texts a form declared basic ("not personal data"): each one reviewed, so that a narrative field declared
+# basic by mistake fails here instead of leaking. They get a harmless value below.
+REVIEWED_BASIC_TEXTS = {("data_request", "case_number"), ("breach_notification", "reference")}
+
+
 def _free_text_combos() -> list[frozenset[str]]:
-    combos = {leaf.classes for name in forms.names() for version in forms.versions(name)
-              for leaf in sensitivity.leaves(forms.get(name, version).schema) if leaf.free_text}
-    return sorted(combos, key=sorted)
+    return sorted({leaf.classes for _n, _v, leaf in _free_texts() if leaf.classes != {sensitivity.BASIC}}, key=sorted)
+
+
+def test_free_texts_declared_basic_are_the_reviewed_ones():
+    basic = {(name, ".".join(leaf.path)) for name, _v, leaf in _free_texts() if leaf.classes == {sensitivity.BASIC}}
+    assert basic == REVIEWED_BASIC_TEXTS
 
 
 COMBOS = _free_text_combos()
@@ -63,7 +76,9 @@ def _plant(schema: Any, inherited: frozenset[str] = frozenset()) -> dict[str, An
             item = _plant(nested, inherited | sensitivity.own_classes(field))
             data[name] = [item] if isinstance(field, ObjectList) else item
         elif sensitivity.is_free_text(field):
-            data[name] = _planted(sensitivity.classes_of(field, inherited), field.metadata.get("max_length", 255))
+            classes, size = sensitivity.classes_of(field, inherited), field.metadata.get("max_length", 255)
+            basic = classes == {sensitivity.BASIC}
+            data[name] = "không phải dữ liệu cá nhân"[:size] if basic else _planted(classes, size)
     return data
 
 
