@@ -70,6 +70,7 @@ def _csrf_world(app) -> list[Post]:
         token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == raw[:12]))
         version_id = db.session.scalar(select(Case.process_version_id).where(Case.id == planned))
         checked = db.session.scalar(select(Task.id).where(Task.case_id == closed, Task.form == "verification"))
+        approval = db.session.scalar(select(Task.id).where(Task.case_id == planned, Task.step == "approve_plan"))
         day = date(2099, 1, 2)
         db.session.add(CalendarDay(day=day, working=False, note="Nghỉ bù", created_by="quantri"))
         db.session.commit()
@@ -148,6 +149,8 @@ def _csrf_world(app) -> list[Post]:
         Post("admin.units", "quantri", "/admin/units",
              lambda: {"code": "T01-X09", "name": "Xã Mới", "kind": "commune", "parent": str(province)}, 303),
         Post("admin.unit_rename", "quantri", f"/admin/units/{commune}/rename", lambda: {"name": "Xã Đổi Tên"}, 303),
+        Post("national_db.confirm", "canbo", f"/cases/{planned}/national-db/{approval}",
+             lambda: {"entered_on": clock.local(now).strftime("%d/%m/%Y")}, 303),
         Post("admin.calendar", "quantri", "/admin/calendar",
              lambda: {"day": "03/01/2099", "working": "off", "note": "Nghỉ theo thông báo"}, 303),
         Post("admin.calendar_delete", "quantri", f"/admin/calendar/{day.isoformat()}/delete", dict, 303),
@@ -515,7 +518,10 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("get", "/api/v1/overdue", None), ("get", "/api/v1/stranded", None), ("get", "/api/v1/statistics", None),
              ("post", "/api/v1/reports", report), ("get", f"/api/v1/cases/{case_id}/assignees", None),
              ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."}),
-             ("post", f"/api/v1/cases/{case_id}/releases", {"task_id": task_id, "field": "findings"})]
+             ("post", f"/api/v1/cases/{case_id}/releases", {"task_id": task_id, "field": "findings"}),
+             ("get", "/api/v1/national-db/pending", None), ("get", f"/api/v1/cases/{case_id}/national-db", None),
+             ("get", f"/api/v1/cases/{case_id}/national-db/{task_id}/export", None),
+             ("post", f"/api/v1/cases/{case_id}/national-db/{task_id}/entry", {"entered_on": "2026-12-01"})]
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
                  and r.endpoint.startswith("api_") and not r.endpoint.startswith("api_docs")}
     assert len(api_rules) == len(calls), sorted(api_rules)
