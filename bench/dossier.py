@@ -41,6 +41,7 @@ def activities(count: int, at: Any) -> list[dict[str, Any]]:
     return [{"measure": f"Hoạt động hỗ trợ số {n + 1}: tư vấn, thăm gia đình, theo dõi ở trường",
              "level": "support" if n % 2 else "intervention", "assignee": ("truonghoc", "yte")[n % 2],
              "assignee_name": ("Trường THCS Phan Đình Phùng", "Trạm Y tế phường")[n % 2],
+             "responsible_body": "UBND phường", "provider": ("T01-DV-01", None)[n % 2],
              "start": day.isoformat(), "end": (day + timedelta(days=10 + n)).isoformat(),
              "resources": "Ngân sách xã", "cost": 100000 * (n + 1), "expected_result": "Trẻ an toàn, ổn định"}
             for n in range(count)]

@@ -113,6 +113,7 @@ def _activities(count: int, ends: Iterable[int]) -> Callable[[datetime], dict[st
                                {"measure": measures[i % len(measures)], "level": "support",
                                 "assignee": ("truonghoc", "yte")[i % 2],
                                 "assignee_name": ("Trường THCS", "Trạm Y tế")[i % 2],
+                                "responsible_body": "UBND xã", "cost": 0,
                                 "start": day.isoformat(), "end": (day + timedelta(days=end)).isoformat(),
                                 "expected_result": "Trẻ ổn định"}
                                for i, end in zip(range(count), ends, strict=True)]}}

@@ -39,7 +39,8 @@ def plan(ends: list[str], review_on: str | None = None, start: str = "2027-01-04
     """A Mẫu 04 override: one activity per end date, for the two demo partners in turn."""
     partners = ["truonghoc", "yte"]
     activities = [{"measure": f"Hoạt động {i + 1}", "level": "support", "assignee": partners[i % 2],
-                   "start": start, "end": end} for i, end in enumerate(ends)]
+                   "responsible_body": "UBND phường", "cost": 0, "start": start, "end": end}
+                  for i, end in enumerate(ends)]
     return {"activities": activities, "planned_review_on": review_on, **extra}
 
 
@@ -143,7 +144,7 @@ def test_a_review_date_before_the_activities_end_is_refused_on_its_field(case_en
         case_engine.complete_task(session, officer, draft.id,
                                   demo.sample("mau_04", clock.now(), **plan(["2027-03-06"], "2027-03-06")))
         session.refresh(draft)
-        assert draft.state == "completed" and draft.form_version == 2
+        assert draft.state == "completed" and draft.form_version == 3
 
 
 # -- the form alone ------------------------------------------------------------------------------------------
@@ -161,6 +162,8 @@ def test_review_date_before_the_plan_date_is_refused():
 
 def test_plans_stored_under_version_1_still_validate_under_version_1():
     old = plan(["2027-03-06"], "2027-01-18")  # accepted before the review date was checked
+    for activity in old["activities"]:  # version 1 knew nothing of Art. 28.3's responsibility and cost per item
+        del activity["responsible_body"], activity["cost"]
     assert forms.validate("mau_04", old, version=1, now=vn(2027, 1, 4, 9, 0))["planned_review_on"] == "2027-01-18"
     with pytest.raises(forms.FormError):
         forms.validate("mau_04", old, now=vn(2027, 1, 4, 9, 0))

@@ -204,6 +204,8 @@ def test_each_plan_activity_is_a_task_for_whoever_the_plan_names(case_engine, se
             "measure": f"Hoạt động {i}",
             "level": "support",
             "assignee": a,
+            "responsible_body": "UBND phường",
+            "cost": 0,
             "start": demo._day(at),
             "end": demo._day(at, 10 + i),
         }

@@ -66,7 +66,8 @@ def test_plan_form_refuses_a_typed_assignee_next_to_its_field_and_saves_nothing(
     body = text(response)
     assert re.search(r'id="f-activities-1-assignee-err"><p>Không có tài khoản nào với tên này được giao việc ở '
                      r"xã/phường hoặc tỉnh của hồ sơ; hãy chọn trong danh sách.</p>", body)
-    assert "Các hoạt động › Dòng 2 › Người, cơ quan thực hiện (tài khoản)" in body  # in the summary too
+    row = "Các dịch vụ, công việc cần thực hiện › Dòng 2 › Người, cơ quan thực hiện (tài khoản)"
+    assert row in body  # in the summary too
     assert f'<option value="{FREE_TEXT}" selected>{FREE_TEXT} (không có trong danh sách)</option>' in body
     assert '<option value="truonghoc" selected>' in body and "Tư vấn tâm lý hằng tuần" in body  # input kept
     task = task_of(app, task_id)
@@ -264,7 +265,8 @@ def test_reassign_in_english(app):
 
 def test_moving_one_of_a_partners_activities_leaves_the_other_in_place(app):
     at = clock.now()
-    same = {"level": "support", "assignee": "truonghoc", "start": demo._day(at), "end": demo._day(at, 20)}
+    same = {"level": "support", "assignee": "truonghoc", "responsible_body": "UBND phường", "cost": 0,
+            "start": demo._day(at), "end": demo._day(at, 20)}
     plan = {"activities": [{**same, "measure": "Hoạt động thứ nhất"}, {**same, "measure": "Hoạt động thứ hai"}]}
     case_id = open_case(app, stop_at="carry_out_activity", choices={"mau_04": plan})
     with app.app_context():

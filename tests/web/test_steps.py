@@ -177,13 +177,13 @@ def test_plan_rows_grow_and_shrink_without_javascript_and_nested_errors_are_plac
     assert "Khám sức khoẻ</textarea>" in rest and "Hoạt động thứ nhất" not in rest
     assert 'name="activities.1.measure"' not in rest
     # An activity ending before it starts: the message sits under that row's end date.
-    bad = {**first, "start": "2026-03-10", "end": "2026-03-01"}
+    bad = {**first, "responsible_body": "UBND phường", "cost": 0, "start": "2026-03-10", "end": "2026-03-01"}
     response = officer.post(path, data={**flatten({"activities": [bad, {}]}), "csrf_token": token(rest),
                                         "_action": "complete", "_version": version_on(rest)})
     assert response.status_code == 422
     errors = response.get_data(as_text=True)
     assert re.search(r'id="f-activities-0-end-err"><p>Ngày kết thúc phải bằng hoặc sau ngày bắt đầu', errors)
-    assert "Các hoạt động › Dòng 1 › Kết thúc" in html.unescape(errors)
+    assert "Các dịch vụ, công việc cần thực hiện › Dòng 1 › Dự kiến kết thúc" in html.unescape(errors)
     assert 'name="activities.1.measure"' not in errors  # the blank spare row was dropped, not an error
     assert task_of(app, task_id).state == "ready"
 
