@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 import forms
 from engine import access, clock
-from engine.models import AuditEntry, Case, Task
+from engine.models import Attachment, AuditEntry, Case, Task
 from forms.kit import sensitivity
 from forms.kit.fields import ObjectList
 from tests.security import kit
@@ -331,3 +331,23 @@ def test_the_case_page_marks_a_text_releasable_and_shows_the_mark(app):
     assert officer.post(f"/cases/{case_id}/releases/revoke", data={"csrf_token": token, "task_id": str(verify),
                                                                    "field": "findings"}).status_code == 303
     assert findings not in supervisor.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def test_attachment_names_and_descriptions_are_free_texts_in_the_dossier(app, tmp_path):
+    case_id = open_case(app)
+    with app.app_context():
+        db.session.add(Attachment(case_id=case_id, file_name="Lò Văn Khuất 0900765432.pdf", size=10,
+                                  content_type="application/pdf", sha256="0" * 64, description="Bản Pá Khuất",
+                                  uploaded_by="canbo", uploaded_at=clock.now()))
+        db.session.commit()
+        db.session.remove()
+    officer = kit.bearer(kit.api_token(app, "canbo"))
+    client = app.test_client()
+    full = _pdf_text(client.get(f"/api/v1/cases/{case_id}/dossier.pdf", headers=officer).data, tmp_path)[0]
+    assert "Lò Văn Khuất 0900765432.pdf" in full and "Bản Pá Khuất" in full
+    redacted = _pdf_text(client.get(f"/api/v1/cases/{case_id}/dossier.pdf?redact=true", headers=officer).data,
+                         tmp_path)[0]
+    theirs = _pdf_text(client_for(app, "giamsat").get(f"/cases/{case_id}/dossier.pdf").data, tmp_path)[0]
+    for text in (redacted, theirs):
+        assert "Lò Văn Khuất" not in text and "0900765432" not in text and "Bản Pá Khuất" not in text
+        assert "0" * 20 in text  # the file is still listed, by its checksum

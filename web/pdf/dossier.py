@@ -606,10 +606,15 @@ def _attachments_section(c: _Case, outline: Outline) -> list[Flowable]:
     w = [x - 2 * PAD for x in widths]
     rows: list[list[Any]] = [header_row(
         ["#", _("Tên tệp"), _("Loại"), _("Dung lượng"), _("Mã kiểm tra SHA-256"), _("Người thêm, thời điểm")], widths)]
+    # A file's name and description are typed free texts (sensitive): withheld wherever free texts are.
+    texts = access.can_see_class(c.options.actor, sensitivity.SENSITIVE, c.options.redact)
     for n, item in enumerate(c.attachments, start=1):
         name = getattr(item, "file_name", None) or getattr(item, "name", None) or ""
+        description = getattr(item, "description", None)
+        if not texts:
+            name, description = REDACTED, REDACTED if description else None
         task = tasks.get(getattr(item, "task_id", None))
-        about = [(getattr(item, "description", None), FONT, 7, MUTED),
+        about = [(description, FONT, 7, MUTED),
                  (c.step_title(task) if task is not None else None, FONT, 7, MUTED)]
         size = getattr(item, "size", None)
         rows.append([
