@@ -46,7 +46,8 @@ OPERATIONS = {
     "GET /api/v1/overdue", "GET /api/v1/stranded", "GET /api/v1/statistics", "GET /api/v1/me",
     "GET /api/v1/cases/{case_id}/assignees", "POST /api/v1/tasks/{task_id}/reassign",
     "GET /api/v1/national-db/pending", "GET /api/v1/cases/{case_id}/national-db",
-    "GET /api/v1/cases/{case_id}/national-db/{task_id}/export", "POST /api/v1/cases/{case_id}/national-db/{task_id}/entry",
+    "GET /api/v1/cases/{case_id}/national-db/{task_id}/export",
+    "POST /api/v1/cases/{case_id}/national-db/{task_id}/entry",
     "POST /api/v1/cases/{case_id}/releases", "DELETE /api/v1/cases/{case_id}/releases",
 }
 USER = {"GET /api/v1/overdue": "giamsat", "GET /api/v1/stranded": "giamsat"}  # the supervisor's lists; else the officer
