@@ -89,15 +89,16 @@ def test_culture_day_recorded_with_its_act_recomputes_open_limits(app, calendar_
         refused = admin.post("/admin/calendar", data={**form, "confirm": "1"})
         assert refused.status_code == 422 and 'id="err-act"' in refused.get_data(as_text=True)
         assert clock.local(task_of(app, plan).due_at) == vn(2026, 11, 30, 17, 0)  # nothing saved
-        preview = admin.post("/admin/calendar", data={**form, "act": "12/2026/QH15"}).get_data(as_text=True)
-        assert "1 bước đang mở sẽ đổi thời hạn" in preview and 'name="act" value="12/2026/QH15"' in preview
-        done = admin.post("/admin/calendar", data={**form, "act": "12/2026/QH15", "confirm": "1"})
+        act = "Luật số 12/2026/QH15"
+        preview = admin.post("/admin/calendar", data={**form, "act": act}).get_data(as_text=True)
+        assert "1 bước đang mở sẽ đổi thời hạn" in preview and f'name="act" value="{act}"' in preview
+        done = admin.post("/admin/calendar", data={**form, "act": act, "confirm": "1"})
         assert done.status_code == 303
         assert clock.local(task_of(app, plan).due_at) == vn(2026, 12, 1, 17, 0)
         with app.app_context():
             added = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "calendar_day_added")).one()
             assert (added.actor, added.details["act"], added.details["steps_rescheduled"]) == (
-                "quantri", "12/2026/QH15", 1)
+                "quantri", "Luật số 12/2026/QH15", 1)
             moved = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "deadline_rescheduled")).one()
             assert moved.details["task"] == plan and moved.details["day"] == "2026-11-24"
 

@@ -37,8 +37,9 @@ UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,100}@[^@\s]{1,100}\.[^@\s]{2,60}$")
 MIN_PASSWORD = 8
 CALENDAR_AHEAD = 60
-# The number of a legal act: "12/2026/QH15", "9441/TB-BNV", "80-NQ/TW" (digits, then "/"-separated parts).
-LEGAL_ACT = re.compile(r"[0-9][0-9A-Za-zĐđ.-]*(/[0-9A-Za-zĐđ.-]+)+")
+# A legal act named by its number: "12/2026/QH15", "Luật số 12/2026/QH15", "TB 9441/TB-BNV" (digits, then
+# "/"-separated parts, somewhere in at most 100 characters).
+LEGAL_ACT = re.compile(r"(?<![0-9A-Za-z])[0-9][0-9A-Za-zĐđ.-]*(/[0-9A-Za-zĐđ.-]+)+")
 UNIT_RULE = access.UNIT_RULE  # which kind of unit each role must, may or must not belong to
 
 bp.before_request(blueprint_gate(access.can_administer))
@@ -55,6 +56,10 @@ def _text(name: str, limit: int = 200) -> str:
 
 def _no_control(value: str) -> bool:
     return not any(ord(ch) < 32 for ch in value)
+
+
+def _legal_act(value: str) -> bool:
+    return len(value) <= 100 and _no_control(value) and LEGAL_ACT.search(value) is not None
 
 
 # -- overview ----------------------------------------------------------------------------------------
@@ -540,11 +545,11 @@ def calendar() -> Any:
     day = parse_vn_date(data["day"])
     if day is None or not 2000 <= day.year <= 2100:
         errors["day"] = _("Ngày không hợp lệ (dd/mm/yyyy).")
-    elif data["working"] == "off" and engine().calendar.unenacted_holiday(day) and not LEGAL_ACT.fullmatch(data["act"]):
+    elif data["working"] == "off" and engine().calendar.unenacted_holiday(day) and not _legal_act(data["act"]):
         # 24/11 is a working day until the legal act that makes it a holiday is recorded, with its number.
         errors["act"] = _("Ngày %(d)s chỉ là ngày nghỉ khi có văn bản quy định: hãy ghi số hiệu văn bản "
                           "(ví dụ 12/2026/QH15).", d=day.strftime("%d/%m/%Y"))
-    if data["act"] and "act" not in errors and not LEGAL_ACT.fullmatch(data["act"]):
+    if data["act"] and "act" not in errors and not _legal_act(data["act"]):
         errors["act"] = _("Số hiệu văn bản không hợp lệ (ví dụ 12/2026/QH15, 9441/TB-BNV).")
     elif db.session.get(CalendarDay, day) is not None:
         errors["day"] = _("Ngày này đã có trong danh sách; hãy xoá dòng cũ trước khi khai báo lại.")
