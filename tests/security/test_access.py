@@ -98,6 +98,11 @@ def _csrf_world(app) -> list[Post]:
         Post("cases.reopen", "canbo", f"/cases/{closed}/reopen", lambda: dict(reopen), 302),
         Post("assign.reassign", "canbo", f"/tasks/{activity}/reassign",
              lambda: {"assignee": "ctxh", "reason": "Trạm y tế quá tải.", "_version": version(planned)}, 302),
+        # Issue 16: a separation asked for at any point (Art. 32), a plan adjustment while activities run (29.1a).
+        Post("cases.request_separation", "chutich", f"/cases/{planned}/separation",
+             lambda: {**flatten(demo.sample("separation_request", now)), "_version": version(planned)}, 302),
+        Post("cases.propose_adjustment", "canbo", f"/cases/{planned}/adjustment",
+             lambda: {"_version": version(planned)}, 302),
         Post("attachments.upload", "canbo", f"/cases/{escalated}/attachments/new",
              lambda: {"file": (io.BytesIO(PNG), "anh.png"), "description": "Ảnh"}, 302),
         Post("releases.mark", "canbo", f"/cases/{closed}/releases",
@@ -519,6 +524,9 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("post", "/api/v1/reports", report), ("get", f"/api/v1/cases/{case_id}/assignees", None),
              ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."}),
              ("post", f"/api/v1/cases/{case_id}/releases", {"task_id": task_id, "field": "findings"}),
+             ("post", f"/api/v1/cases/{case_id}/separation-requests",
+              {"data": demo.sample("separation_request", clock.now())}),
+             ("post", f"/api/v1/cases/{case_id}/plan-adjustments", {}),
              ("get", "/api/v1/national-db/pending", None), ("get", f"/api/v1/cases/{case_id}/national-db", None),
              ("get", f"/api/v1/cases/{case_id}/national-db/{task_id}/export", None),
              ("post", f"/api/v1/cases/{case_id}/national-db/{task_id}/entry", {"entered_on": "2026-12-01"})]

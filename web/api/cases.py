@@ -13,11 +13,13 @@ from sqlalchemy import select
 
 from engine import access, audit, casefile, liveness, releases, restriction, stamp, worklists
 from engine.errors import NotFound
-from engine.models import Case, Task
+from engine.models import Case, OrgUnit, Task
+from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
-from web.api.present import case_detail, case_summary, release, task_page, units
+from web.api.present import case_detail, case_summary, release, task_page, task_summary, units
 from web.api.schemas import (
     CaseDetailSchema,
+    CompletedSchema,
     DossierArgs,
     OverdueArgs,
     PagingArgs,
@@ -25,9 +27,11 @@ from web.api.schemas import (
     ReleaseBodySchema,
     ReleaseSchema,
     StrandedCaseSchema,
+    TaskDataSchema,
     TaskSummarySchema,
 )
-from web.api.tasks import ETAG, PAGE_HEADERS, commune_id, page_headers
+from web.api.schemas import IfMatchHeaderSchema as IfMatch
+from web.api.tasks import ETAG, PAGE_HEADERS, commune_id, expected_version, page_headers
 from web.extensions import db
 from web.gate import gate
 from web.pdf import dossier as dossier_pdf
@@ -124,6 +128,65 @@ def revoke_release(args: dict[str, Any], case_id: int) -> Any:
         raise not_found()
     releases.unmark(db.session, who, args["task_id"], args["field"])
     return "", 204
+
+
+def _readable_case(case_id: int) -> Case:
+    """The case if the caller may read it; 404 otherwise (out of scope looks like missing)."""
+    case_row = db.session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
+    if case_row is None or not access.can_read_case(actor(), case_row):
+        raise not_found()
+    return case_row
+
+
+def _changed(row: Task, status: int) -> Any:
+    case_row = db.session.get(Case, row.case_id)
+    summary = task_summary(row, case_row, db.session.get(OrgUnit, row.commune_id))
+    return ({"task": summary, "case": {"id": case_row.id, "version": case_row.version, "status": case_row.status}},
+            status, {"ETag": f'"{case_row.version}"'})
+
+
+@bp.route("/cases/<int:case_id>/separation-requests", methods=["POST"])
+@bp.arguments(IfMatch, location="headers")
+@bp.arguments(TaskDataSchema)
+@bp.response(201, CompletedSchema, headers={"ETag": ETAG})
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT",
+                 description="Đang có một việc cách ly / a separation already runs, or a stale If-Match")
+def request_separation(headers: dict[str, Any], body: dict[str, Any], case_id: int) -> Any:
+    """Đề nghị Chủ tịch quyết định tạm thời cách ly trẻ em (Mẫu số 07, Điều 32) / ask for a separation decision.
+
+    Ở bất kỳ giai đoạn nào của hồ sơ đang mở (cả khi đang thực hiện kế hoạch, khi cha mẹ từ chối kế hoạch);
+    `data` theo biểu mẫu `separation_request`; mở bước Mẫu số 07 của Chủ tịch, hạn 12 giờ từ thời điểm tiếp nhận
+    thông tin (Điều 32 khoản 2). Mỗi lần một việc cách ly. At any point of an open case; `data` is the
+    `separation_request` form; opens the chairman's Form 07 step, due 12 hours after the information was
+    received; one separation at a time. Returns the recorded request.
+    """
+    _readable_case(case_id)
+    row = engine().request_separation(db.session, actor(), case_id, body["data"],
+                                      expected_version=expected_version(headers), locale=locale())
+    return _changed(row, 201)
+
+
+@bp.route("/cases/<int:case_id>/plan-adjustments", methods=["POST"])
+@bp.arguments(IfMatch, location="headers")
+@bp.response(201, CompletedSchema, headers={"ETag": ETAG})
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT",
+                 description="Không có hoạt động đang thực hiện hoặc đang có đề xuất / nothing running, or pending")
+def propose_adjustment(headers: dict[str, Any], case_id: int) -> Any:
+    """Đề xuất điều chỉnh kế hoạch đang thực hiện (Điều 29 khoản 1 điểm a) / propose adjusting the running plan.
+
+    Chỉ người làm công tác bảo vệ trẻ em của xã, khi các hoạt động đang thực hiện. Mở bước đề xuất (nháp sẵn các
+    hoạt động của kế hoạch đang áp dụng); Chủ tịch phê duyệt trong 02 ngày làm việc. Only the commune's officer,
+    while activities run. Returns the proposal step (its draft holds the plan in force); complete it with
+    POST /tasks/{id}/complete.
+    """
+    _readable_case(case_id)
+    row = engine().request_adjustment(db.session, actor(), case_id, expected_version=expected_version(headers),
+                                      locale=locale())
+    return _changed(row, 201)
 
 
 def _step_of(case_id: int, task_id: int) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 import forms
 import web
-from engine import access, casefile, path, transfers, versions, worklists
+from engine import access, casefile, path, separation, transfers, versions, worklists
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Attachment, Case, OrgUnit, Task
 from web import formrender, labels
@@ -120,6 +120,10 @@ def show(case_id: int):
         can_transfer=manage and case.status == "open",
         can_reopen=manage and case.status in transfers.CLOSED_STATES and access.can_open_case(actor, file.commune),
         can_attach=manage, task_by_id={t.id: t for t in tasks},
+        can_separate=access.can_request_separation(actor, case),
+        can_adjust=access.can_propose_adjustment(actor, case) and any(
+            t.step == "carry_out_activity" and t.state == "ready" for t in tasks),
+        plan_versions=separation.plan_versions(db.session, case),
         reassign_offers=assign.offers(actor, case, [t for t in tasks if t.state == "ready"]), reassign_back="case",
     )
 
@@ -174,6 +178,74 @@ def transfer(case_id: int):
             return redirect(url_for(".show", case_id=case.id) if still else url_for(".index"))
     return render_template("cases/transfer.html", case=case, form=description, values=values, errors=errors,
                            error_items=formrender.summary(description["fields"], errors), conflict=conflict), status
+
+
+# -- a separation (Art. 32) and a plan adjustment (Art. 29.1a) at any point of the case -----------------------
+
+def _case_for(case_id: int, allowed: Any, vi: str, en: str) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None or not access.can_read_case(current_user.actor, case):
+        raise NotFound("Không tìm thấy hồ sơ.", "No such case.")
+    if not allowed(current_user.actor, case):
+        raise Forbidden(vi, en)
+    return case
+
+
+@bp.route("/cases/<int:case_id>/separation", methods=["GET", "POST"])
+@login_required
+def request_separation(case_id: int):
+    """"Tách trẻ tạm thời": ask the chairman for a Mẫu 07 decision at any point of an open case (Art. 32)."""
+    actor: access.Actor = current_user.actor
+    try:
+        case = _case_for(case_id, access.can_request_separation,
+                         "Chỉ người làm công tác bảo vệ trẻ em hoặc Chủ tịch UBND của xã, phường đề nghị cách ly trẻ "
+                         "em trong hồ sơ đang mở.",
+                         "Only the commune's officer or chairman asks for a separation, in an open case.")
+    except EngineError as exc:
+        return refuse(exc)
+    description = formrender.describe("separation_request", locale=locale())
+    values: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        values = formrender.parse(description["fields"], request.form)
+        try:
+            web.engine().request_separation(db.session, actor, case.id, values,
+                                            expected_version=int_arg(request.form.get("_version"), -1, low=0),
+                                            locale=locale())
+        except forms.FormError as exc:
+            errors, status = exc.errors, 422
+        except (Conflict, InvalidState) as exc:
+            conflict, status = exc.message(locale()), 409
+        except EngineError as exc:
+            return refuse(exc)
+        else:
+            flash(_("Đã gửi đề nghị. Chủ tịch UBND xã, phường quyết định tạm thời cách ly theo Mẫu số 07 trong vòng "
+                    "12 giờ kể từ thời điểm tiếp nhận thông tin (Điều 32 khoản 2)."), "success")
+            return redirect(url_for(".show", case_id=case.id))
+    return render_template("cases/separation.html", case=case, form=description, values=values, errors=errors,
+                           error_items=formrender.summary(description["fields"], errors), conflict=conflict), status
+
+
+@bp.route("/cases/<int:case_id>/adjustment", methods=["POST"])
+@login_required
+def propose_adjustment(case_id: int):
+    """"Điều chỉnh kế hoạch": open the officer's proposal while activities run (Art. 29.1a)."""
+    actor: access.Actor = current_user.actor
+    try:
+        case = _case_for(case_id, access.can_propose_adjustment,
+                         "Chỉ người làm công tác bảo vệ trẻ em của xã, phường đề xuất điều chỉnh kế hoạch.",
+                         "Only the commune's officer proposes a plan adjustment.")
+        proposal = web.engine().request_adjustment(
+            db.session, actor, case.id, expected_version=int_arg(request.form.get("_version"), -1, low=0),
+            locale=locale())
+    except (Conflict, InvalidState) as exc:
+        flash(exc.message(locale()), "error")
+        return redirect(url_for(".show", case_id=case_id)), 303
+    except EngineError as exc:
+        return refuse(exc)
+    return redirect(url_for("steps.task", task_id=proposal.id))
 
 
 @bp.route("/cases/<int:case_id>/reopen", methods=["GET", "POST"])
