@@ -188,6 +188,38 @@ class Case(Base):
     )
 
 
+class CaseChild(Base):
+    """Who the child of a case is, for finding them and for spotting a second report about them (engine.children):
+    kept by the engine from Mẫu 01 when a case opens (a transfer keeps the case and its row). `case_file` keeps
+    no name (its `child_key` counts children); this row holds the name as written and folded for search (no
+    marks, đ→d, lower case), on PostgreSQL under a trigram index (migration 0020). Emptied when the case file is
+    destroyed past retention (engine.retention)."""
+
+    __tablename__ = "case_child"
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")  # as written on Mẫu 01 (private class)
+    name_search: Mapped[str] = mapped_column(String(200), default="")  # engine.children.fold(full_name)
+    birth_date: Mapped[date | None]
+    birth_year: Mapped[int | None] = mapped_column(Integer)  # from the birth date, or receipt year - estimated age
+    parents_search: Mapped[str] = mapped_column(String(500), default="")  # folded parents' names, "|"-separated
+
+    __table_args__ = (Index("ix_case_child_name", "name_search", "birth_year"),)
+
+
+class CaseSearchKey(Base):
+    """Exact keys a case is found by besides the name: the child's personal ID (private class) and the
+    informant's phone (informant class), normalised (engine.children); who may search by which is the class's."""
+
+    __tablename__ = "case_search_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # personal_id | informant_phone
+    value: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_case_search_key", "kind", "value", "case_id"),
+                      Index("ix_case_search_key_case", "case_id"))
+
+
 class CaseCounter(Base):
     """The last case number given per commune and year (numbers are human-readable and never reused)."""
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from engine import access, audit, clock, restriction
+from engine import access, audit, children, clock, restriction
 from engine.errors import FieldErrors, Forbidden, InvalidState, NotFound
 from engine.models import (
     Attachment,
@@ -417,6 +417,7 @@ def _destroy(engine: Engine, session: Session, actor: access.Actor, destruction:
                 task.form_data = kept or None
                 task.draft_data, task.activity = None, None
             _scrub_workflow(engine, session, case)
+            children.forget(session, case.id)
         else:
             for attachment in session.scalars(select(Attachment).where(Attachment.case_id == case.id)):
                 files.add(attachment.sha256)

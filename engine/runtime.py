@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 import forms
-from engine import access, audit, clock, restriction
+from engine import access, audit, children, clock, restriction
 from engine.calendar import WorkingCalendar
 from engine.deadlines import Rules
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
@@ -283,6 +283,7 @@ class Engine:
         )
         session.add(case)
         session.flush()
+        children.record(session, case, mau_01)  # the name to find the child by (no name on the case row)
 
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=self.script_engine)
         workflow.task_tree.data.update({
