@@ -140,6 +140,9 @@ def test_destruction_from_the_admin_pages_and_the_destroyed_attachment(app, tmp_
     assert officer.get(f"/attachments/{attachment_id}").status_code == 410
     case_page = html.unescape(officer.get(f"/cases/{case_id}").get_data(as_text=True))
     assert "Nội dung hồ sơ đã được huỷ" in case_page and "Tài liệu đính kèm đã được huỷ" in case_page
+    # A destroyed case still makes its dossier (numbers, dates, steps; no content) without an error.
+    dossier = officer.get(f"/cases/{case_id}/dossier.pdf")
+    assert dossier.status_code == 200 and dossier.mimetype == "application/pdf"
     with app.app_context():
         assert audit.verify(db.session) == []
         db.session.remove()
