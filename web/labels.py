@@ -278,6 +278,7 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
             "records_destroyed": _("Huỷ nội dung hồ sơ (giữ lại dấu vết)"),
             "attachments_encrypted": _("Mã hoá các tệp đính kèm cũ"),
             "attachments_rotated": _("Đổi khoá mã hoá tệp đính kèm"),
+            "attachments_purged": _("Xoá tệp đính kèm không còn hồ sơ nào dùng"),
             "case_step": _("Xem bước"),
             "task_view": _("Xem bước"),
             "task_viewed": _("Xem bước"),

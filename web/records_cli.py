@@ -4,6 +4,8 @@
     case56 attachments status                    files by key id (and plaintext ones still waiting)
     case56 attachments encrypt                   seal the files stored before encryption (once, after upgrading)
     case56 attachments rotate-key                re-seal every file under the first key of CASE56_ATTACHMENT_KEYS
+    case56 attachments purge-orphans [--dry-run] delete files no kept attachment names (a destruction or an
+                                                 upload interrupted before its row was saved), older than an hour
     case56 retention status                      the policy, the cases past retention, holds and restrictions
 
 The attachment commands work on the files only (the database is not touched); each file is checked against
@@ -14,14 +16,17 @@ is recorded in the audit trail. Destruction itself is done in the administration
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from engine import audit, crypto, restriction, retention
 from engine.errors import EngineError
+from engine.models import Attachment
 
 
 def init_app(app: Flask) -> None:
@@ -86,6 +91,25 @@ def init_app(app: Flask) -> None:
                                                   "(keep the old key listed until this has run).")
     def rotate_key() -> None:
         run(rotate=True)
+
+    @attachments_group.command("purge-orphans", help="Delete stored files that no kept attachment names "
+                                                     "(older than an hour, so no upload in progress is touched).")
+    @click.option("--dry-run", is_flag=True, help="List them only.")
+    def purge_orphans(dry_run: bool) -> None:
+        root = Path(current_app.config["CASE56_ATTACHMENTS"])
+        kept = Attachment.file_name != retention.DESTROYED_NAME
+        named = set(db.session.scalars(select(Attachment.sha256).where(kept)))
+        cutoff = time.time() - 3600
+        orphans = [(sha, path) for sha, path in storage.stored_files(root)
+                   if sha not in named and path.stat().st_mtime < cutoff]
+        for sha, _path in orphans:
+            click.echo(f"{'would remove' if dry_run else 'removed'} {sha}")
+            if not dry_run:
+                storage.remove(root, sha)
+        if orphans and not dry_run:
+            audit.append(db.session, "system", "attachments_purged", None, {"files": [s for s, _p in orphans]})
+            db.session.commit()
+        click.echo(f"orphans: {len(orphans)}")
 
     @app.cli.group("retention", help="Lưu trữ và huỷ hồ sơ / retention and destruction.")
     def retention_group() -> None:

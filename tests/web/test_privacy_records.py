@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import tarfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -191,6 +193,18 @@ def test_attachments_sealed_missing_key_encrypt_rotate_and_backup(app, tmp_path)
         member = next(m for m in tar.getmembers() if m.name.endswith(sha256))
         data = tar.extractfile(member).read()
     assert data.startswith(crypto.MAGIC) and PDF not in data
+    # Files no kept attachment names (an interrupted upload, a destruction) go after an hour, the others stay.
+    stray = storage.path_for(root, "b" * 64)
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"x")
+    assert "orphans: 0" in runner.invoke(args=["attachments", "purge-orphans"]).output  # too recent
+    old = time.time() - 7200
+    os.utime(stray, (old, old))
+    os.utime(path, (old, old))
+    listed = runner.invoke(args=["attachments", "purge-orphans", "--dry-run"]).output
+    assert "would remove " + "b" * 64 in listed and stray.exists()
+    assert "orphans: 1" in runner.invoke(args=["attachments", "purge-orphans"]).output
+    assert not stray.exists() and path.exists()
     # A mistyped key is named, the run changes nothing.
     app.config["CASE56_ATTACHMENT_KEYS"] = "k3:not-base64!"
     bad = runner.invoke(args=["attachments", "rotate-key"])
