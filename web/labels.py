@@ -265,6 +265,8 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
             "case_view": _("Xem hồ sơ"),
             "case_inspect": _("Thanh tra xem hồ sơ"),
             "dossier_downloaded": _("Tải hồ sơ PDF"),
+            "national_db_exported": _("Xuất dữ liệu để nhập CSDL trẻ em (Điều 30 khoản 3)"),
+            "national_db_entered": _("Xác nhận đã nhập CSDL trẻ em"),
             "attachment_uploaded": _("Thêm tài liệu đính kèm"),
             "attachment_missing": _("Không tìm thấy tệp đính kèm"),
             "attachment_downloaded": _("Tải tài liệu đính kèm"),
