@@ -45,10 +45,22 @@ REQUEST_STEP = Step("separation_request", "separation_request", "Đề nghị qu
                     "Điều 32 NĐ 56/2017/NĐ-CP", "")
 
 
+# The steps of a running separation and of a pending adjustment. A supervisor's acknowledgement of a late step
+# may stay open after them (it keeps its subprocess going) without the separation or adjustment still running.
+SEPARATION_STEPS = ("Task_separation_decision", "Task_separation_review", "Task_separation_reassessment",
+                    "Task_court_request", "Task_court_decision")
+ADJUSTMENT_STEPS = ("Task_propose_adjustment", "Task_approve_adjustment")
+
+
 def running(workflow: BpmnWorkflow, spec_name: str) -> bool:
     """Whether a (sub)process or activity of that name is started and not finished."""
     return any(not t.has_state(TaskState.FINISHED_MASK) and t.has_state(TaskState.STARTED | TaskState.READY)
                for t in workflow.get_tasks(spec_name=spec_name))
+
+
+def waiting_on(workflow: BpmnWorkflow, steps: tuple[str, ...]) -> bool:
+    """Whether one of these steps is open (they follow one another without a gap)."""
+    return any(workflow.get_tasks(spec_name=name, state=TaskState.READY) for name in steps)
 
 
 def _offers(definition: Definition, spec_name: str) -> bool:
@@ -84,7 +96,7 @@ def request_separation(engine: Engine, session: Session, actor: access.Actor, ca
                                "hồ sơ sang phiên bản quy trình mới.",
                                "This case's process version has no Form 07 separation; migrate the case first.")
         workflow = engine.load_workflow(session, case)
-        if running(workflow, SEPARATION):
+        if waiting_on(workflow, SEPARATION_STEPS):
             raise Conflict("Hồ sơ đang có một việc cách ly tạm thời (hoặc đề nghị cách ly chờ quyết định): mỗi lần "
                            "chỉ một quyết định cách ly.",
                            "A temporary separation (or a request for one) is already running in this case.")
@@ -121,7 +133,7 @@ def request_adjustment(engine: Engine, session: Session, actor: access.Actor, ca
             raise InvalidState("Chỉ điều chỉnh kế hoạch khi các hoạt động của kế hoạch đang được thực hiện; sau rà "
                                "soát (Mẫu số 06), hãy xây dựng kế hoạch mới.",
                                "A plan is adjusted only while its activities run; after the review, draw up a new one.")
-        if running(workflow, ADJUSTMENT):
+        if waiting_on(workflow, ADJUSTMENT_STEPS):
             raise Conflict("Đang có một đề xuất điều chỉnh kế hoạch chờ xử lý.",
                            "A plan adjustment is already in progress.")
         plan = current_plan(workflow)
@@ -151,7 +163,7 @@ def current_plan(workflow: BpmnWorkflow) -> dict[str, Any] | None:
 def check_one_separation(workflow: BpmnWorkflow, locale: str = "vi") -> None:
     """Emergency measures asking for a Mẫu 07 decision while a separation already runs: refused on the field,
     as a second request from the case page is (one separation at a time)."""
-    if running(workflow, SEPARATION):
+    if waiting_on(workflow, SEPARATION_STEPS):
         errors = {"separate": ["separation_running"]}
         spec = forms.get("emergency_measures")
         raise forms.FormError(messages.translate_tree(errors, locale), codes=messages.codes_tree(errors),

@@ -261,6 +261,8 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
             "timer_incident": _("Sự cố hẹn giờ"),
             "case_closed": _("Đóng hồ sơ"),
             "case_transferred": _("Chuyển hồ sơ"),
+            "separation_requested": _("Đề nghị quyết định tạm thời cách ly trẻ em (Điều 32)"),
+            "adjustment_requested": _("Đề xuất điều chỉnh kế hoạch (Điều 29 khoản 1 điểm a)"),
             "case_reopened": _("Mở lại hồ sơ"),
             "case_view": _("Xem hồ sơ"),
             "case_inspect": _("Thanh tra xem hồ sơ"),

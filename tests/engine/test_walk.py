@@ -70,8 +70,8 @@ BRANCHES = frozenset({
     # Sub_separation (Art. 32), started from the case page at any point, during intervention too; one at a time
     "separation:requested", "separation:requested_during_intervention", "separation:second_refused",
     # Gateway_separation_decided, Gateway_separation_action, Gateway_court
-    "separation:decided", "separation:declined", "separation:extend", "separation:extend_on_court_decision",
-    "separation:beyond_15_refused", "separation:reassess", "separation:cancel",
+    "separation:decided", "separation:declined", "separation:extend", "separation:beyond_15_refused",
+    "separation:reassess", "separation:cancel",
     "separation:cancel_refused_without_mau_03", "separation:court", "court:granted", "court:rejected",
     # Gateway_meeting_signoff (Art. 27.2)
     "meeting:sign", "meeting:return",
@@ -238,9 +238,9 @@ class Walk:
             self.transfer()
         elif r < 0.36 and self.reassignable():
             self.reassign()
-        elif r < 0.40 and not self.closing:
+        elif r < 0.385 and not self.closing:
             self.request_separation()
-        elif r < 0.44 and not self.closing and self.model.activities_left and not self.model.adjusting:
+        elif r < 0.41 and not self.closing and self.model.activities_left and not self.model.adjusting:
             self.request_adjustment()
         else:
             self.complete(self.rng.choice(workable))
@@ -641,10 +641,9 @@ class Walk:
         take(f"separation:{action}")
         data = {**data, "action": action, "reason": "Xem xét theo Điều 32 khoản 3."}
         if action == "extend":
-            new_end = end + timedelta(days=rng.randint(1, (limit - end).days))
+            # up to the limit itself half the time, so that a later extension meets the 15 days
+            new_end = limit if rng.random() < 0.5 else end + timedelta(days=rng.randint(1, (limit - end).days))
             data["new_end"] = new_end.isoformat()
-            if (new_end - start).days > 15:
-                take("separation:extend_on_court_decision")
             m.separation = (start, new_end)
             m.done("separation_review", "separation_review")
         elif action == "reassess":
