@@ -165,6 +165,29 @@ class Mau01(FormSchema):
     )
     # Sensitivity (forms/kit/sensitivity.py): the child's items are private (Art. 33), the informant's identity
     # is for those handling the report only (Art. 24.1, 25); free texts inside both stay sensitive as well.
+    commune_received_at = f.datetime(
+        "Giờ, ngày UBND xã, phường nhận thông tin", "Hour and date the commune received the information",
+        past=True, unofficial=True,
+        help_vi=("Khi nơi tiếp nhận (Tổng đài 111, công an…) chuyển thông tin đến xã (Điều 26.1). Thời hạn "
+                 "12 giờ tính từ thời điểm sớm hơn trong hai thời điểm tiếp nhận (Điều 26.3, 31.2, 32.2)."),
+        help_en=("When the intake point (helpline 111, police…) forwarded it to the commune (Art. 26.1). The "
+                 "12 hours run from the earlier of the two receipts (Art. 26.3, 31.2, 32.2)."),
+    )
+    incident_commune = f.string(
+        "Mã xã, phường nơi xảy ra vụ việc", "Code of the commune where the incident happened", max_length=32,
+        unofficial=True,
+        help_vi="Xã, phường đánh giá nguy cơ ban đầu (Điều 26.1, 26.2 NĐ 56/2017). Để trống: xã mở hồ sơ.",
+        help_en=("The commune that makes the initial assessment (Decree 56/2017 Art. 26.1–2). "
+                 "Empty: the commune the case is opened for."),
+    )
+    residence_commune = f.string(
+        "Mã xã, phường nơi trẻ em cư trú", "Code of the commune where the child lives", max_length=32,
+        unofficial=True,
+        help_vi=("Xã, phường xây dựng và thực hiện kế hoạch hỗ trợ, can thiệp (Điều 52.2 Luật Trẻ em); "
+                 "hồ sơ được chuyển đến đây khi bắt đầu đánh giá nguy cơ cụ thể. Để trống: như nơi xảy ra vụ việc."),
+        help_en=("The commune that builds and carries out the plan (Law on Children Art. 52.2); the case moves "
+                 "there when the detailed assessment begins. Empty: the incident commune."),
+    )
     child = f.obj(Child, "Thông tin về trẻ em", "The child", fill_empty=True, sensitivity=PRIVATE)
     informant = f.obj(Informant, "Thông tin người báo tin", "The informant", fill_empty=True, sensitivity=INFORMANT)
     abuse_forms = f.multichoice(
@@ -187,29 +210,6 @@ class Mau01(FormSchema):
         "Thông tin liên quan đến tội phạm", "The report concerns a crime", default=False, unofficial=True,
         help_vi="Nếu có, chuyển cơ quan công an, áp dụng thủ tục tố tụng hình sự (Điều 25.3 NĐ 56/2017).",
         help_en="If so, the police are informed and criminal procedure applies (Decree 56/2017 Art. 25.3).",
-    )
-    incident_commune = f.string(
-        "Mã xã, phường nơi xảy ra vụ việc", "Code of the commune where the incident happened", max_length=32,
-        unofficial=True,
-        help_vi="Xã, phường đánh giá nguy cơ ban đầu (Điều 26.1, 26.2 NĐ 56/2017). Để trống: xã mở hồ sơ.",
-        help_en=("The commune that makes the initial assessment (Decree 56/2017 Art. 26.1–2). "
-                 "Empty: the commune the case is opened for."),
-    )
-    residence_commune = f.string(
-        "Mã xã, phường nơi trẻ em cư trú", "Code of the commune where the child lives", max_length=32,
-        unofficial=True,
-        help_vi=("Xã, phường xây dựng và thực hiện kế hoạch hỗ trợ, can thiệp (Điều 52.2 Luật Trẻ em); "
-                 "hồ sơ được chuyển đến đây khi bắt đầu đánh giá nguy cơ cụ thể. Để trống: như nơi xảy ra vụ việc."),
-        help_en=("The commune that builds and carries out the plan (Law on Children Art. 52.2); the case moves "
-                 "there when the detailed assessment begins. Empty: the incident commune."),
-    )
-    commune_received_at = f.datetime(
-        "Giờ, ngày UBND xã, phường nhận thông tin", "Hour and date the commune received the information",
-        past=True, unofficial=True,
-        help_vi=("Khi nơi tiếp nhận (Tổng đài 111, công an…) chuyển thông tin đến xã (Điều 26.1). Thời hạn "
-                 "12 giờ tính từ thời điểm sớm hơn trong hai thời điểm tiếp nhận (Điều 26.3, 31.2, 32.2)."),
-        help_en=("When the intake point (helpline 111, police…) forwarded it to the commune (Art. 26.1). The "
-                 "12 hours run from the earlier of the two receipts (Art. 26.3, 31.2, 32.2)."),
     )
     commune_code = f.string(
         "Mã xã/phường mở hồ sơ", "Code of the commune the case was opened for", max_length=32, unofficial=True,
