@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
 
+from forms.kit import sensitivity
 from forms.kit.description import _pick, field_choices, instance, nested_schema
 from forms.kit.fields import json_edge_pattern, json_pattern
 from forms.kit.messages import normalize_locale
@@ -87,6 +88,11 @@ def field_schema(field: ma_fields.Field, locale: str) -> dict[str, Any]:
         out["readOnly"] = True
     if meta.get("provisional"):  # content not from the official form (e.g. Mẫu 06 section 1b)
         out["x-provisional"] = True
+    # Who may read the value (forms/kit/sensitivity.py); a group's classes apply to everything in it. A value the
+    # reader may not see comes back as "[đã ẩn]" whatever its type.
+    classes = sensitivity.own_classes(field)
+    if classes or nested_schema(field) is None:
+        out["x-sensitivity"] = sorted(classes) or [sensitivity.BASIC]
     if "default" in meta:
         out["default"] = meta["default"]
     # Optional values come back as null; lists come back as [] and stay arrays.

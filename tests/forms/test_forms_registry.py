@@ -220,7 +220,7 @@ def test_json_schema_details() -> None:
     schema = forms.json_schema("mau_02")
     assert schema["properties"]["emergency"] == {
         "type": "boolean", "title": schema["properties"]["emergency"]["title"],
-        "description": schema["properties"]["emergency"]["description"]}
+        "description": schema["properties"]["emergency"]["description"], "x-sensitivity": ["basic"]}
     assert schema["properties"]["risk_total"]["readOnly"] is True
     clean = forms.validate("mau_02", {"emergency": True, "danger_description": "x"}, now=NOW)
     assert json_schema_errors(schema, {**clean, "danger_description": None})  # if/then rule published
@@ -231,6 +231,10 @@ def test_json_schema_details() -> None:
     assert json_schema_errors(informant, {**forms.validate("mau_01", FULL["mau_01"], now=NOW)["informant"],
                                           "consent": False})  # contact only with consent
     assert all(s.get("type") != "number" for s in _walk(mau_01))
+    # Who may read each value (forms/kit/sensitivity.py): groups carry theirs, free text is sensitive.
+    assert informant["x-sensitivity"] == ["informant"] and mau_01["properties"]["child"]["x-sensitivity"] == ["private"]
+    assert informant["properties"]["notes"]["x-sensitivity"] == ["sensitive"]
+    assert mau_01["properties"]["received_at"]["x-sensitivity"] == ["basic"]
 
 
 # --- versions: data stored under an older version still validates, describes and renders ----------------------
