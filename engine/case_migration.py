@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, audit, clock
+from engine import access, audit, clock, restriction
 from engine.deadlines import DeadlineError
 from engine.errors import EngineError, NotFound
 from engine.models import Case, Task, Timer
@@ -183,6 +183,7 @@ def migrate(engine: Engine, session: Session, actor: access.Actor, case_ids: lis
         try:
             with engine.transaction(session):
                 case = engine.case_row(session, case_id, lock=True)
+                restriction.ensure_unrestricted(session, case)  # a restricted case is not processed, not even moved
                 now = clock.now()
                 moved = _migrate_one(engine, session, actor, case, target, mapping, now)
                 audit.append(session, actor.username, "case_migrated", case.id,

@@ -106,6 +106,22 @@ def test_a_restricted_closed_case_is_not_reopened(case_engine, session, people):
     assert case_engine.reopen_case(session, people.actors["canbo"], case.id, *reopen).linked_case_id == case.id
 
 
+def test_a_restricted_case_is_not_migrated_to_another_process_version(case_engine, session, people):
+    from engine import case_migration, versions
+    from tests.processes import variants
+
+    case = open_case(case_engine, session, people)
+    row = restriction.restrict(session, ADMIN, case.id, ORDER)
+    text = variants.shipped().replace('deadline("verify")', 'deadline("plan")')
+    target = versions.upload(case_engine, session, "quantri", text.encode(), "slower.bpmn").version
+    [outcome] = case_migration.migrate(case_engine, session, ADMIN, [case.id], target.id)
+    assert not outcome.migrated and "hạn chế xử lý" in outcome.reason_vi
+    assert session.get(Case, case.id).process_version_id != target.id
+    restriction.lift(session, ADMIN, row.id, {"reason": "Rút đề nghị."})
+    [outcome] = case_migration.migrate(case_engine, session, ADMIN, [case.id], target.id)
+    assert outcome.migrated
+
+
 def test_restriction_input_is_checked_field_by_field(case_engine, session, people):
     case = open_case(case_engine, session, people)
     tomorrow = (clock.local(clock.now()).date() + timedelta(days=1)).strftime("%d/%m/%Y")
