@@ -23,7 +23,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -220,13 +220,21 @@ def tombstone_of(session: Session, case_id: int) -> list[DestroyedRecord]:
 
 
 def _candidates(session: Session, policy: Policy, now: datetime, case_ids: Iterable[int] | None) -> list[Case]:
-    query = select(Case).where(Case.status.in_(CLOSED), Case.closed_at.is_not(None),
+    years = [kept for r in RECORD_TYPES if (kept := policy.records[r].years) is not None]
+    if not years:
+        return []
+    # Closed on or before this day, years ago, by the shortest retention: the rest cannot be due (Policy.due).
+    today = clock.local(now).date()
+    try:
+        last_day = today.replace(year=today.year - min(years))
+    except ValueError:  # 29 February
+        last_day = today.replace(year=today.year - min(years), day=28)
+    before = datetime.combine(last_day + timedelta(days=1), time.min, clock.LOCAL_TZ)
+    query = select(Case).where(Case.status.in_(CLOSED), Case.closed_at.is_not(None), Case.closed_at < before,
                                ~exists().where(Task.case_id == Case.id, Task.state == "ready"),
                                ~exists().where(CaseRestriction.case_id == Case.id, CaseRestriction.lifted_at.is_(None)))
     if case_ids is not None:
         query = query.where(Case.id.in_(list(case_ids)))
-    if all(policy.records[r].years is None for r in RECORD_TYPES):
-        return []
     return list(session.scalars(query.order_by(Case.closed_at, Case.id)))
 
 
