@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -268,16 +268,13 @@ def test_destruction_takes_two_administrators_and_leaves_tombstones(case_engine,
 def test_retention_ends_on_the_anniversary_of_the_closing_day(case_engine, session, people, one_year):
     from datetime import datetime, time
 
-    today = clock.local(clock.now()).date()
-    if (today.month, today.day) == (2, 29):
-        pytest.skip("the anniversary of 29 February is checked in Policy.due")
-    on_day, day_after = (closed_case(case_engine, session, people) for _ in range(2))
-    for case, day in ((on_day, today.replace(year=today.year - 1)),
-                      (day_after, today.replace(year=today.year - 1) + timedelta(days=1))):
-        closed = datetime.combine(day, time(23, 30), clock.LOCAL_TZ)  # late in the local day (UTC: the same day)
-        session.execute(update(Case).where(Case.id == case.id).values(closed_at=closed))
-    session.commit()
-    assert [c.id for c, _r in retention.eligible(session, one_year)] == [on_day.id]
+    with time_machine.travel(datetime(2026, 12, 5, 10, 0, tzinfo=clock.LOCAL_TZ), tick=False):
+        on_day, day_after = (closed_case(case_engine, session, people) for _ in range(2))
+        for case, day in ((on_day, date(2025, 12, 5)), (day_after, date(2025, 12, 6))):
+            closed = datetime.combine(day, time(23, 30), clock.LOCAL_TZ)  # late in the local day (UTC: 16:30)
+            session.execute(update(Case).where(Case.id == case.id).values(closed_at=closed))
+        session.commit()
+        assert [c.id for c, _r in retention.eligible(session, one_year)] == [on_day.id]
 
 
 def test_holds_expire_and_release_and_a_cancelled_request_destroys_nothing(case_engine, session, people, one_year):
