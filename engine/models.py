@@ -250,6 +250,8 @@ class Task(Base):
     role: Mapped[str] = mapped_column(String(16))
     commune_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     province_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    # A plan activity's partner account, or the officer/chairman/supervisor who claimed or was given a step
+    # (engine.ownership): only they may complete it while it is held.
     assignee: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(12))  # ready | completed | cancelled
     cancel_reason: Mapped[str | None] = mapped_column(String(40))  # case_closed | path_left | late_step_done
@@ -282,6 +284,26 @@ class Task(Base):
         Index("ix_task_commune_due", "commune_id", "state", "escalates_task_id", "due_at", "id"),
         UniqueConstraint("case_id", "spiff_id", name="uq_task_spiff"),
     )
+
+
+class TaskReminder(Base):
+    """A reminder about an open step (engine.ownership.remind), one row per recipient: the account holding the
+    step, or every account that may do it when nobody does. Shown in the recipient's inbox until they open the
+    step (`read_at`), and listed in their next e-mail digest (`mailed_at`)."""
+
+    __tablename__ = "task_reminder"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    recipient: Mapped[str] = mapped_column(String(80))
+    sent_by: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    mailed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_task_reminder_recipient", "recipient", "read_at", "sent_at"),
+                      Index("ix_task_reminder_task", "task_id"))
 
 
 class Timer(Base):
