@@ -122,11 +122,6 @@ class ChildLabel:
     age: int | None  # completed years today (from the birth date), or the estimate at receipt carried forward
     estimated: bool  # the age rests on an estimate, not a date of birth
 
-    def text(self, locale: str = "vi") -> str:
-        if self.age is None:
-            return self.name
-        age = f"~{self.age}" if self.estimated else str(self.age)
-        return f"{self.name}, {age} {'tuổi' if locale != 'en' else 'y/o'}" if self.name else f"{age}"
 
 
 def current_age(case: Case, born: date | None, today: date | None = None) -> tuple[int | None, bool]:
@@ -174,7 +169,7 @@ def kind_of(query: str) -> str:
         return "personal_id"
     if _PHONE.fullmatch(text) and phone_key(text):
         return "phone"
-    if any(ch.isdigit() for ch in text):  # names hold no digits; case numbers do ("T01-X01-2026-0001", "0001")
+    if any(ch.isdigit() for ch in text) or not fold(text):  # names hold no digits; case numbers do ("0001")
         return "number"
     return "name"
 

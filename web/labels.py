@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 import forms
-from engine import access, clock, transfers
+from engine import access, children, clock, transfers
 from engine.deadlines import Rules
 from engine.models import Case, ProvinceProcessVersion, Task
 from engine.registry import Definition, Step
@@ -265,6 +265,7 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
             "adjustment_requested": _("Đề xuất điều chỉnh kế hoạch (Điều 29 khoản 1 điểm a)"),
             "case_reopened": _("Mở lại hồ sơ"),
             "case_view": _("Xem hồ sơ"),
+            "case_search": _("Tìm hồ sơ (tên trẻ, số định danh, điện thoại hoặc số hồ sơ)"),
             "case_inspect": _("Thanh tra xem hồ sơ"),
             "dossier_downloaded": _("Tải hồ sơ PDF"),
             "national_db_exported": _("Xuất dữ liệu để nhập CSDL trẻ em (Điều 30 khoản 3)"),
@@ -395,8 +396,32 @@ def data_request_step_title(step: str, fallback: str, locale: str | None = None)
     return fallback
 
 
+def child_labels(cases: Iterable[Case]) -> dict[int, children.ChildLabel]:
+    """The child (name, age) of each listed case, for the signed-in person when their access rules let them see
+    it (engine.children.labels): one read per page, called once by a list's template."""
+    from flask_login import current_user
+
+    from web.extensions import db
+
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}
+    return children.labels(db.session, current_user.actor, list(cases))
+
+
+def child_label(label: children.ChildLabel | None) -> str:
+    """"Nguyễn Thị Hồng Nhung, 9 tuổi" (an estimated age: "khoảng 9 tuổi")."""
+    if label is None:
+        return ""
+    if label.age is None:
+        return label.name
+    age = _("khoảng %(n)s tuổi", n=label.age) if label.estimated else _("%(n)s tuổi", n=label.age)
+    return f"{label.name}, {age}" if label.name else age
+
+
 def install(app: Any) -> None:
     """The labels templates call by name."""
+    app.add_template_global(child_labels, "child_labels")
+    app.add_template_global(child_label, "child_label")
     app.add_template_global(data_request_status_label, "data_request_status_label")
     app.add_template_global(breach_status_label, "breach_status_label")
     app.add_template_global(data_request_step_title, "data_request_step_title")

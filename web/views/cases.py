@@ -14,12 +14,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import forms
 import web
-from engine import access, casefile, path, separation, transfers, versions, worklists
-from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
+from engine import access, casefile, children, path, separation, transfers, versions, worklists
+from engine.errors import Conflict, EngineError, FieldErrors, Forbidden, InvalidState, NotFound
 from engine.models import Attachment, Case, OrgUnit, Task
 from web import formrender, labels
 from web.diagram import render_svg
@@ -52,27 +52,36 @@ MOVES = {"transfer", "reopen"}  # rows recorded outside the process (engine.tran
 def index():
     actor: access.Actor = current_user.actor
     status = request.args.get("status") if request.args.get("status") in {"open", "closed", "no_basis"} else ""
-    number = (request.args.get("number") or "").replace("\x00", "").strip()[:40]  # NUL: refused by PostgreSQL
+    # One search field: a child's name (without diacritics, or part of it), personal ID, phone or case number
+    # (engine.children); `number` is the field's former name, kept for links people saved.
+    q = (request.args.get("q") or request.args.get("number") or "").replace("\x00", "").strip()[:100]
     communes = communes_in_scope(actor) if access.filters_by_commune(actor) else []
     commune_id = int_arg(request.args.get("commune"))
     page = int_arg(request.args.get("page"), 1, high=100_000)
     size = int(current_app.config.get("CASE56_PAGE_SIZE") or PAGE_SIZE)
-    query = select(Case).where(access.case_filter(actor))
-    if status:
-        query = query.where(Case.status == status)
-    if number:
-        escaped = number.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(Case.number).like(f"%{escaped.lower()}%", escape="\\"))
-    if commune_id:
-        query = query.where(Case.commune_id == commune_id)
-    # Newest first along the (scope, received_at, id) indexes; counted up to worklists.COUNT_LIMIT.
-    result = worklists.paged(db.session, query.order_by(Case.received_at.desc(), Case.id.desc()),
-                             query.with_only_columns(Case.id), page, size)
+    error = None
+    if q:
+        try:
+            _kind, result = children.search(db.session, actor, q, status=status, commune_id=commune_id, page=page,
+                                            size=size)
+        except FieldErrors as exc:
+            error = exc.by_field(locale())["q"]
+            result = worklists.Page([], 1, size, 0)
+    else:
+        query = select(Case).where(access.case_filter(actor))
+        if status:
+            query = query.where(Case.status == status)
+        if commune_id:
+            query = query.where(Case.commune_id == commune_id)
+        # Newest first along the (scope, received_at, id) indexes; counted up to worklists.COUNT_LIMIT.
+        result = worklists.paged(db.session, query.order_by(Case.received_at.desc(), Case.id.desc()),
+                                 query.with_only_columns(Case.id), page, size)
     rows = [row[0] for row in result.rows]
     names = unit_names({c.commune_id for c in rows})
-    return render_template("cases/index.html", rows=rows, names=names, result=result, status=status, number=number,
-                           communes=communes if len(communes) > 1 else [], commune_id=commune_id,
-                           category=lambda code: choice_label("mau_01", "category", code))
+    return render_template("cases/index.html", rows=rows, names=names, result=result, status=status, q=q,
+                           error=error, communes=communes if len(communes) > 1 else [], commune_id=commune_id,
+                           show_child=children.may_see_child(actor),
+                           category=lambda code: choice_label("mau_01", "category", code)), 400 if error else 200
 
 
 # -- the case page -----------------------------------------------------------------------------------

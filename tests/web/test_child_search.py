@@ -1,0 +1,53 @@
+"""Finding a child through the web (issue 17): the name and age on the inbox and the case list for roles that may
+see them, search by name without diacritics or case, by personal ID, phone and case number; audited. Both
+databases."""
+
+from __future__ import annotations
+
+import html
+
+from tests.web.casework_kit import audits, case_of, client_for, open_case
+
+NHUNG = {"full_name": "Nguyễn Thị Hồng Nhung", "date_of_birth": "2016-05-04", "sex": "female",
+         "personal_id": "001316012345"}
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_case_list_finds_a_child_by_name_id_phone_and_number(app):
+    nhung = open_case(app, child=NHUNG)
+    other = open_case(app, child={"full_name": "Trần Văn Hùng", "estimated_age": 9, "sex": "male"},
+                      informant={"consent": True, "name": "Lê Văn Cường", "phone": "0987 654 321"})
+    elsewhere = open_case(app, commune="T01-X02", child=NHUNG)
+    numbers = {c: case_of(app, c).number for c in (nhung, other, elsewhere)}
+    officer = client_for(app, "canbo")
+    listing = text(officer.get("/cases"))
+    assert "Nguyễn Thị Hồng Nhung, " in listing and "Trần Văn Hùng, khoảng 9 tuổi" in listing
+    for query in ("nhung", "Nhung", "NHUNG", "hồng nhung", "001316012345", "0912 345 678", numbers[nhung]):
+        page = text(officer.get("/cases", query_string={"q": query}))
+        assert numbers[nhung] in page and numbers[other] not in page, query
+        assert numbers[elsewhere] not in page  # another commune's case: outside the officer's scope
+    supervisor = text(client_for(app, "giamsat").get("/cases?q=nhung"))
+    assert numbers[nhung] in supervisor and numbers[elsewhere] in supervisor and numbers[other] not in supervisor
+    refused = officer.get("/cases?q=n")
+    assert refused.status_code == 400 and "Nhập ít nhất 2 chữ cái" in text(refused)
+    assert "Không tìm thấy hồ sơ nào khớp." in text(officer.get("/cases?q=xyzq"))
+    searches = audits(app, "case_search")
+    assert [(e.actor, e.details["kind"], e.details["found"]) for e in searches[:3]] == [
+        ("canbo", "name", 1), ("canbo", "name", 1), ("canbo", "name", 1)]
+    assert {e.details["kind"] for e in searches} == {"name", "personal_id", "phone", "number"}
+    assert not any("nhung" in str(e.details).lower() or "0912" in str(e.details) for e in searches)
+
+
+def test_inbox_rows_name_the_child_only_for_roles_that_may_see_it(app):
+    open_case(app, child=NHUNG)  # the officer's first step
+    open_case(app, child=NHUNG, stop_at="carry_out_activity")  # the school's activity
+    officer = text(client_for(app, "canbo").get("/"))
+    assert "Nguyễn Thị Hồng Nhung, " in officer
+    partner = client_for(app, "truonghoc").get("/")
+    assert "T01-X01-2026-0002" in text(partner) and "Nhung" not in text(partner)
+    assert "Nhung" not in text(client_for(app, "truonghoc").get("/cases"))  # no case list either (403 page)
+    intake = text(client_for(app, "tiepnhan").get("/"))
+    assert "Nguyễn Thị Hồng Nhung" in intake  # the reports it recorded
