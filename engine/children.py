@@ -252,3 +252,72 @@ def search(session: Session, actor: access.Actor, query: str, *, status: str = "
                              select_.with_only_columns(Case.id), page, size)
     record_search(session, actor, kind, result.total, result.exact, via)
     return kind, result
+
+
+# -- possible duplicates at intake ---------------------------------------------------------------------------------
+
+REASONS = ("birth", "parent", "commune")  # what besides the name matches (labels: web.labels.duplicate_reason)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An existing case about a child whose folded name matches the new report's, and what else matches."""
+
+    case: Case
+    reasons: tuple[str, ...]
+
+
+def _report_communes(session: Session, mau_01: Mapping[str, Any], commune_id: int) -> set[int]:
+    from engine.models import OrgUnit
+
+    codes = [c for c in (mau_01.get("incident_commune"), mau_01.get("residence_commune")) if c]
+    ids = {commune_id}
+    if codes:
+        ids |= set(session.scalars(select(OrgUnit.id).where(OrgUnit.code.in_(codes), OrgUnit.kind == "commune")))
+    return ids
+
+
+def candidates(session: Session, actor: access.Actor, mau_01: Mapping[str, Any], commune_id: int,
+               received: datetime | None = None) -> list[Candidate]:
+    """Cases that may be about the new report's child: the same name once folded, and the birth year within one
+    year (a date of birth or an estimated age), a parent's name, or the commune. Looked for among the cases the
+    actor reads and those of the report's communes (where the intake point records reports: it must see that the
+    commune already has the child), most recent first; only a case's number, status, commune and date are shown."""
+    values = row_values(mau_01, received or clock.now())
+    if not values["name_search"]:
+        return []  # an unnamed child cannot be matched
+    communes = _report_communes(session, mau_01, commune_id)
+    scope = or_(access.case_filter(actor), Case.commune_id.in_(communes), Case.incident_commune_id.in_(communes),
+                Case.residence_commune_id.in_(communes))
+    rows = session.execute(
+        select(Case, CaseChild).join(CaseChild, CaseChild.case_id == Case.id)
+        .where(CaseChild.name_search == values["name_search"], scope)
+        .order_by(Case.received_at.desc(), Case.id.desc()).limit(CANDIDATE_LIMIT * 5)).all()
+    parents = {p for p in values["parents_search"].split("|") if p}
+    found = []
+    for case, child in rows:
+        reasons = []
+        if values["birth_year"] is not None and child.birth_year is not None \
+                and abs(values["birth_year"] - child.birth_year) <= 1:
+            reasons.append("birth")
+        if parents & {p for p in child.parents_search.split("|") if p}:
+            reasons.append("parent")
+        if {case.commune_id, case.incident_commune_id, case.residence_commune_id} & communes:
+            reasons.append("commune")
+        if reasons and not (values["birth_year"] is not None and child.birth_year is not None
+                            and "birth" not in reasons and "parent" not in reasons):
+            found.append(Candidate(case, tuple(reasons)))  # a birth year two or more apart: another child
+    return found[:CANDIDATE_LIMIT]
+
+
+def same_child(session: Session, actor: access.Actor, mau_01: Mapping[str, Any], commune_id: int,
+               case_id: int) -> Case:
+    """The case a new report is linked to as the same child: one of its candidates, or refused field by field."""
+    for candidate in candidates(session, actor, mau_01, commune_id):
+        if candidate.case.id == case_id:
+            return candidate.case
+    raise FieldErrors({"same_child_of": (
+        "Hồ sơ này không phải là hồ sơ có thể cùng trẻ với báo cáo mới (tên, năm sinh, cha mẹ hoặc xã/phường "
+        "không khớp).",
+        "This case is not one the new report's child may be the same child of (name, birth year, parents or "
+        "commune do not match).")})

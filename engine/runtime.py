@@ -206,9 +206,12 @@ class Engine:
 
     # -- opening -------------------------------------------------------------------------------------
     def open_case(self, session: Session, actor: access.Actor, commune_code: str, report: dict[str, Any], *,
-                  linked_case: Case | None = None, reopen: dict[str, Any] | None = None, locale: str = "vi") -> Case:
+                  linked_case: Case | None = None, reopen: dict[str, Any] | None = None, locale: str = "vi",
+                  same_child_of: int | None = None) -> Case:
         """Record a report on Mẫu 01 (Art. 25) and start its case at the incident commune (Art. 26.1); limits
-        run from the earlier of the intake point's and the commune's receipt (Art. 26.3, 31.2, 32.2)."""
+        run from the earlier of the intake point's and the commune's receipt (Art. 26.3, 31.2, 32.2).
+        `same_child_of`: an existing case intake judged to be about the same child (engine.children.candidates):
+        the new case gets its child key, so statistics count that child once."""
         from engine import transfers
 
         mau_01 = forms.validate("mau_01", report, locale=locale)
@@ -224,7 +227,9 @@ class Engine:
         for _attempt in range(5):
             try:
                 with self.transaction(session):
-                    return self._open(session, actor, commune, residence, mau_01, linked_case, reopen)
+                    child_of = (children.same_child(session, actor, mau_01, commune.id, same_child_of)
+                                if same_child_of is not None else None)
+                    return self._open(session, actor, commune, residence, mau_01, linked_case, reopen, child_of)
             except IntegrityError as exc:  # two reports numbered at once in one commune: number again
                 if "case_counter" not in str(exc) and "uq_case_number" not in str(exc):
                     raise
@@ -257,7 +262,8 @@ class Engine:
         return bumped, f"{commune.code}-{year}-{bumped:04d}"
 
     def _open(self, session: Session, actor: access.Actor, commune: OrgUnit, residence: OrgUnit,
-              mau_01: dict[str, Any], linked_case: Case | None, reopen: dict[str, Any] | None) -> Case:
+              mau_01: dict[str, Any], linked_case: Case | None, reopen: dict[str, Any] | None,
+              child_of: Case | None = None) -> Case:
         now = clock.now()
         intake = clock.parse_moment(mau_01["received_at"])
         forwarded = mau_01.get("commune_received_at")
@@ -272,7 +278,7 @@ class Engine:
         case = Case(
             number=number, year=year, seq=seq, commune_id=commune.id, province_id=commune.parent_id,
             category=mau_01["category"],
-            child_key=linked_case.child_key if linked_case else _child_key(mau_01, commune.code),
+            child_key=same.child_key if (same := linked_case or child_of) else _child_key(mau_01, commune.code),
             child_sex=(mau_01.get("child") or {}).get("sex"), child_age=_age(mau_01, received),
             abuse_forms=mau_01.get("abuse_forms") or [], environment=mau_01.get("environment"),
             child_ethnicity=child.get("ethnicity"), perpetrator_relationships=mau_01.get("perpetrator_relationships"),
@@ -298,7 +304,8 @@ class Engine:
                                "reopen", actor.role, "Điều 25 NĐ 56/2017/NĐ-CP", "")
             self.record_form(session, case, reopen_step, f"reopen-{case.id}", actor, reopen, now, definition)
         audit.append(session, actor.username, "case_opened", case.id,
-                     {"number": number, "commune": commune.code, "linked_case": case.linked_case_id}, now)
+                     {"number": number, "commune": commune.code, "linked_case": case.linked_case_id,
+                      **({"same_child": child_of.id} if child_of else {})}, now)
         self.advance(session, case, workflow, definition, actor, now)
         return case
 
@@ -388,6 +395,25 @@ class Engine:
         return assignees.reassign(self, session, actor, task_id, username, reason, locale,
                                   expected_version=expected_version)
 
+    def claim_task(self, session: Session, actor: access.Actor, task_id: int) -> Task:
+        """Take an open step of one's role and unit ("Nhận việc", engine.ownership.claim)."""
+        from engine import ownership
+
+        return ownership.claim(self, session, actor, task_id)
+
+    def release_task(self, session: Session, actor: access.Actor, task_id: int) -> Task:
+        """Give a held step back to everyone of its role (engine.ownership.release)."""
+        from engine import ownership
+
+        return ownership.release(self, session, actor, task_id)
+
+    def assign_task(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any],
+                    locale: str = "vi") -> Task:
+        """Give an open step of a role to one account (engine.ownership.assign)."""
+        from engine import ownership
+
+        return ownership.assign(self, session, actor, task_id, data, locale)
+
     # -- the other commands: one transaction each, in their own modules, all reachable from the engine --------
     def fire_timer(self, session: Session, timer_id: int, worker: str) -> bool:
         """Fire one claimed timer (engine.timers.fire); False when it was not ours to fire."""
@@ -428,8 +454,7 @@ class Engine:
         task = session.get(Task, task_id)
         if task is None:
             raise NotFound("Không tìm thấy bước này.", "No such step.")
-        if not access.can_act(actor, task):
-            raise Forbidden("Bạn không có quyền thực hiện bước này.", "You may not perform this step.")
+        self._check_actor(session, actor, task)
         if task.state != "ready":
             raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
                            "This step was already completed or cancelled; nothing was saved.")
@@ -439,12 +464,23 @@ class Engine:
         if task.state != "ready":
             raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
                            "This step was already completed or cancelled; nothing was saved.")
+        self._check_actor(session, actor, task)  # claimed by someone else meanwhile (engine.ownership)
         if expected_version is not None and case.version != expected_version:
             raise Conflict("Hồ sơ đã thay đổi kể từ khi bạn mở trang; không có thay đổi nào được lưu. "
                            "Hãy tải lại trang.",
                            "The case changed since you opened the page; nothing was saved. Reload the page.")
         restriction.ensure_unrestricted(session, case)  # Law 91/2025 Art. 24.3: read-only while restricted
         return task, case
+
+    @staticmethod
+    def _check_actor(session: Session, actor: access.Actor, task: Task) -> None:
+        if access.can_act(actor, task):
+            return
+        if task.assignee and access.is_role_step(task) and access.may_hold(actor, task):
+            from engine import ownership
+
+            raise ownership.held_by_other(session, task)
+        raise Forbidden("Bạn không có quyền thực hiện bước này.", "You may not perform this step.")
 
     # -- advancing and syncing -----------------------------------------------------------------------
     def advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,

@@ -100,3 +100,42 @@ def test_labels_on_work_lists_follow_the_private_class(case_engine, session, peo
     assert labels[unnamed.id] == children.ChildLabel("", 9, True)
     assert children.labels(session, people.actors["truonghoc"], cases) == {}  # partners: never the child
     assert children.labels(session, people.actors["giamsat"], cases)[case.id].name == NHUNG
+
+
+def test_possible_duplicates_and_linking_the_same_child(case_engine, session, people):
+    from sqlalchemy import distinct, func
+
+    from engine.models import Case
+
+    father = {"name": "Nguyễn Văn Đức"}
+    first = open_case(case_engine, session, people, father=father)
+    age = clock.local(clock.now()).year - 2016  # an estimate that puts the birth in 2016
+    estimated = open_case(case_engine, session, people, date_of_birth=None, estimated_age=age, father=None)
+    older = open_case(case_engine, session, people, date_of_birth="2012-01-01", father=None)  # 4 years apart
+    elsewhere = open_case(case_engine, session, people, commune="T01-X02", father=father)
+    intake, officer2 = people.actors["tiepnhan"], people.actors["canbo2"]
+    commune = session.get(Case, first.id).commune_id
+    new = report(full_name="NGUYEN THI HONG NHUNG", date_of_birth="2015-12-30", father={"name": "nguyen van duc"})
+    found = {c.case.id: c.reasons for c in children.candidates(session, intake, new, commune)}
+    assert found[first.id] == ("birth", "parent", "commune")
+    assert found[elsewhere.id] == ("birth", "parent")  # another commune: the intake point recorded it
+    assert older.id not in found  # same name, born four years apart: another child
+    assert found[estimated.id] == ("birth", "commune")  # born 2016 by the estimate: within a year of 2015
+    # An officer sees candidates of its own scope and of the report's communes, no others.
+    assert {c.case.id for c in children.candidates(session, officer2, new, commune)} == {
+        first.id, elsewhere.id, estimated.id}
+    x02 = session.get(Case, elsewhere.id).commune_id
+    assert {c.case.id for c in children.candidates(session, people.actors["canbo"], new, x02)} == {
+        first.id, elsewhere.id, estimated.id}
+    assert children.candidates(session, intake, report(full_name="Lê Văn Khác"), commune) == []
+
+    linked = case_engine.open_case(session, intake, "T01-X01", new, same_child_of=first.id)
+    assert linked.child_key == first.child_key and linked.linked_case_id is None
+    opened = session.scalar(select(AuditEntry).where(AuditEntry.case_id == linked.id,
+                                                     AuditEntry.action == "case_opened"))
+    assert opened.details["same_child"] == first.id
+    keys = session.scalar(select(func.count(distinct(Case.child_key))).where(Case.id.in_([first.id, linked.id])))
+    assert keys == 1  # statistics count that child once
+    with pytest.raises(FieldErrors) as refused:
+        case_engine.open_case(session, intake, "T01-X01", new, same_child_of=older.id)
+    assert "same_child_of" in refused.value.errors
