@@ -199,6 +199,63 @@ def can_reassign(actor: Actor, task: Task, case: Case) -> bool:
             and task.case_id == case.id and task.state == "ready" and bool(task.assignee))
 
 
+# -- who holds a step (engine.ownership; issue 17) ----------------------------------------------------------
+# A step of a role (officer, chairman, supervisor) goes to everyone of that role in its unit until one of them
+# claims it ("Nhận việc"); then only the holder completes it (can_act) and the others see it read-only with the
+# holder's name, as in Camunda Tasklist. A claim ends when the holder releases it or when the commune's chairman
+# or the province supervisor gives the step to someone else (also how a step held by a deactivated account is
+# freed, engine.liveness). An unclaimed step may still be completed by anyone of its role and unit.
+ASSIGNERS = frozenset({"chairman", "supervisor"})
+
+
+def is_role_step(task: Task) -> bool:
+    """A step that goes to a role by unit (not a plan activity given to a partner account by name)."""
+    return task.role in WORKERS
+
+
+def may_hold(actor: Actor, task: Task) -> bool:
+    """Could `actor` do this step if nobody held it (their role and unit)?"""
+    if not is_role_step(task) or task.role != actor.role:
+        return False
+    if actor.commune_id is not None:
+        return task.commune_id == actor.commune_id
+    return actor.province_id is None or task.province_id == actor.province_id
+
+
+def can_claim(actor: Actor, task: Task) -> bool:
+    return task.state == "ready" and not task.assignee and may_hold(actor, task)
+
+
+def can_assign(actor: Actor, task: Task) -> bool:
+    """Give an open step of a role to one of the accounts that may hold it, or free it: the commune's chairman
+    for the commune's officer and chairman steps, the province supervisor for every step in the province."""
+    if task.state != "ready" or not is_role_step(task):
+        return False
+    if actor.role == "chairman":
+        return actor.commune_id is not None and task.commune_id == actor.commune_id and task.role != "supervisor"
+    if actor.role == "supervisor":
+        return actor.province_id is None or task.province_id == actor.province_id
+    return False
+
+
+def can_release(actor: Actor, task: Task) -> bool:
+    """Give a held step back to everyone of its role: its holder, or whoever may assign it."""
+    return (task.state == "ready" and bool(task.assignee) and is_role_step(task)
+            and (task.assignee == actor.username or can_assign(actor, task)))
+
+
+def can_remind(actor: Actor, task: Task) -> bool:
+    """Remind whoever holds (or may do) an open step, a plan activity's partner included: the commune's chairman
+    (not for the province's own steps) and the province supervisor, in their scope."""
+    if task.state != "ready":
+        return False
+    if actor.role == "chairman":
+        return actor.commune_id is not None and task.commune_id == actor.commune_id and task.role != "supervisor"
+    if actor.role == "supervisor":
+        return actor.province_id is None or task.province_id == actor.province_id
+    return False
+
+
 def can_list_stranded(actor: Actor) -> bool:
     """Stranded cases (engine.liveness) are listed for those who can move them: the commune's officer and
     chairman (reassign a step) and the province supervisor (follow up), each in their scope."""

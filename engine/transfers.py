@@ -90,6 +90,17 @@ def _move(engine: Engine, session: Session, case: Case, target: OrgUnit, actor: 
         .values(commune_id=target.id, province_id=province_id)
         .execution_options(synchronize_session="fetch")
     )).rowcount
+    # A step held by someone of the old commune goes back to the new commune's officers (engine.ownership):
+    # its holder may no longer do it, and it would be stranded.
+    held = session.execute(select(Task.id, Task.step, Task.assignee).where(
+        Task.case_id == case.id, Task.state == "ready", Task.assignee.is_not(None),
+        Task.role.in_(access.WORKERS if province_id != case.province_id else access.WORKERS - {"supervisor"}))).all()
+    if held:
+        session.execute(update(Task).where(Task.id.in_([row.id for row in held])).values(assignee=None)
+                        .execution_options(synchronize_session="fetch"))
+        for row in held:
+            audit.append(session, actor.username, "task_released", case.id,
+                         {"task": row.id, "step": row.step, "from": row.assignee, "reason": "transferred"}, now)
     case.commune_id, case.province_id, case.updated_at = target.id, province_id, now
     details: dict[str, Any] = {"from": source.code if source else None, "to": target.code, "open_steps": moved}
     if routed:

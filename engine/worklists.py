@@ -114,9 +114,12 @@ def _page(session: Session, where: list[ColumnElement[bool]], count_where: list[
 
 
 def inbox(session: Session, actor: access.Actor, *, step: str | None = None, commune_id: int | None = None,
-          overdue_only: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
-    """The actor's open tasks, most urgent first (no deadline last)."""
+          overdue_only: bool = False, mine: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """The actor's open tasks, most urgent first (no deadline last); `mine`: only the steps they hold
+    (engine.ownership), otherwise also their commune's (or province's) steps of their role."""
     where = [Task.state == "ready", access.task_filter(actor)]  # task columns only: counted without the case
+    if mine:
+        where.append(Task.assignee == actor.username)
     if step:
         where.append(Task.step == step)
     if commune_id:

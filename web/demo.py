@@ -186,7 +186,7 @@ class Cast:
     actors: dict[str, access.Actor]
 
     def for_task(self, task: Task) -> access.Actor:
-        if task.role == "partner":
+        if task.role == "partner" or task.assignee in self.actors:  # a plan activity, or a step someone holds
             return self.actors[task.assignee]
         return next(a for a in self.actors.values()
                     if a.role == task.role and (a.commune_id in (None, task.commune_id))
