@@ -418,8 +418,14 @@ def child_label(label: children.ChildLabel | None) -> str:
     return f"{label.name}, {age}" if label.name else age
 
 
+def duplicate_reason(code: str) -> str:
+    """What besides the name matches an earlier case (engine.children.REASONS)."""
+    return {"birth": _("năm sinh"), "parent": _("tên cha hoặc mẹ"), "commune": _("xã/phường")}.get(code, code)
+
+
 def install(app: Any) -> None:
     """The labels templates call by name."""
+    app.add_template_global(duplicate_reason, "duplicate_reason")
     app.add_template_global(child_labels, "child_labels")
     app.add_template_global(child_label, "child_label")
     app.add_template_global(data_request_status_label, "data_request_status_label")

@@ -51,3 +51,36 @@ def test_inbox_rows_name_the_child_only_for_roles_that_may_see_it(app):
     assert "Nhung" not in text(client_for(app, "truonghoc").get("/cases"))  # no case list either (403 page)
     intake = text(client_for(app, "tiepnhan").get("/"))
     assert "Nguyễn Thị Hồng Nhung" in intake  # the reports it recorded
+
+
+def test_new_report_shows_possible_duplicates_and_links_the_same_child(app):
+    import re
+
+    from engine import clock
+    from tests.web.casework_kit import flatten, token
+    from web import demo
+
+    first = open_case(app, child=NHUNG)
+    closed = open_case(app, child=NHUNG, choices={"verification": {"has_basis": False,
+                                                                   "reason_no_basis": "Không có sự việc."}})
+    intake = client_for(app, "canbo")
+    page = intake.get("/reports/new").get_data(as_text=True)
+    report = demo.sample("mau_01", clock.now(), child={**NHUNG, "full_name": "nguyen thi hong NHUNG",
+                                                       "personal_id": None})
+    form = {**flatten(report), "_commune": "T01-X01", "csrf_token": token(page)}
+    shown = intake.post("/reports/new", data=form)
+    body = text(shown)
+    assert shown.status_code == 200 and "Trẻ này có thể đã có hồ sơ" in body
+    assert case_of(app, first).number in body and case_of(app, closed).number in body
+    assert f'href="/cases/{closed}/reopen"' in body  # a closed case may be reopened instead
+    checked = re.search(r'name="_duplicates_checked" value="([^"]*)"', body).group(1)
+    # Sent again without an answer: asked for one; nothing is saved.
+    again = intake.post("/reports/new", data={**form, "_duplicates_checked": checked})
+    assert again.status_code == 422 and "Hãy chọn: cùng trẻ" in text(again)
+    linked = intake.post("/reports/new", data={**form, "_duplicates_checked": checked, "_same_child": str(first)})
+    assert linked.status_code == 302
+    new_id = int(linked.headers["Location"].rsplit("/", 1)[1])
+    assert case_of(app, new_id).child_key == case_of(app, first).child_key
+    other = intake.post("/reports/new", data={**form, "_duplicates_checked": checked, "_same_child": "new"})
+    assert other.status_code == 302
+    assert case_of(app, int(other.headers["Location"].rsplit("/", 1)[1])).child_key != case_of(app, first).child_key

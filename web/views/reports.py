@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 import forms
 import web
-from engine import access
-from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine import access, children, clock
+from engine.errors import Conflict, EngineError, FieldErrors, Forbidden, NotFound
 from engine.models import Case, OrgUnit
 from web import formrender
 from web.extensions import db
@@ -56,22 +56,32 @@ def new():
     commune = communes[0].code if len(communes) == 1 else ""
     conflict = None
     status = 200
+    duplicates: list[children.Candidate] = []
+    checked = ""
     if request.method == "POST":
         values = formrender.parse(fields, request.form)
         commune = (request.form.get("_commune") or "").strip()[:32]
         if commune not in {u.code for u in communes}:
             errors["_commune"] = [_("Hãy chọn xã/phường nơi xảy ra vụ việc.")]
+        clean: dict[str, Any] = {}
         try:
-            forms.validate("mau_01", values, locale=loc)
+            clean = forms.validate("mau_01", values, locale=loc)
         except forms.FormError as exc:
             errors.update(exc.errors)
+        same_child_of, checked, duplicates, problem = _same_child(actor, clean, commune, communes)
+        if problem:
+            errors["_same_child"] = [problem]
         if errors:
             status = 422
+        elif duplicates and same_child_of is None and checked != request.form.get("_duplicates_checked"):
+            status = 200  # shown once for this child: intake says whether it is the same child
         else:
             try:
                 case = web.engine().open_case(db.session, actor, commune,
                                               {**values, "commune_code": commune, "incident_commune": commune},
-                                              locale=loc)
+                                              locale=loc, same_child_of=same_child_of)
+            except FieldErrors as exc:
+                errors, status = {"_same_child": list(exc.by_field(loc).values())}, 422
             except forms.FormError as exc:
                 errors, status = exc.errors, 422
             except Conflict as exc:
@@ -85,8 +95,33 @@ def new():
     items = formrender.summary(fields, {k: v for k, v in errors.items() if k != "_commune"})
     if errors.get("_commune"):
         items.insert(0, (formrender.field_id("_commune"), _("Xã/phường"), errors["_commune"][0]))
+    if errors.get("_same_child"):
+        items.insert(0, ("duplicates", _("Trẻ đã có hồ sơ?"), errors["_same_child"][0]))
     return render_template("reports/new.html", form=description, values=values, errors=errors,
-                           error_items=items, communes=communes, commune=commune, conflict=conflict), status
+                           error_items=items, communes=communes, commune=commune, conflict=conflict,
+                           duplicates=duplicates, duplicates_checked=checked,
+                           can_reopen=lambda case: access.can_manage_case(actor, case)), status
+
+
+def _same_child(actor: access.Actor, clean: dict[str, Any], commune: str, communes: list[OrgUnit]
+                ) -> tuple[int | None, str, list[children.Candidate], str | None]:
+    """Possible earlier cases of the report's child (engine.children.candidates) and intake's answer:
+    (the case chosen as the same child, the key of the child checked, the candidates, a problem with the answer).
+    The key (folded name and birth year) shows the candidates again when the name or birth changed since."""
+    unit = next((u for u in communes if u.code == commune), None)
+    if unit is None or not clean:
+        return None, "", [], None
+    found = children.candidates(db.session, actor, {**clean, "incident_commune": commune}, unit.id)
+    values = children.row_values(clean, clock.now())
+    checked = f"{values['name_search']}|{values['birth_year'] or ''}"
+    answer = (request.form.get("_same_child") or "").strip()
+    if not found or answer in ("", "new"):
+        if found and answer == "" and request.form.get("_duplicates_checked") == checked:
+            return None, checked, found, _("Hãy chọn: cùng trẻ với một hồ sơ đã có, hoặc một trẻ khác.")
+        return None, checked, found, None
+    if answer.isdigit() and int(answer) in {c.case.id for c in found}:
+        return int(answer), checked, found, None
+    return None, checked, found, _("Hãy chọn một hồ sơ trong danh sách, hoặc một trẻ khác.")
 
 
 @bp.route("/reports/<int:case_id>")
