@@ -41,13 +41,17 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
     return False
 
 
+_BAD = re.compile("[\x00\ud800-\udfff]")
+
+
 def _has_nul(value: Any) -> bool:
-    """Iterative (an explicit stack), so no body the depth guard let through can exhaust the call stack."""
+    """A NUL, or half of a UTF-16 surrogate pair (JSON's "\\ud800" escape: no character, and no database can
+    store it), anywhere in `value`. Iterative (an explicit stack): no body can exhaust the call stack."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
+            if _BAD.search(item):
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())

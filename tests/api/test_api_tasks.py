@@ -43,7 +43,10 @@ def test_my_tasks_are_my_communes_most_urgent_first_with_filters_and_paging(clie
     assert _ids(client.get("/api/v1/tasks?step=verify&commune=T01-X01", headers=headers)) == [late, *fresh]
     assert _ids(client.get("/api/v1/tasks?step=review", headers=headers)) == []
     assert _ids(client.get("/api/v1/tasks?commune=T01-X02", headers=headers)) == []  # not in my scope
-    assert _ids(client.get("/api/v1/tasks?commune=NOPE", headers=headers)) == []
+    # An unknown commune is refused, as the document's enum of this installation's communes says.
+    unknown = client.get("/api/v1/tasks?commune=NOPE", headers=headers)
+    assert unknown.status_code == 422
+    assert unknown.get_json()["errors"] == {"commune": ["Không có xã/phường với mã này."]}
     assert _ids(client.get("/api/v1/tasks", headers=auth("canbo2"))) == [other]
     # The overdue step was escalated: the province supervisor has the acknowledgement in their list.
     supervisor = client.get("/api/v1/tasks", headers=auth("giamsat")).get_json()

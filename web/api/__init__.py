@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_smorest import Api
 
 import forms
@@ -24,6 +25,7 @@ from web.api.tokens import authenticate
 from web.extensions import csrf, db
 
 PREFIX = "/api/v1"
+TEXT_HEADERS = ("Idempotency-Key", "If-Match")  # request headers the API reads as text
 BLUEPRINTS = (reports.bp, tasks.bp, cases.bp, assignees.bp, statistics.bp, me.bp, national_db.bp)
 DESCRIPTION = """\
 API của case56: tiếp nhận báo cáo (Mẫu 01) từ Tổng đài 111, công an và hệ thống khác; việc cần làm;
@@ -51,6 +53,11 @@ class CaseApi(Api):
         """flask-smorest would turn every HTTP error of the whole app into JSON; the web UI keeps its
         pages, and the API blueprints get their own handlers (web/api/errors.py)."""
 
+    def _openapi_json(self) -> Any:
+        """The document with this installation's unit codes and the server's own checks (web/api/docs.py)."""
+        return current_app.response_class(json.dumps(docs.document(self), indent=2, ensure_ascii=False),
+                                          mimetype="application/json")
+
 
 def _before_api_request() -> None:
     # Form data arrives as JSON here: typed exactly as the published JSON Schema says ("crime_suspected": 0
@@ -59,10 +66,12 @@ def _before_api_request() -> None:
     authenticate(db.session)
     if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
         raise ApiError(415, "unsupported_media_type", _("Nội dung phải là JSON (Content-Type: application/json)."))
-    # Query parameters are codes, dates, numbers and step keys: a control character is never one of them,
-    # and a NUL would reach the database, which PostgreSQL refuses (a 500).
-    bad = sorted({name for name, value in request.args.items(multi=True)
-                  if any(ord(ch) < 32 or ord(ch) == 127 for ch in name + value)})
+    # Query parameters are codes, dates, numbers, step keys and one-line texts: refused here, as in any one-line
+    # form field, are control, format and other hidden characters (a NUL would even reach the database, which
+    # PostgreSQL refuses) — the pattern the OpenAPI document declares for them (web/api/docs.py).
+    bad = sorted({name for name, value in [*request.args.items(multi=True),
+                                           *((h, request.headers.get(h, "")) for h in TEXT_HEADERS)]
+                  if any(fields.refused_in_line(ch) for ch in name + value)})
     if bad:
         raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
                        {name: [_("Có ký tự không được phép (ký tự điều khiển).")] for name in bad})

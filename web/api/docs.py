@@ -5,15 +5,94 @@ Drawn from the same spec dict that /api/v1/openapi.json serves, so the page cann
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from engine.models import OrgUnit
+from forms.kit import fields
 from web.api import errors
+from web.extensions import db
 
 bp = Blueprint("api_docs", __name__)
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+# What the server enforces beyond the marshmallow schemas, declared in the document (schema and server agree):
+# every text query parameter refuses control and hidden characters as one-line form fields do
+# (web/api/__init__.py), If-Match is a case version
+# (web/api/tasks.py), periods and dates have their shapes (engine/statistics.py), unit codes name units of
+# this installation, and form data carries no NUL anywhere (web/security.py).
+IF_MATCH = '^[ \\t]*(\\*|(W/)?"?[0-9]{1,9}"?)[ \\t]*$'
+PERIOD = "^[0-9]{4}-(H1|H2|Y|Q[1-4])$"
+UNIT_CODE = "^[A-Z0-9][A-Z0-9-]{1,31}$"
+DAY = "^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})$"
+JSON_VALUE = {
+    "description": "Một giá trị JSON không chứa ký tự NUL / any JSON value without a NUL character",
+    "anyOf": [
+        {"type": "string", "pattern": "^[^\\u0000]*$"},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+        {"type": "object", "propertyNames": {"pattern": "^[^\\u0000]*$"},
+         "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}},
+    ],
+}
+
+
+def _unit_codes() -> dict[str, list[str]]:
+    try:
+        rows = db.session.execute(select(OrgUnit.kind, OrgUnit.code).order_by(OrgUnit.code)).all()
+    except SQLAlchemyError:  # a database not set up yet: the document still describes the API (codes by shape)
+        db.session.rollback()
+        rows = []
+    return {kind: [code for k, code in rows if k == kind] for kind in ("province", "commune")}
+
+
+def _parameter(param: dict[str, Any], codes: dict[str, list[str]]) -> None:
+    schema = param.setdefault("schema", {})
+    name, where = param.get("name"), param.get("in")
+    if where == "header" and name == "If-Match":
+        schema["pattern"] = IF_MATCH
+    elif where == "query" and name in codes:
+        if codes[name]:
+            schema["enum"] = codes[name]
+        else:  # no unit yet: the shape every unit code has (web/views/admin.py)
+            schema["pattern"] = UNIT_CODE
+        schema["description"] = "Mã đơn vị của hệ thống này / a unit code of this installation"
+    elif where == "query" and name == "period":
+        schema["pattern"] = PERIOD
+    elif where == "query" and name in ("from", "to"):
+        schema["pattern"] = DAY
+    elif schema.get("type") == "string" and not {"enum", "pattern", "format"} & set(schema):
+        schema["pattern"] = fields.json_pattern(multiline=False, required=False)
+
+
+def document(api: Any) -> dict[str, Any]:
+    """The OpenAPI document as served: the registered spec with what depends on this installation (unit codes)
+    and the server's checks that marshmallow does not express, filled in."""
+    spec = copy.deepcopy(api.spec.to_dict())
+    codes = _unit_codes()
+    for item in spec.get("paths", {}).values():
+        for param in item.get("parameters", []):
+            _parameter(param, codes)
+        for method in METHODS:
+            for param in item.get(method, {}).get("parameters", []):
+                _parameter(param, codes)
+    schemas = spec.get("components", {}).get("schemas", {})
+    schemas["JsonValue"] = JSON_VALUE
+    if "ReportCreate" in schemas:
+        commune = schemas["ReportCreate"]["properties"]["commune"]
+        commune.update({"enum": codes["commune"]} if codes["commune"] else {"pattern": UNIT_CODE})
+    for name in ("TaskData",):
+        if name in schemas:
+            data = schemas[name]["properties"]["data"]
+            data.update({"propertyNames": {"pattern": "^[^\\u0000]*$"},
+                         "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}})
+    return spec
 
 
 def _ref_name(ref: str) -> str:
@@ -115,7 +194,7 @@ def components(spec: dict[str, Any]) -> list[dict[str, Any]]:
 @bp.route("/api/v1/docs", methods=["GET"])
 def page() -> str:
     api = current_app.extensions["case56_api"]
-    spec = api.spec.to_dict()
+    spec = document(api)
     return render_template("api/docs.html", info=spec.get("info", {}), version=spec.get("openapi"),
                            operations=operations(spec), schemas=components(spec),
                            spec_url=url_for("api-docs.openapi_json"))

@@ -40,15 +40,20 @@ PAGE_HEADERS = {
              "schema": {"type": "string"}},
 }
 ETAG = {"description": "Phiên bản hồ sơ / the case version, for If-Match", "schema": {"type": "string"}}
-_VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+# ASCII digits and blanks only (Python's \d and \s take other scripts' digits and more spaces): exactly the
+# pattern the OpenAPI document declares for If-Match (web/api/docs.py).
+_VERSION = re.compile(r'^[ \t]*(?:W/)?"?([0-9]{1,9})"?[ \t]*$')
 
 
 def commune_id(code: str | None) -> int | None:
-    """The id of the commune with `code`; an unknown code filters everything out."""
+    """The id of the commune with `code`; an unknown code is refused (422), as the document's enum says."""
     if not code:
         return None
-    found = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code))
-    return found if found is not None else -1
+    found = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code, OrgUnit.kind == "commune"))
+    if found is None:
+        raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                       {"commune": [_("Không có xã/phường với mã này.")]})
+    return found
 
 
 def page_headers(page: worklists.Page) -> dict[str, str]:
@@ -83,7 +88,7 @@ def load_visible(task_id: int) -> tuple[Task, Case]:
 
 def expected_version(headers: dict[str, Any]) -> int | None:
     raw = headers.get("if_match")
-    if raw is None or raw.strip() == "*":
+    if raw is None or raw.strip(" \t") == "*":
         return None
     match = _VERSION.match(raw)
     if not match:
