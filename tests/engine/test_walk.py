@@ -47,7 +47,7 @@ from web import demo
 # Walks per database in CI: about 40 s each, and every branch in BRANCHES is taken (measured: 45 SQLite walks
 # 41 s, 30 PostgreSQL walks 34 s, 59/59 branches each); `--walks N` runs more.
 WALKS_CI = {"sqlite": 45, "postgresql": 30}
-CLOSE_AFTER = 40  # actions; from then on every choice is a closing one, so a walk ends
+CLOSE_AFTER = 45  # actions; from then on every choice is a closing one, so a walk ends
 MAX_ACTIONS = 250  # a walk still open after this many actions is a stranded case
 MAX_REPORTED = 10  # failing walks reported with all their actions (the others by seed)
 COMMUNES = ("T01-X01", "T01-X02")
@@ -228,7 +228,14 @@ class Walk:
         workable = [t for t in self.rows("ready")
                     if (self.closing or t.step not in self.neglect or t.due_at is None or t.due_at < clock.now())
                     and not (self.slow_police and t.step in CONTINUING)]
-        if r < 0.14 or not workable:
+        m = self.model
+        if not self.closing and m.activities_left and self.rng.random() < 0.12:
+            # while activities run (Art. 29.1a, 32.1): an adjustment, or a separation when the parents refuse
+            if not m.adjusting and self.rng.random() < 0.7:
+                self.request_adjustment()
+            else:
+                self.request_separation()
+        elif r < 0.14 or not workable:
             self.tick(next_limit=not workable)
         elif r < 0.19:
             self.restart()
@@ -572,7 +579,7 @@ class Walk:
             m.adjusted_activities = count
             m.done(step, "approve_adjustment")
         elif step == "approve_adjustment":
-            approve = not self.closing and rng.random() < 0.6
+            approve = rng.random() < 0.6  # no new proposal once closing, so approving still ends
             take("adjustment:approve" if approve else "adjustment:refuse")
             if approve:  # the running activities end; the adjusted ones start (the next plan version)
                 m.open["carry_out_activity"] = 0
