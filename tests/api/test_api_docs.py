@@ -40,6 +40,7 @@ def test_openapi_document_describes_every_operation_auth_and_errors(client):
         ("GET", "/api/v1/national-db/pending"), ("GET", "/api/v1/cases/{case_id}/national-db"),
         ("GET", "/api/v1/cases/{case_id}/national-db/{task_id}/export"),
         ("POST", "/api/v1/cases/{case_id}/national-db/{task_id}/entry"),
+        ("GET", "/api/v1/cases"), ("POST", "/api/v1/reports/candidates"),
     }
     error = spec["components"]["schemas"]["Error"]
     assert set(error["properties"]) == set(error["required"]) == {"code", "message", "errors"}

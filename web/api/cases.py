@@ -11,14 +11,16 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from engine import access, audit, casefile, liveness, releases, restriction, stamp, worklists
-from engine.errors import NotFound
+from engine import access, audit, casefile, children, liveness, releases, restriction, stamp, worklists
+from engine.errors import FieldErrors, NotFound
 from engine.models import Case, OrgUnit, Task
 from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
-from web.api.present import case_detail, case_summary, release, task_page, task_summary, units
+from web.api.present import case_detail, case_page, case_summary, release, task_page, task_summary, units
 from web.api.schemas import (
     CaseDetailSchema,
+    CaseListArgs,
+    CaseListItemSchema,
     CompletedSchema,
     DossierArgs,
     OverdueArgs,
@@ -37,6 +39,43 @@ from web.gate import gate
 from web.pdf import dossier as dossier_pdf
 
 bp = Blueprint("api_cases", __name__, description="Hồ sơ và giám sát / case files and oversight")
+
+
+@bp.route("/cases", methods=["GET"])
+@bp.arguments(CaseListArgs, location="query", unknown=RAISE)
+@bp.response(200, CaseListItemSchema(many=True), headers=PAGE_HEADERS)
+@bp.alt_response(403, response="FORBIDDEN")
+@gate(access.can_list_cases)
+def cases(args: dict[str, Any]) -> Any:
+    """Hồ sơ trong phạm vi của bạn, mới nhất trước; tìm trẻ theo tên / the cases in your scope, newest first; find a
+    child by name.
+
+    `q` tìm theo tên trẻ không cần dấu hay chữ hoa ("nhung" tìm được "Nguyễn Thị Hồng Nhung"), một phần của tên,
+    số định danh, số điện thoại người báo tin (chỉ vai trò được xem người báo tin) hoặc số hồ sơ; mỗi lượt tìm được
+    ghi nhật ký (loại tìm kiếm, số kết quả — không ghi nội dung tìm). Tên và tuổi của trẻ chỉ có với vai trò được
+    xem thông tin riêng tư của trẻ. `q` finds a child by name without diacritics or case, by part of the name, by
+    personal ID, by the informant's phone (for roles that may see the informant) or by case number; every search
+    is audited (its kind and how many cases it found, never its text). The child's name and age are given to
+    roles that may see the child's private items.
+    """
+    who = actor()
+    status, commune, q = args.get("status") or "", commune_id(args.get("commune")), (args.get("q") or "").strip()
+    if q:
+        try:
+            _kind, page = children.search(db.session, who, q, status=status, commune_id=commune, page=args["page"],
+                                          size=args["per_page"], via="api")
+        except FieldErrors as exc:
+            raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                           {"q": [exc.by_field(locale())["q"]]}) from None
+    else:
+        query = select(Case).where(access.case_filter(who))
+        if status:
+            query = query.where(Case.status == status)
+        if commune:
+            query = query.where(Case.commune_id == commune)
+        page = worklists.paged(db.session, query.order_by(Case.received_at.desc(), Case.id.desc()),
+                               query.with_only_columns(Case.id), args["page"], args["per_page"])
+    return case_page(db.session, [row[0] for row in page.rows]), 200, page_headers(page)
 
 
 @bp.route("/cases/<int:case_id>", methods=["GET"])

@@ -14,11 +14,11 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, casefile, clock, path, releases
+from engine import access, casefile, children, clock, path, releases
 from engine.models import Case, OrgUnit, Task, TextRelease
 from forms.kit import sensitivity
 from web import labels
-from web.api.common import locale
+from web.api.common import actor, locale
 from web.filters import time_left
 
 TO_CONFIRM = "[cần xác nhận]"
@@ -50,7 +50,22 @@ def due_status(task: Task, now: datetime | None = None) -> dict[str, Any]:
             "note": left["note"] or None, "legal": left["legal"] or None}
 
 
-def task_summary(task: Task, case: Case, unit: OrgUnit | None, now: datetime | None = None) -> dict[str, Any]:
+def child(label: children.ChildLabel | None) -> dict[str, Any] | None:
+    """The child of a listed case (engine.children.labels: only for roles that may see the child's name)."""
+    return None if label is None else {"name": label.name, "age": label.age, "age_estimated": label.estimated}
+
+
+def child_of(case: Case) -> dict[str, Any] | None:
+    from web.extensions import db
+
+    return child(children.labels(db.session, actor(), [case]).get(case.id))
+
+
+_UNSET: Any = object()
+
+
+def task_summary(task: Task, case: Case, unit: OrgUnit | None, now: datetime | None = None,
+                 child_json: dict[str, Any] | None = _UNSET) -> dict[str, Any]:
     now = now or clock.now()
     overdue_by = (now - task.due_at).total_seconds() if task.due_at and task.state == "ready" else None
     return {
@@ -72,13 +87,15 @@ def task_summary(task: Task, case: Case, unit: OrgUnit | None, now: datetime | N
         "deadline": deadline(task.rule),
         "form": task.form,
         "href": url_for("api_tasks.task", task_id=task.id),
+        "child": child_of(case) if child_json is _UNSET else child_json,
     }
 
 
 def task_page(session: Session, rows: list[tuple[Task, Case]]) -> list[dict[str, Any]]:
     by_id = units(session, (t.commune_id for t, _c in rows))
+    kids = children.labels(session, actor(), [c for _t, c in rows])  # one read for the page
     now = clock.now()
-    return [task_summary(t, c, by_id.get(t.commune_id), now) for t, c in rows]
+    return [task_summary(t, c, by_id.get(t.commune_id), now, child(kids.get(c.id))) for t, c in rows]
 
 
 def task_detail(session: Session, actor: access.Actor, task: Task, case: Case) -> dict[str, Any]:
@@ -123,6 +140,20 @@ def _form_schema(form: str | None, version: int | None) -> dict[str, Any] | None
     if not form:
         return None
     return forms.json_schema(form, version, locale=locale())
+
+
+def case_page(session: Session, cases: list[Case]) -> list[dict[str, Any]]:
+    """A page of the case list, each with its child for roles that may see it (one read for the page)."""
+    by_id = units(session, (c.commune_id for c in cases))
+    kids = children.labels(session, actor(), cases)
+    return [{**case_summary(c, by_id.get(c.commune_id)), "child": child(kids.get(c.id))} for c in cases]
+
+
+def candidates(found: list[children.Candidate], who: access.Actor) -> list[dict[str, Any]]:
+    """Possible earlier cases of a new report's child: what intake needs to decide, nothing of the file."""
+    return [{"id": c.case.id, "number": c.case.number, "status": c.case.status, "commune": c.case.commune.code,
+             "commune_name": c.case.commune.name, "received_at": c.case.received_at, "matches": ["name", *c.reasons],
+             "may_reopen": c.case.status != "open" and access.can_manage_case(who, c.case)} for c in found]
 
 
 def case_summary(case: Case, unit: OrgUnit | None) -> dict[str, Any]:

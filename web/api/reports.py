@@ -6,16 +6,18 @@ from typing import Any
 
 from flask import url_for
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
 import forms
-from engine import access
-from engine.errors import NotFound
+from engine import access, children
+from engine.errors import FieldErrors, NotFound
 from engine.models import Case, OrgUnit
 from web import engine
 from web.api import idempotency
 from web.api.common import ApiError, _, actor, locale
+from web.api.present import candidates as candidate_rows
 from web.api.present import case_summary
-from web.api.schemas import CaseSummarySchema, IdempotencyHeaderSchema, ReportCreateSchema
+from web.api.schemas import CandidatesSchema, CaseSummarySchema, IdempotencyHeaderSchema, ReportCreateSchema
 from web.extensions import db
 from web.gate import gate
 
@@ -60,6 +62,64 @@ def create(headers: dict[str, Any], body: dict[str, Any]) -> Any:
     of the two receipt times.
     """
     who = actor()
+    report, commune = _checked(body)
+
+    def open_case() -> Case:
+        try:
+            return engine().open_case(db.session, who, commune, report, locale=locale(),
+                                      same_child_of=body.get("same_child_of"))
+        except forms.FormError as error:  # a commune code the unit tree does not have (engine.transfers)
+            raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                           {"report": error.errors}) from None
+        except FieldErrors as error:  # same_child_of is not one of the report's candidates
+            raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
+                           {name: [text] for name, text in error.by_field(locale()).items()}) from None
+        except NotFound as error:  # the commune vanished between the check and the transaction
+            raise ApiError(422, "validation_error", error.message(locale()), {"commune": [error.message(locale())]}
+                           ) from None
+
+    key = headers.get("idempotency_key")
+    if key is None:
+        case, created = open_case(), True
+    else:
+        case, created = idempotency.open_once(db.session(), who, key,
+                                              {"commune": commune, "report": report,
+                                               **({"same_child_of": body["same_child_of"]}
+                                                  if body.get("same_child_of") else {})}, open_case)
+    out_headers = {"Location": url_for("api_cases.case", case_id=case.id)}
+    if not created:
+        out_headers["Idempotent-Replayed"] = "true"
+    return case_summary(case, db.session.get(OrgUnit, case.commune_id)), 201 if created else 200, out_headers
+
+
+@bp.route("/reports/candidates", methods=["POST"])
+@bp.arguments(ReportCreateSchema, example=EXAMPLE)
+@bp.response(200, CandidatesSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@gate(access.can_record_reports)
+def candidates(body: dict[str, Any]) -> Any:
+    """Hồ sơ có thể cùng trẻ với báo cáo mới / existing cases possibly about the new report's child.
+
+    Cùng nội dung như POST /reports (không lưu gì): các hồ sơ có tên trẻ trùng (không kể dấu, chữ hoa) và năm sinh
+    (±1), tên cha/mẹ hoặc xã/phường khớp. Nếu là cùng trẻ, gửi POST /reports với same_child_of = id của hồ sơ đó
+    (thống kê đếm trẻ một lần), hoặc mở lại hồ sơ đã đóng. The same body as POST /reports (nothing is saved): cases
+    whose child's name matches once diacritics and case are set aside, and whose birth year (±1), a parent's name or
+    commune matches too. For the same child, send POST /reports with same_child_of = that case's id (statistics
+    count the child once), or reopen the closed case.
+    """
+    who = actor()
+    report, commune = _checked(body)
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == commune, OrgUnit.kind == "commune"))
+    if unit is None or not access.can_open_case(who, unit):
+        raise ApiError(403, "forbidden", _("Bạn không được ghi nhận báo cáo cho xã/phường này."))
+    clean = forms.validate("mau_01", report, locale=locale())
+    found = children.candidates(db.session, who, {**clean, "incident_commune": clean.get("incident_commune")
+                                                  or commune}, unit.id)
+    return {"candidates": candidate_rows(found, who)}
+
+
+def _checked(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The report and its commune code, refused field by field (422) as POST /reports refuses them."""
     report = body["report"]
     commune = body.get("commune") or (report.get("incident_commune") if isinstance(report, dict) else None)
     if not isinstance(commune, str) or not commune:
@@ -76,24 +136,4 @@ def create(headers: dict[str, Any], body: dict[str, Any]) -> Any:
                                                                   OrgUnit.kind == "commune").first() is None:
         raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
                        {"commune": [_("Không có xã/phường với mã này.")]})
-
-    def open_case() -> Case:
-        try:
-            return engine().open_case(db.session, who, commune, report, locale=locale())
-        except forms.FormError as error:  # a commune code the unit tree does not have (engine.transfers)
-            raise ApiError(422, "validation_error", _("Dữ liệu không hợp lệ; không có thay đổi nào được lưu."),
-                           {"report": error.errors}) from None
-        except NotFound as error:  # the commune vanished between the check and the transaction
-            raise ApiError(422, "validation_error", error.message(locale()), {"commune": [error.message(locale())]}
-                           ) from None
-
-    key = headers.get("idempotency_key")
-    if key is None:
-        case, created = open_case(), True
-    else:
-        case, created = idempotency.open_once(db.session(), who, key,
-                                              {"commune": commune, "report": report}, open_case)
-    out_headers = {"Location": url_for("api_cases.case", case_id=case.id)}
-    if not created:
-        out_headers["Idempotent-Replayed"] = "true"
-    return case_summary(case, db.session.get(OrgUnit, case.commune_id)), 201 if created else 200, out_headers
+    return report, commune

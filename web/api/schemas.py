@@ -80,6 +80,10 @@ class ReportCreateSchema(Schema):
         "description": "Mẫu số 01 (Điều 25 NĐ 56/2017/NĐ-CP); received_at is the legal anchor of every limit",
         "allOf": [{"$ref": MAU_01_REF}],
     })
+    same_child_of = fields.Integer(validate=validate.Range(min=1, max=2_147_483_647), metadata={
+        "description": "Số hiệu (id) hồ sơ đã có về cùng trẻ, chọn trong POST /reports/candidates: hồ sơ mới nhận "
+                       "cùng mã trẻ để thống kê đếm trẻ một lần / the id of an existing case about the same child, "
+                       "one of POST /reports/candidates: the new case counts as that child in statistics"})
 
 
 class IdempotencyHeaderSchema(Schema):
@@ -98,6 +102,20 @@ class IfMatchHeaderSchema(Schema):
     if_match = fields.String(data_key="If-Match", validate=validate.Length(min=1, max=64), metadata={
         "description": "Phiên bản hồ sơ đã xem / the case version seen (task's case_version or ETag); "
                        "a stale version is refused with 409 and nothing is saved"})
+
+
+class ChildSchema(Schema):
+    """The child of a case as a list shows it (engine.children): private items (Decree 56 Art. 33)."""
+
+    name = fields.String(required=True, metadata={"description": "Họ tên như ghi trên Mẫu 01 / as written on Form 01"})
+    age = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Tuổi hôm nay / age today (from the date of birth, or the estimate at receipt carried on)"})
+    age_estimated = fields.Boolean(required=True, metadata={"description": "Tuổi ước tính / an estimated age"})
+
+
+CHILD_FIELD_DOC = ("Trẻ em (tên, tuổi): chỉ cho vai trò được xem thông tin riêng tư của trẻ, null nếu không (đối tác "
+                   "không bao giờ thấy) / the child's name and age for roles that may see the child's private items; "
+                   "null otherwise (never for partners)")
 
 
 class CaseSummarySchema(Schema):
@@ -158,6 +176,42 @@ class TaskSummarySchema(Schema):
     deadline = fields.Nested(DeadlineSchema, required=True, allow_none=True)
     form = fields.String(required=True, allow_none=True)
     href = fields.String(required=True)
+    child = fields.Nested(ChildSchema, required=True, allow_none=True, metadata={"description": CHILD_FIELD_DOC})
+
+
+class CaseListArgs(PagingArgs):
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "Tìm: tên trẻ (không cần dấu, một phần của tên; ít nhất 2 chữ cái), số định danh (12 chữ số), "
+                       "số điện thoại người báo tin, hoặc số hồ sơ; mỗi lượt tìm được ghi nhật ký (không ghi nội dung "
+                       "tìm) / search: the child's name (diacritics optional, part of it; 2 letters at least), "
+                       "personal ID (12 digits), the informant's phone or the case number; every search is audited "
+                       "(not its text)"})
+    status = fields.String(validate=validate.OneOf(["open", "closed", "no_basis"]))
+    commune = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "Mã xã / commune"})
+
+
+class CaseListItemSchema(CaseSummarySchema):
+    child = fields.Nested(ChildSchema, required=True, allow_none=True, metadata={"description": CHILD_FIELD_DOC})
+
+
+class CandidateSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["open", "closed", "no_basis"]})
+    commune = fields.String(required=True, allow_none=True)
+    commune_name = fields.String(required=True, allow_none=True)
+    received_at = LocalDateTime(required=True)
+    matches = fields.List(fields.String(metadata={"enum": ["name", "birth", "parent", "commune"]}), required=True,
+                          metadata={"description": "Điều khớp ngoài tên / what matches: the name, and the birth year "
+                                                   "(±1), a parent's name or the commune"})
+    may_reopen = fields.Boolean(required=True, metadata={
+        "description": "Bạn có thể mở lại hồ sơ đã đóng này / you may reopen this closed case"})
+
+
+class CandidatesSchema(Schema):
+    candidates = fields.List(fields.Nested(CandidateSchema), required=True, metadata={
+        "description": "Hồ sơ có thể cùng trẻ, mới nhất trước (tối đa 10) / cases possibly about the same child, "
+                       "newest first (10 at most)"})
 
 
 class ReleaseSchema(Schema):
