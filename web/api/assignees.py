@@ -5,6 +5,10 @@ A plan (Mẫu 04) sent to `POST /tasks/{id}/complete` must name, for each activi
 Likewise each activity's `provider` (Mẫu 04 v3, Decree 56 Art. 28.3.c) is empty or one of the codes
 `GET /cases/{id}/providers` lists (the active registry of the case's province and commune), else a field error on
 `activities.<i>.provider`.
+
+Steps of a role (officer, chairman, supervisor) are held by one account once claimed (engine.ownership):
+`POST /tasks/{id}/claim` and `/release`; the commune chairman or the province supervisor `POST /tasks/{id}/assign`
+(to one of `GET /tasks/{id}/holders`) and `/remind`.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from engine import access, assignees, providers
-from engine.models import Case, OrgUnit
+from engine import access, assignees, ownership, providers
+from engine.models import Case, OrgUnit, Task
 from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
 from web.api.present import task_summary
@@ -124,3 +128,115 @@ def reassign(headers: dict[str, Any], body: dict[str, Any], task_id: int) -> Any
     summary = task_summary(done, case, db.session.get(OrgUnit, done.commune_id))
     return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status}}, 200,
             {"ETag": f'"{case.version}"'})
+
+
+# -- who holds a step of a role (engine.ownership) --------------------------------------------------------------
+
+class HolderSchema(Schema):
+    username = fields.String(required=True, metadata={"description": "Giá trị của `assignee` / the value to send"})
+    full_name = fields.String(required=True)
+    unit_name = fields.String(required=True)
+
+
+class AssignSchema(Schema):
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={
+        "description": "Tài khoản nhận bước, một trong GET /tasks/{id}/holders / the account to give the step to, "
+                       "one of GET /tasks/{id}/holders", "example": "canbo"})
+    reason = fields.String(load_default="", validate=validate.Length(max=1000), metadata={
+        "description": "Lý do (ghi nhật ký) / why (kept in the audit trail)"})
+
+
+class RemindSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=1000), metadata={
+        "description": "Lời nhắc (hiện trong hộp việc và thư tổng hợp) / a note shown in the inbox and the digest"})
+
+
+class RemindedSchema(Schema):
+    task_id = fields.Integer(required=True)
+    recipients = fields.List(fields.String(), required=True)
+
+
+def _held(task: Task) -> Any:
+    case = db.session.get(Case, task.case_id)
+    summary = task_summary(task, case, db.session.get(OrgUnit, task.commune_id))
+    return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status}}, 200,
+            {"ETag": f'"{case.version}"'})
+
+
+@bp.route("/tasks/<int:task_id>/holders", methods=["GET"])
+@bp.response(200, HolderSchema(many=True))
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def holder_list(task_id: int) -> Any:
+    """Tài khoản có thể nhận bước này / accounts that may hold this step (the assign pick list).
+
+    Các tài khoản đang hoạt động cùng vai trò của bước, thuộc địa bàn của bước. The active accounts of the step's
+    role whose unit covers it; for the commune chairman and the province supervisor who assign steps.
+    """
+    task, _case = load_visible(task_id)
+    if not access.can_assign(actor(), task):
+        raise ApiError(403, "forbidden", _("Chỉ chủ tịch UBND xã/phường của hồ sơ hoặc Sở Y tế của tỉnh được giao "
+                                           "bước này."))
+    return [{"username": h.username, "full_name": h.full_name, "unit_name": h.unit_name}
+            for h in ownership.holders(db.session, task)]
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@bp.response(200, CompletedSchema, headers={"ETag": ETAG})
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT", description="Đã có người nhận hoặc bước đã xong / already held or done")
+def claim(task_id: int) -> Any:
+    """Nhận việc / claim an open step of your role and unit: only you complete it until you release it.
+
+    Bước đã có người khác nhận → 403 (nêu tên người đó); bước đã xong → 409. A step someone else holds → 403
+    naming them; a finished step → 409. The case version does not change.
+    """
+    load_visible(task_id)
+    return _held(engine().claim_task(db.session, actor(), task_id))
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@bp.response(200, CompletedSchema, headers={"ETag": ETAG})
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT", description="Chưa ai nhận hoặc bước đã xong / nobody holds it, or done")
+def release(task_id: int) -> Any:
+    """Trả việc / give a held step back to everyone of its role (its holder, or whoever may assign it)."""
+    load_visible(task_id)
+    return _held(engine().release_task(db.session, actor(), task_id))
+
+
+@bp.route("/tasks/<int:task_id>/assign", methods=["POST"])
+@bp.arguments(AssignSchema)
+@bp.response(200, CompletedSchema, headers={"ETag": ETAG})
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT", description="Bước đã xong hoặc vừa đổi người / done, or just changed")
+def assign(body: dict[str, Any], task_id: int) -> Any:
+    """Giao bước cho một tài khoản / give an open step of a role to one account.
+
+    Chủ tịch UBND xã/phường (bước của xã) hoặc Sở Y tế (bước trong tỉnh); tài khoản ngoài GET /tasks/{id}/holders
+    → 422 với lỗi ở `assignee`. The commune chairman (the commune's steps) or the province supervisor (steps in
+    the province); an account outside GET /tasks/{id}/holders → 422 with the error on `assignee`.
+    """
+    load_visible(task_id)
+    return _held(engine().assign_task(db.session, actor(), task_id, body, locale=locale()))
+
+
+@bp.route("/tasks/<int:task_id>/remind", methods=["POST"])
+@bp.arguments(RemindSchema)
+@bp.response(201, RemindedSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT",
+                 description="Bước đã xong hoặc không ai làm được / done, or nobody can do it")
+def remind(body: dict[str, Any], task_id: int) -> Any:
+    """Nhắc việc / remind the holder of a step (or everyone who may do it) in the inbox and the e-mail digest.
+
+    Chủ tịch UBND xã/phường hoặc Sở Y tế, trong địa bàn; ghi nhật ký. The commune chairman or the province
+    supervisor, in their scope; audited.
+    """
+    load_visible(task_id)
+    sent = ownership.remind(engine(), db.session, actor(), task_id, body, locale=locale())
+    return {"task_id": task_id, "recipients": sorted(r.recipient for r in sent)}, 201

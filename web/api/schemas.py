@@ -154,6 +154,8 @@ class TaskListArgs(PagingArgs):
     step = fields.String(validate=validate.Length(min=1, max=60), metadata={"description": "Bước / step key"})
     commune = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "Mã xã / commune"})
     overdue = fields.Boolean(load_default=False, metadata={"description": "Chỉ việc quá hạn / only overdue"})
+    mine = fields.Boolean(load_default=False, metadata={
+        "description": "Chỉ việc tôi đã nhận / only the steps I hold (claimed or assigned to me)"})
 
 
 class TaskSummarySchema(Schema):
@@ -267,6 +269,12 @@ class CaseRefSchema(Schema):
 class CompletedSchema(Schema):
     task = fields.Nested(TaskSummarySchema, required=True)
     case = fields.Nested(CaseRefSchema, required=True)
+
+
+class CompletionSchema(CompletedSchema):
+    next_tasks = fields.List(fields.Integer(), required=True, metadata={
+        "description": "Bước tiếp theo của hồ sơ mà bạn làm được ngay, gấp nhất trước / the case's open steps the "
+                       "caller may do now, most urgent first (GET /tasks/{id})"})
 
 
 class OverdueArgs(PagingArgs):

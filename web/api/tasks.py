@@ -11,13 +11,13 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from engine import access, casefile, worklists
+from engine import access, casefile, ownership, worklists
 from engine.models import Case, OrgUnit, Task
 from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
 from web.api.present import task_detail, task_page, task_summary
 from web.api.schemas import (
-    CompletedSchema,
+    CompletionSchema,
     DraftSavedSchema,
     IfMatchHeaderSchema,
     TaskDataSchema,
@@ -106,7 +106,7 @@ def tasks(args: dict[str, Any]) -> Any:
     Lọc theo bước, xã, chỉ việc quá hạn; phân trang bằng page/per_page (X-Total, Link).
     """
     page = worklists.inbox(db.session, actor(), step=args.get("step"), commune_id=commune_id(args.get("commune")),
-                           overdue_only=args["overdue"], page=args["page"], size=args["per_page"])
+                           overdue_only=args["overdue"], mine=args["mine"], page=args["page"], size=args["per_page"])
     return task_page(db.session, page.rows), 200, page_headers(page)
 
 
@@ -138,7 +138,7 @@ def save_draft(body: dict[str, Any], task_id: int) -> Any:
 @bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
 @bp.arguments(IfMatchHeaderSchema, location="headers")
 @bp.arguments(TaskDataSchema)
-@bp.response(200, CompletedSchema, headers={"ETag": ETAG})
+@bp.response(200, CompletionSchema, headers={"ETag": ETAG})
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT",
@@ -148,6 +148,7 @@ def complete(headers: dict[str, Any], body: dict[str, Any], task_id: int) -> Any
 
     Dữ liệu sai → 422 với lỗi theo trường; If-Match cũ → 409; không có gì được lưu.
     Invalid data → 422 with field errors; a stale If-Match → 409; nothing is saved either way.
+    `next_tasks`: the case's open steps the caller may do now (the next one in one request).
     """
     version = expected_version(headers)
     load_visible(task_id)
@@ -155,5 +156,6 @@ def complete(headers: dict[str, Any], body: dict[str, Any], task_id: int) -> Any
                                   locale=locale())
     case = db.session.get(Case, done.case_id)
     summary = task_summary(done, case, db.session.get(OrgUnit, done.commune_id))
-    return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status}}, 200,
-            {"ETag": f'"{case.version}"'})
+    following = [t.id for t in ownership.next_steps(db.session, actor(), case.id)]
+    return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status},
+             "next_tasks": following}, 200, {"ETag": f'"{case.version}"'})

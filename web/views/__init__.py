@@ -4,10 +4,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import assign, attachments, cases, inbox, reports, steps
+    from web.views import assign, attachments, cases, inbox, ownership, reports, steps
 
     app.register_blueprint(inbox.bp)
-    for module in (steps, assign, reports, cases, attachments):
+    for module in (steps, assign, ownership, reports, cases, attachments):
         app.register_blueprint(module.bp)
     from web.views import admin, inspector, supervisor
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 import forms
 import web
-from engine import access, casefile
+from engine import access, casefile, ownership
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
 from web import formrender, labels
@@ -26,6 +26,7 @@ from web.extensions import db
 from web.labels import role_label, rule_label, status_label, step_title
 from web.pages import bad_request, int_arg, locale, person_names, refuse, rendered_form
 from web.views import assign
+from web.views import ownership as ownership_view
 
 bp = Blueprint("steps", __name__)
 bp.record_once(lambda state: formrender.install(state.app))
@@ -140,6 +141,8 @@ def task(task_id: int):
                 return refuse(exc)
             else:
                 flash(_next_steps_message(done, db.session.get(Case, done.case_id)), "success")
+                if ownership.next_steps(db.session, actor, done.case_id):  # the next step one click away
+                    return redirect(url_for("ownership.done", task_id=done.id))
                 return redirect(url_for("inbox.index"))
         editable = task.state == "ready"  # a conflict may mean the step was done meanwhile
     elif editable:
@@ -180,4 +183,5 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
         who=names.get(task.assignee, task.assignee) if task.assignee else role_label(task.role),
         can_attach=not partner and access.can_manage_case(actor, case),
         reassign_offers=assign.offers(actor, case, [task]), reassign_back="task",
+        own=ownership_view.card(actor, task),
     )
