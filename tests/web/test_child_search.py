@@ -84,3 +84,9 @@ def test_new_report_shows_possible_duplicates_and_links_the_same_child(app):
     other = intake.post("/reports/new", data={**form, "_duplicates_checked": checked, "_same_child": "new"})
     assert other.status_code == 302
     assert case_of(app, int(other.headers["Location"].rsplit("/", 1)[1])).child_key != case_of(app, first).child_key
+
+
+def test_supervisor_lists_name_the_child(app):
+    open_case(app, child=NHUNG, hours_ago=24 * 30)  # its first steps long overdue
+    page = text(client_for(app, "giamsat").get("/supervisor"))
+    assert "Nguyễn Thị Hồng Nhung, " in page
