@@ -45,11 +45,14 @@ OPERATIONS = {
     "POST /api/v1/tasks/{task_id}/complete", "GET /api/v1/cases/{case_id}", "GET /api/v1/cases/{case_id}/dossier.pdf",
     "GET /api/v1/overdue", "GET /api/v1/stranded", "GET /api/v1/statistics", "GET /api/v1/me",
     "GET /api/v1/cases/{case_id}/assignees", "POST /api/v1/tasks/{task_id}/reassign",
+    "GET /api/v1/tasks/{task_id}/holders", "POST /api/v1/tasks/{task_id}/claim", "POST /api/v1/tasks/{task_id}/release",
+    "POST /api/v1/tasks/{task_id}/assign", "POST /api/v1/tasks/{task_id}/remind",
     "GET /api/v1/cases/{case_id}/providers",
     "GET /api/v1/national-db/pending", "GET /api/v1/cases/{case_id}/national-db",
     "GET /api/v1/cases/{case_id}/national-db/{task_id}/export",
     "POST /api/v1/cases/{case_id}/national-db/{task_id}/entry",
     "POST /api/v1/cases/{case_id}/releases", "DELETE /api/v1/cases/{case_id}/releases",
+    "GET /api/v1/cases", "POST /api/v1/reports/candidates",
 }
 USER = {"GET /api/v1/overdue": "giamsat", "GET /api/v1/stranded": "giamsat"}  # the supervisor's lists; else the officer
 

@@ -58,6 +58,7 @@ def _csrf_world(app) -> list[Post]:
     escalated = open_case(app, hours_ago=13)  # the 12-hour limit has passed: the supervisor has an escalation
     verify = ready_task(app, escalated, "verify")
     moving = open_case(app)
+    owned = ready_task(app, open_case(app), "verify")  # claimed, released, assigned, reminded (issue 17)
     closed = open_case(app, choices={"verification": {"has_basis": False, "reason_no_basis": "Không có sự việc."}})
     planned = open_case(app, stop_at="carry_out_activity")
     raw = kit.api_token(app, "canbo")
@@ -98,6 +99,12 @@ def _csrf_world(app) -> list[Post]:
         Post("cases.reopen", "canbo", f"/cases/{closed}/reopen", lambda: dict(reopen), 302),
         Post("assign.reassign", "canbo", f"/tasks/{activity}/reassign",
              lambda: {"assignee": "ctxh", "reason": "Trạm y tế quá tải.", "_version": version(planned)}, 302),
+        # Issue 17: who holds a step (engine.ownership), in the order the right-token pass runs them.
+        Post("ownership.claim", "canbo", f"/tasks/{owned}/claim", dict, 302),
+        Post("ownership.release", "canbo", f"/tasks/{owned}/release", dict, 302),
+        Post("ownership.assign", "chutich", f"/tasks/{owned}/assign",
+             lambda: {"assignee": "canbo", "reason": "Phụ trách địa bàn."}, 302),
+        Post("ownership.remind", "giamsat", f"/tasks/{owned}/remind", lambda: {"note": "Sắp hết hạn."}, 302),
         # Issue 16: a separation asked for at any point (Art. 32), a plan adjustment while activities run (29.1a).
         Post("cases.request_separation", "chutich", f"/cases/{planned}/separation",
              lambda: {**flatten(demo.sample("separation_request", now)), "_version": version(planned)}, 302),
@@ -527,6 +534,10 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("post", f"/api/v1/cases/{case_id}/separation-requests",
               {"data": demo.sample("separation_request", clock.now())}),
              ("post", f"/api/v1/cases/{case_id}/plan-adjustments", {}),
+             ("get", f"/api/v1/tasks/{task_id}/holders", None), ("post", f"/api/v1/tasks/{task_id}/claim", {}),
+             ("post", f"/api/v1/tasks/{task_id}/release", {}),
+             ("post", f"/api/v1/tasks/{task_id}/assign", {"assignee": "canbo"}),
+             ("post", f"/api/v1/tasks/{task_id}/remind", {"note": "Gấp"}),
              ("get", "/api/v1/national-db/pending", None), ("get", f"/api/v1/cases/{case_id}/national-db", None),
              ("get", f"/api/v1/cases/{case_id}/national-db/{task_id}/export", None),
              ("post", f"/api/v1/cases/{case_id}/national-db/{task_id}/entry", {"entered_on": "2026-12-01"})]
