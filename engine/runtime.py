@@ -347,11 +347,15 @@ class Engine:
                 # and a cancellation needs a Mẫu 03 reassessment: facts of the case the form cannot see.
                 from engine import separation
 
-                data = separation.review_data(session, case, spiff_task.data["separation"], data)
+                data, form_version = separation.review_data(
+                    session, case, spiff_task.data["separation"], data,
+                    self.registry.for_version(session, case.process_version_id))
+            else:
+                form_version = None
             form = task.form
             if form is None:  # every row the engine writes names its step's form; one without is not guessed at
                 raise InvalidState("Bước này không có biểu mẫu.", "This step has no form.")
-            clean = forms.validate(form, data, locale=locale)
+            clean = forms.validate(form, data, locale=locale, version=form_version)
             if form == "mau_04":  # activities go to real, active accounts in scope, and to registered providers
                 from engine import providers
 
@@ -371,7 +375,7 @@ class Engine:
             spiff_task.data["anchors"] = anchors
             spiff_task.run()
             task.state, task.completed_at, task.completed_by = "completed", now, actor.username
-            task.form_data, task.form_version = clean, forms.get(form).version
+            task.form_data, task.form_version = clean, form_version or forms.get(form).version
             task.draft_data = None
             audit.append(session, actor.username, "task_completed", case.id,
                          {"task": task.id, "step": task.step, "form": task.form, "data": clean}, now)

@@ -208,9 +208,15 @@ def court_decision(session: Session, case: Case, separation: dict[str, Any]) -> 
     return None
 
 
-def review_data(session: Session, case: Case, separation: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """The review's input with what only the case knows: period, court authority, the Mẫu 03 reassessment.
-    Typed values of those fields are replaced, never trusted; a reassessment named by id must be eligible."""
+def review_data(session: Session, case: Case, separation: dict[str, Any], data: dict[str, Any],
+                definition: Definition) -> tuple[dict[str, Any], int | None]:
+    """The review's input with what only the case knows: period, court authority, the Mẫu 03 reassessment, and
+    the form version to check it with. Typed values of those fields are replaced, never trusted; a reassessment
+    named by id must be eligible. A case on a process version before issue 16 (no court step: its gateway knows
+    only extend and cancel) keeps reviewing on version 1 of the form, a typed authority reference included."""
+    if "Task_court_request" not in definition.spec.task_specs and not any(
+            "Task_court_request" in sub.task_specs for sub in definition.subprocess_specs.values()):
+        return {**data, "current_start": separation["start"], "current_end": separation["end"]}, 1
     data = {k: v for k, v in data.items() if k not in ("current_start", "current_end", "authority_reference",
                                                          "authority_until")}
     data.update(current_start=separation["start"], current_end=separation["end"])
@@ -231,7 +237,7 @@ def review_data(session: Session, case: Case, separation: dict[str, Any], data: 
         data["reassessment_task_id"] = chosen
     else:
         data.pop("reassessment_task_id", None)
-    return data
+    return data, None
 
 
 # -- plan versions ------------------------------------------------------------------------------------------------

@@ -5,13 +5,14 @@ adjustment while activities run (Art. 29.1a) — engine.separation, on SQLite an
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from sqlalchemy import select
 
 import forms
-from engine import clock
+from engine import clock, versions
 from engine.clock import LOCAL_TZ
 from engine.errors import Conflict, Forbidden, InvalidState
 from engine.models import AuditEntry, Case, Task
@@ -274,3 +275,25 @@ def test_emergency_measures_ask_for_the_mau_07_decision_within_12_hours_of_the_r
     assert decision.due_at == received + timedelta(hours=12)
     assert one(session, case.id, "detailed_assessment")
     assert clock.local(decision.due_at).tzinfo == LOCAL_TZ or decision.due_at.tzinfo is not None
+
+
+def test_a_case_on_the_process_before_issue_16_keeps_its_separation_review(case_engine, session, people):
+    """Running cases keep their process version: one on the file before issue 16 (combined emergency decision,
+    review = extend or cancel) still reviews on separation_review version 1, a typed authority included."""
+    old = (Path(__file__).parent / "data" / "decree56_before_issue16.bpmn").read_text(encoding="utf-8")
+    row = versions.upload(case_engine, session, "quantri", old.encode(), "decree56-before-16.bpmn").version
+    versions.activate(case_engine, session, "quantri", row.id)
+    case = open_case(case_engine, session, people)
+    demo.drive(case_engine, session, case, people, stop_at="detailed_assessment",
+               choices={"mau_02": {"emergency": True, "danger_description": "Bị đánh."}})
+    review = one(session, case.id, "separation_review")
+    with pytest.raises(InvalidState):  # no Mẫu 07 on that version: asked for from the page, it says so
+        case_engine.request_separation(session, people.actors["chutich"], case.id,
+                                       demo.sample("separation_request", clock.now()))
+    done = complete(case_engine, session, people, review, action="extend", new_end=day(20), reason="Chưa an toàn.",
+                    authority_reference="Văn bản số 5/CA của Công an phường")
+    assert done.form_version == 1 and done.form_data["authority_reference"].startswith("Văn bản số 5")
+    review = one(session, case.id, "separation_review")
+    done = complete(case_engine, session, people, review, action="cancel", reason="An toàn.")
+    assert done.form_version == 1 and not rows(session, case.id, "separation_review")
+
