@@ -86,7 +86,10 @@ def document(api: Any) -> dict[str, Any]:
     schemas["JsonValue"] = JSON_VALUE
     if "ReportCreate" in schemas:
         commune = schemas["ReportCreate"]["properties"]["commune"]
-        commune.update({"enum": codes["commune"]} if codes["commune"] else {"pattern": UNIT_CODE})
+        if codes["commune"]:
+            commune["enum"] = codes["commune"]
+        else:
+            commune["pattern"] = UNIT_CODE
     for name in ("TaskData",):
         if name in schemas:
             data = schemas[name]["properties"]["data"]
