@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from engine import access, audit, clock, worklists
@@ -97,7 +97,8 @@ def key_values(mau_01: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def record(session: Session, case: Case, mau_01: Mapping[str, Any]) -> None:
     """Keep the search rows of `case` from its report (in the caller's transaction)."""
-    values = row_values(mau_01, case.received_at)
+    values = {**row_values(mau_01, case.received_at), "commune_id": case.commune_id,
+              "province_id": case.province_id, "received_at": case.received_at}
     row = session.get(CaseChild, case.id)
     if row is None:
         session.add(CaseChild(case_id=case.id, **values))
@@ -106,6 +107,12 @@ def record(session: Session, case: Case, mau_01: Mapping[str, Any]) -> None:
             setattr(row, name, value)
     session.execute(delete(CaseSearchKey).where(CaseSearchKey.case_id == case.id))
     session.add_all(CaseSearchKey(case_id=case.id, kind=kind, value=value) for kind, value in key_values(mau_01))
+
+
+def moved(session: Session, case: Case) -> None:
+    """A transfer moved the case (engine.transfers): its search row follows, in the same transaction."""
+    session.execute(update(CaseChild).where(CaseChild.case_id == case.id)
+                    .values(commune_id=case.commune_id, province_id=case.province_id))
 
 
 def forget(session: Session, case_id: int) -> None:
@@ -223,9 +230,22 @@ def search_query(actor: access.Actor, query: str) -> tuple[str, Any]:
                                                    CaseSearchKey.value == phone_key(query))
         return kind, base.where(Case.id.in_(keys))
     folded = fold(query)[:NAME_LIMIT]
+    base = base.join(CaseChild, CaseChild.case_id == Case.id)
     if not may_see_child(actor) or not folded:
         return kind, base.where(Case.id.is_(None))
-    return kind, base.join(CaseChild, CaseChild.case_id == Case.id).where(_name_condition(folded))
+    return kind, base.where(_name_condition(folded), _scope(actor))
+
+
+def _scope(actor: access.Actor) -> ColumnElement[bool]:
+    """The actor's commune or province on the search row: the same cases as `access.case_filter` (which stays
+    on the query), answerable together with the trigram index; worklists._task_scope does the same for tasks."""
+    if actor.role not in access.FILE_READERS:
+        return true()
+    if actor.commune_id is not None:
+        return CaseChild.commune_id == actor.commune_id
+    if actor.province_id is not None:
+        return CaseChild.province_id == actor.province_id
+    return true()
 
 
 def record_search(session: Session, actor: access.Actor, kind: str, found: int, exact: bool, via: str) -> None:
@@ -248,8 +268,10 @@ def search(session: Session, actor: access.Actor, query: str, *, status: str = "
         select_ = select_.where(Case.status == status)
     if commune_id:
         select_ = select_.where(Case.commune_id == commune_id)
-    result = worklists.paged(session, select_.order_by(Case.received_at.desc(), Case.id.desc()),
-                             select_.with_only_columns(Case.id), page, size)
+    # A name search is ordered by the search row's copy of the receipt (its own indexes), the others by the case's.
+    order = ((CaseChild.received_at.desc(), CaseChild.case_id.desc()) if kind == "name"
+             else (Case.received_at.desc(), Case.id.desc()))
+    result = worklists.paged(session, select_.order_by(*order), select_.with_only_columns(Case.id), page, size)
     record_search(session, actor, kind, result.total, result.exact, via)
     return kind, result
 

@@ -202,8 +202,16 @@ class CaseChild(Base):
     birth_date: Mapped[date | None]
     birth_year: Mapped[int | None] = mapped_column(Integer)  # from the birth date, or receipt year - estimated age
     parents_search: Mapped[str] = mapped_column(String(500), default="")  # folded parents' names, "|"-separated
+    # The case's scope and order, copied (migration 0022) so a search reads this table alone in list order and
+    # PostgreSQL can AND the trigram index with the scope's: kept with the case by engine.transfers.
+    commune_id: Mapped[int | None] = mapped_column(Integer)
+    province_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_case_child_name", "name_search", "birth_year"),)
+    __table_args__ = (Index("ix_case_child_name", "name_search", "birth_year"),
+                      Index("ix_case_child_commune", "commune_id", "received_at", "case_id"),
+                      Index("ix_case_child_province", "province_id", "received_at", "case_id"),
+                      Index("ix_case_child_received", "received_at", "case_id"))
 
 
 class CaseSearchKey(Base):

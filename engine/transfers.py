@@ -23,7 +23,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 import forms
-from engine import access, audit, clock, restriction
+from engine import access, audit, children, clock, restriction
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
 from engine.registry import Step
@@ -102,6 +102,7 @@ def _move(engine: Engine, session: Session, case: Case, target: OrgUnit, actor: 
             audit.append(session, actor.username, "task_released", case.id,
                          {"task": row.id, "step": row.step, "from": row.assignee, "reason": "transferred"}, now)
     case.commune_id, case.province_id, case.updated_at = target.id, province_id, now
+    children.moved(session, case)  # the name search's copy of the scope
     details: dict[str, Any] = {"from": source.code if source else None, "to": target.code, "open_steps": moved}
     if routed:
         details["routed"] = routed

@@ -1,4 +1,4 @@
-"""Migration 0020 (issue 17) on both databases, each in a database of its own: cases recorded before it get their
+"""Migrations 0020 and 0022 (issue 17) on both databases, each in a database of its own: cases recorded before it get their
 child's search row and keys from their Mẫu 01 (a destroyed file's emptied form gets none); on PostgreSQL the
 trigram index exists; it goes down and up again."""
 
@@ -64,6 +64,14 @@ def test_old_cases_are_backfilled_and_indexed(db_kind, tmp_path):
         schema.upgrade(url, "0020")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM case_child")).scalar_one() == 2
+        # 0022 copies each case's scope and receipt beside the name, and goes down again.
+        schema.upgrade(url, "0022")
+        with engine.connect() as conn:
+            scope = set(conn.execute(text("SELECT commune_id, province_id FROM case_child")).all())
+            assert scope == {(x01, province)}
+            assert conn.execute(text("SELECT count(*) FROM case_child WHERE received_at IS NULL")).scalar_one() == 0
+        schema.downgrade(url, "0021")
+        assert "province_id" not in {c["name"] for c in sa.inspect(engine).get_columns("case_child")}
     finally:
         engine.dispose()
         if pg_schema:
