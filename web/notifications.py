@@ -21,11 +21,11 @@ import click
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import access, clock, worklists
-from engine.models import Case, DataRequest, DataRequestStep, Task, User
+from engine.models import Case, DataRequest, DataRequestStep, Task, TaskReminder, User
 from web import labels
 from web.filters import duration
 
@@ -56,11 +56,24 @@ class PrivacyItem:
 
 
 @dataclass
+class ReminderItem:
+    """A reminder about an open step (engine.ownership.remind) not yet mailed nor read: who sent it and the step;
+    never its note, which is free text and may name the child."""
+
+    reminder: TaskReminder
+    task: Task
+    case: Case
+    title: str
+    sender: str
+
+
+@dataclass
 class Digest:
     user: User
     items: list[DigestItem]
     message: EmailMessage
     privacy: list[PrivacyItem] = field(default_factory=list)
+    reminders: list[ReminderItem] = field(default_factory=list)
 
 
 @dataclass
@@ -121,13 +134,27 @@ def privacy_items(session: Session, user: User, now: datetime) -> list[PrivacyIt
     return sorted(out, key=lambda item: item.due)
 
 
+def reminder_items(session: Session, user: User) -> list[ReminderItem]:
+    """Reminders to `user` about steps still open, neither read (the step opened) nor mailed yet, oldest first."""
+    rows = session.execute(
+        select(TaskReminder, Task, Case).join(Task, Task.id == TaskReminder.task_id)
+        .join(Case, Case.id == TaskReminder.case_id)
+        .where(TaskReminder.recipient == user.username, TaskReminder.read_at.is_(None),
+               TaskReminder.mailed_at.is_(None), Task.state == "ready")
+        .order_by(TaskReminder.sent_at, TaskReminder.id)).all()
+    senders = dict(session.execute(select(User.username, User.full_name)
+                                   .where(User.username.in_({r.sent_by for r, _t, _c in rows}))).all())
+    return [ReminderItem(r, t, c, labels.step_title(t, c), senders.get(r.sent_by, r.sent_by)) for r, t, c in rows]
+
+
 def build_digest(session: Session, user: User, now: datetime) -> Digest | None:
-    """The digest mail for `user`, or None when nothing of theirs is overdue or due soon."""
+    """The digest mail for `user`, or None when nothing of theirs is overdue, due soon or reminded about."""
     locale = "en" if user.locale == "en" else "vi"
     with force_locale(locale):
         items = attention_items(session, user, now)
         privacy = privacy_items(session, user, now)
-        if not items and not privacy:
+        reminders = reminder_items(session, user)
+        if not items and not privacy and not reminders:
             return None
         late = sum(1 for i in items if i.overdue) + sum(1 for i in privacy if i.overdue)
         soon = len(items) + len(privacy) - late
@@ -139,11 +166,12 @@ def build_digest(session: Session, user: User, now: datetime) -> Digest | None:
         message["Message-ID"] = make_msgid(domain="case56")
         message["Auto-Submitted"] = "auto-generated"
         body = render_template("mail/digest.txt", user=user, items=items, privacy=privacy, late=late, soon=soon,
+                               reminders=reminders,
                                base_url=(current_app.config.get("CASE56_BASE_URL") or "").rstrip("/"),
                                today=clock.local(now))
         # Quoted-printable: safe through any relay, 8BITMIME or not.
         message.set_content(body, cte="quoted-printable")
-    return Digest(user, items, message, privacy)
+    return Digest(user, items, message, privacy, reminders)
 
 
 def recipients(session: Session) -> list[User]:
@@ -201,6 +229,10 @@ def send_digests(session: Session, now: datetime | None = None) -> DigestResult:
                 result.failed.append((digest.user.username, str(exc.recipients)))
             else:
                 result.sent.append(digest.user.username)
+                if digest.reminders:  # a reminder is mailed once
+                    session.execute(update(TaskReminder).where(
+                        TaskReminder.id.in_([r.reminder.id for r in digest.reminders])).values(mailed_at=now))
+                    session.commit()
     return result
 
 

@@ -177,3 +177,43 @@ def test_api_claim_release_assign_remind_and_next_tasks(app):
     following = completed.get_json()["next_tasks"]
     assert following and all(client.get(f"/api/v1/tasks/{t}", headers=officer).get_json()["may_act"]
                              for t in following)
+
+
+def test_supervisor_sees_holders_in_the_overdue_list_the_workload_and_the_csv(app):
+    late = open_case(app, hours_ago=30)
+    task_id = ready_task(app, late, "verify")
+    open_case(app)  # an open step nobody holds
+    officer = client_for(app, "canbo")
+    assert post(officer, f"/tasks/{task_id}/claim", f"/tasks/{task_id}").status_code == 302
+    supervisor = client_for(app, "giamsat")
+    page = text(supervisor.get("/supervisor"))
+    assert "Bước đang mở theo người đảm nhận" in page and "Chưa ai nhận" in page
+    assert "Trần Văn Cán Bộ (canbo)" in page
+    assert f'action="/tasks/{task_id}/remind"' in page and f"/tasks/{task_id}/assign?next=supervisor" in page
+    csv_text = supervisor.get("/supervisor/overdue.csv").get_data().decode("utf-8-sig")
+    header, row = csv_text.splitlines()[1], next(line for line in csv_text.splitlines()
+                                                 if case_of(app, late).number in line)
+    assert "Người được giao" in header and "Trần Văn Cán Bộ (canbo)" in row
+    reminded = supervisor.post(f"/tasks/{task_id}/remind", data={"_next": "supervisor", "csrf_token": token(page)})
+    assert reminded.status_code == 302 and reminded.headers["Location"].endswith("/supervisor")
+    assert audits(app, "task_reminded", late)[-1].details["to"] == ["canbo"]
+
+
+def test_a_reminder_goes_into_the_digest_without_its_note(app):
+    from web import notifications
+
+    case_id = open_case(app)
+    task_id = ready_task(app, case_id, "verify")
+    chairman = client_for(app, "chutich")
+    page = text(chairman.get(f"/tasks/{task_id}"))
+    chairman.post(f"/tasks/{task_id}/remind", data={"note": "Bé Nguyễn Văn An cần gặp ngay", "csrf_token": token(page)})
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "canbo"))
+        user.email = "canbo@example.vn"
+        db.session.commit()
+        digest = notifications.build_digest(db.session, user, clock.now())
+        assert digest is not None and [r.task.id for r in digest.reminders] == [task_id]
+        body = digest.message.get_content()
+        assert "Lời nhắc việc" in body and "Lê Văn Chủ Tịch nhắc bạn bước" in body
+        assert f"/tasks/{task_id}" in body and "Nguyễn Văn An" not in body  # the note stays in case56
+        db.session.remove()

@@ -78,9 +78,12 @@ def test_dashboard_lists_overdue_steps_with_basis_and_drill_down(demo_app, login
         for escalation in escalations:
             assert f'action="/supervisor/escalations/{escalation.id}/ack' in page
     assert 'name="csrf_token"' in page and 'name="note"' in page
-    # No form of the page edits a case: the only posts are acknowledgements, log-out and language.
+    # No form of the page edits a case: the only posts are acknowledgements, reminders about a step (issue 17),
+    # log-out and language.
     actions = re.findall(r'<form method="post" action="([^"]+)"', page)
-    assert actions and all(a.startswith("/supervisor/escalations/") or a in ("/logout", "/language") for a in actions)
+    assert actions and all(a.startswith("/supervisor/escalations/") or re.fullmatch(r"/tasks/\d+/remind", a)
+                           or a in ("/logout", "/language") for a in actions)
+    assert any(re.fullmatch(r"/tasks/\d+/remind", a) for a in actions)
 
 
     _filters(demo_app, client)

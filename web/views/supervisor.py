@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.routing import BuildError
 
 import forms
-from engine import access, audit, clock, liveness, worklists
+from engine import access, audit, clock, liveness, ownership, worklists
 from engine import stamp as confidentiality
 from engine.errors import Conflict, EngineError
 from engine.models import Case, OrgUnit, Task
@@ -121,13 +121,21 @@ def window_label(hours: int) -> str:
 
 
 # -- rows --------------------------------------------------------------------------------------------
-def overdue_row(task: Task, case: Case, commune_names: dict[int, str]) -> dict[str, Any]:
+def overdue_row(task: Task, case: Case, commune_names: dict[int, str],
+                people: dict[str, str] | None = None) -> dict[str, Any]:
+    """One row of the overdue list; `people` names the holders (engine.ownership) by username."""
     now = clock.now()
     late_seconds = (now - task.due_at).total_seconds()
+    holder = ""
+    if task.assignee:
+        name = (people or {}).get(task.assignee)
+        holder = f"{name} ({task.assignee})" if name and name != task.assignee else task.assignee
     return {
         "task": task, "case": case, "case_url": case_url(case.id),
         "commune": commune_names.get(task.commune_id, ""),
-        "title": step_title(task, case), "role": role_label(task.role), "assignee": task.assignee or "",
+        "title": step_title(task, case), "role": role_label(task.role), "assignee": holder,
+        "can_assign": access.can_assign(current_user.actor, task),
+        "can_remind": access.can_remind(current_user.actor, task),
         "late": late_seconds > 0, "late_text": duration(late_seconds),
         "rule": rule_label(task.rule), "escalated": task.escalated_at is not None,
     }
@@ -197,6 +205,7 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
         by_step = [(titles.get(label, label), late, soon) for label, late, soon in by_step]
     page = worklists.overdue(db.session, actor, due_within=window, commune_id=filters.commune_id,
                              step=filters.step, page=filters.page)
+    holders = person_names({t.assignee for t, _c in page.rows if t.assignee})
     escalations, escalation_total = _escalations(actor, names)
     stranded, stranded_total = _stranded(actor, names, lang)
     context = {
@@ -209,7 +218,8 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
             "step": _chart(_("Theo bước"), by_step, filters.window),
         },
         "by_assignee": by_assignee,
-        "page": page, "rows": [overdue_row(t, c, names) for t, c in page.rows],
+        "workload": ownership.workload(db.session, actor, filters.commune_id),
+        "page": page, "rows": [overdue_row(t, c, names, holders) for t, c in page.rows],
         "escalations": escalations, "escalation_total": escalation_total,
         "stranded": stranded, "stranded_total": stranded_total,
         "ack_form": forms.describe("escalation_ack", locale=lang),
@@ -283,8 +293,9 @@ def export_csv() -> Response:
     while True:
         page = worklists.overdue(db.session, actor, due_within=timedelta(hours=filters.window),
                                  commune_id=filters.commune_id, step=filters.step, page=page_no, size=CSV_BATCH)
+        holders = person_names({t.assignee for t, _c in page.rows if t.assignee})
         for task, case in page.rows:
-            row = overdue_row(task, case, names)
+            row = overdue_row(task, case, names, holders)
             rule = row["rule"]
             late_hours = int((clock.now() - task.due_at).total_seconds() // 3600)
             writer.writerow([safe_cell(v) for v in (
