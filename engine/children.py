@@ -185,7 +185,7 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _name_condition(folded: str) -> ColumnElement[bool]:
+def name_condition(folded: str) -> ColumnElement[bool]:
     """Every word of the query in the name, in any order; a word of two letters as a whole word (a trigram index
     finds nothing shorter than three letters inside a word), longer words anywhere ("nhung" in "hong nhung")."""
     conditions = []
@@ -233,7 +233,7 @@ def search_query(actor: access.Actor, query: str) -> tuple[str, Any]:
     base = base.join(CaseChild, CaseChild.case_id == Case.id)
     if not may_see_child(actor) or not folded:
         return kind, base.where(Case.id.is_(None))
-    return kind, base.where(_name_condition(folded), _scope(actor))
+    return kind, base.where(name_condition(folded), _scope(actor))
 
 
 def _scope(actor: access.Actor) -> ColumnElement[bool]:
