@@ -90,3 +90,9 @@ def test_supervisor_lists_name_the_child(app):
     open_case(app, child=NHUNG, hours_ago=24 * 30)  # its first steps long overdue
     page = text(client_for(app, "giamsat").get("/supervisor"))
     assert "Nguyễn Thị Hồng Nhung, " in page
+
+
+def test_inspector_search_names_the_child(app):
+    open_case(app, child=NHUNG)
+    page = text(client_for(app, "thanhtra").get("/inspector"))
+    assert "Nguyễn Thị Hồng Nhung, " in page
