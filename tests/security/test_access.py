@@ -24,7 +24,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from engine import access, clock, releases
-from engine.models import ApiToken, Attachment, CalendarDay, Case, OrgUnit, Task, User
+from engine.models import ApiToken, Attachment, CalendarDay, Case, OrgUnit, ServiceProvider, Task, User
 from tests.api.apikit import assert_error
 from tests.security import kit
 from tests.web.casework_kit import case_of, client_for, flatten, open_case, ready_task, token
@@ -68,6 +68,7 @@ def _csrf_world(app) -> list[Post]:
         canbo = db.session.scalar(select(User.id).where(User.username == "canbo"))
         commune = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01-X02"))
         province = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "T01"))
+        provider = db.session.scalar(select(ServiceProvider.id).where(ServiceProvider.code == "T01-DV-03"))
         token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == raw[:12]))
         version_id = db.session.scalar(select(Case.process_version_id).where(Case.id == planned))
         checked = db.session.scalar(select(Task.id).where(Task.case_id == closed, Task.form == "verification"))
@@ -161,6 +162,13 @@ def _csrf_world(app) -> list[Post]:
         Post("admin.units", "quantri", "/admin/units",
              lambda: {"code": "T01-X09", "name": "Xã Mới", "kind": "commune", "parent": str(province)}, 303),
         Post("admin.unit_rename", "quantri", f"/admin/units/{commune}/rename", lambda: {"name": "Xã Đổi Tên"}, 303),
+        Post("providers.new", "quantri", "/admin/providers/new",
+             lambda: {"code": "T01-DV-77", "name": "Cơ sở mới", "service_type": "other", "unit": str(province)}, 303),
+        Post("providers.edit", "quantri", f"/admin/providers/{provider}",
+             lambda: {"name": "Trung tâm Trợ giúp pháp lý (sửa)", "service_type": "legal_aid", "unit": str(province)},
+             303),
+        Post("providers.set_active", "quantri", f"/admin/providers/{provider}/active", lambda: {"active": "false"},
+             303),
         Post("national_db.confirm", "canbo", f"/cases/{planned}/national-db/{approval}",
              lambda: {"entered_on": clock.local(now).strftime("%d/%m/%Y")}, 303),
         Post("admin.calendar", "quantri", "/admin/calendar",
@@ -529,6 +537,7 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("get", f"/api/v1/cases/{case_id}", None), ("get", f"/api/v1/cases/{case_id}/dossier.pdf", None),
              ("get", "/api/v1/overdue", None), ("get", "/api/v1/stranded", None), ("get", "/api/v1/statistics", None),
              ("post", "/api/v1/reports", report), ("get", f"/api/v1/cases/{case_id}/assignees", None),
+             ("get", f"/api/v1/cases/{case_id}/providers", None),
              ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."}),
              ("post", f"/api/v1/cases/{case_id}/releases", {"task_id": task_id, "field": "findings"}),
              ("post", f"/api/v1/cases/{case_id}/separation-requests",
