@@ -1,6 +1,6 @@
-"""Migrations 0020 and 0022 (issue 17) on both databases, each in a database of its own: cases recorded before it get their
-child's search row and keys from their Mẫu 01 (a destroyed file's emptied form gets none); on PostgreSQL the
-trigram index exists; it goes down and up again."""
+"""Migrations 0020 and 0022 (issue 17) on both databases, each in a database of its own: cases recorded before
+them get their child's search row and keys from their Mẫu 01 (a destroyed file's emptied form gets none) and the
+case's scope beside it; on PostgreSQL the trigram index exists; they go down and up again."""
 
 from __future__ import annotations
 
