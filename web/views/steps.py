@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 import forms
 import web
-from engine import access, casefile, ownership
+from engine import access, casefile, ownership, returns
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task
-from web import formrender, labels
+from web import formdiff, formrender, labels
 from web.extensions import db
 from web.labels import role_label, rule_label, status_label, step_title
 from web.pages import bad_request, int_arg, locale, person_names, refuse, rendered_form
@@ -147,8 +147,9 @@ def task(task_id: int):
         editable = task.state == "ready"  # a conflict may mean the step was done meanwhile
     elif editable:
         fields = description["fields"]
-        values = (formrender.to_inputs(fields, task.draft_data) if task.draft_data is not None
-                  else formrender.to_inputs(fields, formrender.defaults(fields)))
+        # A plan the chairman returned continues from the returned version (engine.returns), a draft first.
+        start = task.draft_data if task.draft_data is not None else returns.prefill(db.session, task)
+        values = formrender.to_inputs(fields, start if start is not None else formrender.defaults(fields))
     return _page(actor, task, case, description, values, errors, conflict, editable), status
 
 
@@ -184,4 +185,26 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
         can_attach=not partner and access.can_manage_case(actor, case),
         reassign_offers=assign.offers(actor, case, [task]), reassign_back="task",
         own=ownership_view.card(actor, task),
+        **_plan_return(actor, task),
     )
+
+
+def _plan_return(actor: access.Actor, task: Task) -> dict[str, Any]:
+    """A returned plan (engine.returns): on Mẫu 04/05 the chairman's return and its reasons, shown at the top;
+    on the next approval what changed in each form since the returned version, field by field."""
+    if task.state != "ready":
+        return {"plan_return": None, "plan_changes": []}
+    decision = returns.returned_for(db.session, task)
+    shown = None
+    if decision is not None:
+        rendered = rendered_form(decision, actor) or {}
+        comments = next((f.get("display") for f in rendered.get("fields", []) if f.get("name") == "comments"), "")
+        shown = {"by": person_names({decision.completed_by}).get(decision.completed_by, decision.completed_by),
+                 "at": decision.completed_at, "comments": comments,
+                 "continued": task.draft_data is None and returns.returned_version(db.session, task) is not None}
+    changes = []
+    for found in returns.rounds(db.session, task):
+        before, after = rendered_form(found.returned, actor), rendered_form(found.current, actor)
+        changes.append({"title": (after or {}).get("title", found.step), "task": found.current,
+                        "changes": formdiff.changes(before, after)})
+    return {"plan_return": shown, "plan_changes": changes}
