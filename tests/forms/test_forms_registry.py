@@ -17,8 +17,8 @@ from tests.forms.forms_testkit import json_schema_errors
 
 CONTRACT_FORMS = {
     "mau_01", "verification", "no_basis_signoff", "mau_02", "emergency_decision", "separation_review", "mau_03",
-    "needs_meeting", "needs_meeting_signoff", "mau_04", "mau_05", "plan_approval", "activity_report", "mau_06", "plan_end",
-    "police_referral", "police_outcome", "escalation_ack", "transfer", "reopen",
+    "needs_meeting", "needs_meeting_signoff", "mau_04", "mau_05", "plan_approval", "activity_report", "mau_06",
+    "plan_end", "police_referral", "police_outcome", "escalation_ack", "transfer", "reopen",
     # personal data protection (issue 18): not official layouts, so provisional
     "legal_representative", "data_request", "data_request_ack", "data_request_handle", "breach_report",
     "breach_notification", "breach_closure",
