@@ -139,3 +139,31 @@ def test_possible_duplicates_and_linking_the_same_child(case_engine, session, pe
     with pytest.raises(FieldErrors) as refused:
         case_engine.open_case(session, intake, "T01-X01", new, same_child_of=older.id)
     assert "same_child_of" in refused.value.errors
+
+
+def test_destruction_past_retention_takes_the_search_rows(case_engine, session, people, tmp_path):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from engine import retention
+    from engine.models import Case, User
+    from tests.engine.test_restriction_retention import ADMIN, ADMIN2, POLICY_TEXT
+
+    (tmp_path / "retention.toml").write_text(POLICY_TEXT)
+    policy = retention.Policy.load(tmp_path / "retention.toml")
+    session.add(User(username="quantri2", full_name="Quản Trị Hai", role="admin", password_hash="x",
+                     created_at=clock.now(), locale="vi"))
+    case = open_case(case_engine, session, people, personal_id="001316012345")
+    demo.drive(case_engine, session, case, people, choices={"verification": {
+        "has_basis": False, "reason_no_basis": "Không có sự việc."}})
+    session.refresh(case)
+    session.execute(update(Case).where(Case.id == case.id).values(closed_at=case.closed_at - timedelta(days=800)))
+    session.commit()
+    assert found(session, people.actors["canbo"], "nhung") == {case.id}
+    request = retention.request(session, ADMIN, policy, {"reason": "Hết thời hạn lưu trữ."})
+    retention.confirm(case_engine, session, ADMIN2, policy, request.id, {"note": "Đã kiểm tra."})
+    assert session.get(CaseChild, case.id) is None
+    assert session.scalars(select(CaseSearchKey).where(CaseSearchKey.case_id == case.id)).all() == []
+    assert found(session, people.actors["canbo"], "nhung") == set()
+    assert found(session, people.actors["canbo"], "001316012345") == set()
