@@ -254,6 +254,10 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
             "task_completed": _("Hoàn thành bước"),
             "task_cancelled": _("Hủy bước"),
             "task_reassigned": _("Giao lại bước"),
+            "task_claimed": _("Nhận bước"),  # engine.ownership (issue 17)
+            "task_released": _("Trả bước"),
+            "task_assigned": _("Giao bước cho người đảm nhận"),
+            "task_reminded": _("Nhắc bước"),
             "draft_saved": _("Lưu nháp"),
             "deadline_passed": _("Quá thời hạn"),
             "deadline_rescheduled": _("Đổi thời hạn theo lịch làm việc"),
