@@ -41,6 +41,7 @@ from engine.models import (
     Destruction,
     LegalHold,
     Task,
+    TaskReminder,
 )
 
 if TYPE_CHECKING:
@@ -424,6 +425,9 @@ def _destroy(engine: Engine, session: Session, actor: access.Actor, destruction:
                 kept = {k: v for k, v in (task.form_data or {}).items() if k in KEPT_FORM_KEYS}
                 task.form_data = kept or None
                 task.draft_data, task.activity = None, None
+            # A reminder's note is free text about the case (engine.ownership): emptied with the file.
+            session.execute(update(TaskReminder).where(TaskReminder.case_id == case.id).values(note=""),
+                            execution_options={"synchronize_session": False})
             _scrub_workflow(engine, session, case)
             children.forget(session, case.id)
         else:

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from engine import access, audit, check, clock, liveness, restriction, retention, timers
 from engine import statistics as st
 from engine.errors import FieldErrors, Forbidden, InvalidState
-from engine.models import Attachment, AuditEntry, Case, CaseWorkflow, DestroyedRecord, Task, User
+from engine.models import Attachment, AuditEntry, Case, CaseWorkflow, DestroyedRecord, Task, TaskReminder, User
 from web import demo
 
 ADMIN = access.Actor("quantri", "admin", user_id=None)
@@ -208,6 +208,10 @@ def test_destruction_takes_two_administrators_and_leaves_tombstones(case_engine,
     session.add(Attachment(case_id=old.id, file_name="biên bản Lê Thị Bí Mật.pdf", content_type="application/pdf",
                            size=3, sha256="a" * 64, description=f"Lời khai {CHILD}", uploaded_by="canbo",
                            uploaded_at=clock.now()))
+    # A reminder about one of its steps (engine.ownership) whose note names the child.
+    session.add(TaskReminder(task_id=session.scalar(select(Task.id).where(Task.case_id == old.id).limit(1)),
+                             case_id=old.id, recipient="canbo", sent_by="giamsat", note=f"Gặp {CHILD} ngay",
+                             sent_at=clock.now()))
     session.commit()
     retention.place_hold(session, ADMIN, held.id, {"reason": "Toà án đang thụ lý vụ án liên quan."})
     period = st.resolve_period(start=(clock.local(clock.now()) - timedelta(days=800)).date().isoformat(),
@@ -244,6 +248,7 @@ def test_destruction_takes_two_administrators_and_leaves_tombstones(case_engine,
         select(AuditEntry).where(AuditEntry.case_id == old.id))], ensure_ascii=False)
     everything += json.dumps([(a.file_name, a.description) for a in session.scalars(select(Attachment))],
                              ensure_ascii=False)
+    everything += json.dumps([r.note for r in session.scalars(select(TaskReminder))], ensure_ascii=False)
     for secret in (CHILD, PHONE, "Người Báo Tin Riêng", "Số 7 ngõ Kín"):
         assert secret not in everything
     # The held and the recent case keep their content.
