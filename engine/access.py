@@ -89,6 +89,16 @@ def case_filter(actor: Actor) -> ColumnElement[bool]:
     return false()
 
 
+def case_child_filter(actor: Actor) -> ColumnElement[bool]:
+    """`case_filter` on the name-search row (engine.children), which keeps a copy of its case's commune and
+    province: the same cases, in a condition PostgreSQL combines with the trigram index of the name."""
+    from engine.models import CaseChild
+
+    if actor.role in FILE_READERS:
+        return _unit_scope(actor, CaseChild.commune_id, CaseChild.province_id)
+    return case_filter(actor)  # intake points: the reports they recorded (the case row's author)
+
+
 def can_read_case(actor: Actor, case: Case) -> bool:
     if actor.role in FILE_READERS:
         if actor.commune_id is not None:
