@@ -112,15 +112,18 @@ def test_completion_advances_and_says_who_is_next(app):
     data = demo.sample("verification", clock.now())
     response = officer.post(f"/tasks/{task_id}", data={**flatten(data), "csrf_token": token(page),
                                                         "_action": "complete", "_version": version_on(page)})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/")
+    # The officer does the next step too: the confirmation offers it one click away (issue 17).
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/tasks/{task_id}/done")
     done = task_of(app, task_id)
     assert done.state == "completed" and done.completed_by == "canbo" and done.form_data["has_basis"] is True
-    inbox = text(officer.get("/"))
-    assert "Đã hoàn thành bước “Xác minh thông tin”" in inbox
-    assert "Bước tiếp theo: “Đánh giá nguy cơ ban đầu (Mẫu số 02)” giao cho Người làm công tác bảo vệ trẻ em" in inbox
-    assert "Phường Phan Đình Phùng (demo)" in inbox
+    confirmation = text(officer.get(response.headers["Location"]))
+    assert "Đã hoàn thành bước “Xác minh thông tin”" in confirmation
+    assert ("Bước tiếp theo: “Đánh giá nguy cơ ban đầu (Mẫu số 02)” giao cho Người làm công tác bảo vệ trẻ em"
+            in confirmation)
+    assert "Phường Phan Đình Phùng (demo)" in confirmation
     next_id = ready_task(app, case_id, "initial_assessment")
-    assert f"/tasks/{next_id}" in inbox  # the next step is in the right inbox
+    assert f'href="/tasks/{next_id}"' in confirmation and "Làm tiếp: Đánh giá nguy cơ ban đầu" in confirmation
+    assert f"/tasks/{next_id}" in text(officer.get("/"))  # the next step is in the right inbox
     # The completed step now reads back as stored data, with no form to submit again.
     again = officer.get(f"/tasks/{task_id}")
     assert again.status_code == 200 and 'value="complete"' not in again.get_data(as_text=True)
