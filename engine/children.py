@@ -229,17 +229,20 @@ def search_query(actor: access.Actor, query: str) -> tuple[str, Any]:
         keys = select(CaseSearchKey.case_id).where(CaseSearchKey.kind == "informant_phone",
                                                    CaseSearchKey.value == phone_key(query))
         return kind, base.where(Case.id.in_(keys))
+    return kind, select(Case).join(CaseChild, CaseChild.case_id == Case.id).where(*_name_where(actor, query))
+
+
+def _name_where(actor: access.Actor, query: str) -> list[ColumnElement[bool]]:
+    """A name search's conditions, all on the search row (intake points: and their own reports)."""
     folded = fold(query)[:NAME_LIMIT]
-    # The scope on the search row's copy (access.case_child_filter), not on the case row: one table to read.
-    names = select(Case).join(CaseChild, CaseChild.case_id == Case.id).where(access.case_child_filter(actor))
     if not may_see_child(actor) or not folded:
-        return kind, names.where(Case.id.is_(None))
+        return [CaseChild.case_id.is_(None)]
     # A commune holds hundreds of cases: reading them along its index and testing each name is cheaper than the
     # country's trigram matches for a common syllable, which PostgreSQL would otherwise combine with it. The
     # name is then read through an expression no index matches (`|| ''`); a province's or the country's search
-    # keeps the trigram index.
+    # keeps the trigram index. The scope is the search row's copy (access.case_child_filter): one table to read.
     column = CaseChild.name_search.concat("") if actor.commune_id is not None else None
-    return kind, names.where(name_condition(folded, column))
+    return [access.case_child_filter(actor), name_condition(folded, column)]
 
 
 def record_search(session: Session, actor: access.Actor, kind: str, found: int, exact: bool, via: str) -> None:
@@ -265,7 +268,13 @@ def search(session: Session, actor: access.Actor, query: str, *, status: str = "
     # A name search is ordered by the search row's copy of the receipt (its own indexes), the others by the case's.
     order = ((CaseChild.received_at.desc(), CaseChild.case_id.desc()) if kind == "name"
              else (Case.received_at.desc(), Case.id.desc()))
-    result = worklists.paged(session, select_.order_by(*order), select_.with_only_columns(Case.id), page, size)
+    count = select_.with_only_columns(Case.id)
+    if kind == "name" and actor.role in access.FILE_READERS and not status:
+        # Counted on the search row alone (its scope is the case's copy): no case row read per match.
+        count = select(CaseChild.case_id).where(*_name_where(actor, query))
+        if commune_id:
+            count = count.where(CaseChild.commune_id == commune_id)
+    result = worklists.paged(session, select_.order_by(*order), count, page, size)
     record_search(session, actor, kind, result.total, result.exact, via)
     return kind, result
 
