@@ -47,7 +47,7 @@ from web import demo
 # Walks per database in CI: about 40 s each, and every branch in BRANCHES is taken (measured: 45 SQLite walks
 # 41 s, 30 PostgreSQL walks 34 s, 59/59 branches each); `--walks N` runs more.
 WALKS_CI = {"sqlite": 45, "postgresql": 30}
-CLOSE_AFTER = 45  # actions; from then on every choice is a closing one, so a walk ends
+CLOSE_AFTER = 55  # actions; from then on every choice is a closing one, so a walk ends
 MAX_ACTIONS = 250  # a walk still open after this many actions is a stranded case
 MAX_REPORTED = 10  # failing walks reported with all their actions (the others by seed)
 COMMUNES = ("T01-X01", "T01-X02")
@@ -225,11 +225,20 @@ class Walk:
         r = self.rng.random()
         # A neglected step is left until its limit has passed, so that every limit gets to escalate.
         # Slow police do their track only once the case has closed (it goes on after closure).
-        workable = [t for t in self.rows("ready")
+        ready = self.rows("ready")
+        workable = [t for t in ready
                     if (self.closing or t.step not in self.neglect or t.due_at is None or t.due_at < clock.now())
                     and not (self.slow_police and t.step in CONTINUING)]
+        # A neglected adjustment approval would rarely lapse: the partners would finish the activities first and
+        # end it (runs_while). Their reports wait until it has escalated.
+        if not self.closing and "approve_adjustment" in self.neglect and any(
+                t.step == "approve_adjustment" and t.due_at is not None and t.due_at >= clock.now() for t in ready):
+            workable = [t for t in workable if t.step != "carry_out_activity"]
         m = self.model
-        if not self.closing and m.activities_left and self.rng.random() < 0.12:
+        adjusting = [t for t in workable if t.step in ("propose_adjustment", "approve_adjustment")]
+        if adjusting and self.rng.random() < 0.5:  # an adjustment is decided before the activities it adjusts end
+            self.complete(self.rng.choice(adjusting))
+        elif not self.closing and m.activities_left and self.rng.random() < 0.12:
             # while activities run (Art. 29.1a, 32.1): an adjustment, or a separation when the parents refuse
             if not m.adjusting and self.rng.random() < 0.7:
                 self.request_adjustment()
