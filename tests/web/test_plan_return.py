@@ -82,3 +82,17 @@ def test_returned_plan_reopens_prefilled_with_the_reasons_on_top_and_the_chairma
     assert sample["objectives"] in section and changed["objectives"] in section
     assert "Không có thay đổi nào so với bản đã trả lại." in section  # Mẫu 05 was resubmitted unchanged
     assert "Kế hoạch đã bị trả lại để hoàn thiện" not in page  # the reasons are the drafting steps' banner
+
+
+def test_the_api_gives_the_return_and_the_returned_version(app):
+    from tests.security import kit
+
+    case_id = returned_case(app)
+    draft = ready_task(app, case_id, "draft_plan")
+    client = app.test_client()
+    officer = kit.bearer(kit.api_token(app, "canbo"))
+    detail = client.get(f"/api/v1/tasks/{draft}", headers=officer).get_json()
+    assert detail["returned"]["by"] == "chutich" and detail["returned"]["comments"] == REASONS
+    assert detail["prefill"]["objectives"] == demo.sample("mau_04", clock.now())["objectives"]
+    first = client.get(f"/api/v1/tasks/{ready_task(app, open_case(app), 'verify')}", headers=officer).get_json()
+    assert first["returned"] is None and first["prefill"] is None

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import access, casefile, children, clock, path, releases
+from engine import access, casefile, children, clock, path, releases, returns
 from engine.models import Case, OrgUnit, Task, TextRelease
 from forms.kit import sensitivity
 from web import labels
@@ -115,8 +115,25 @@ def task_detail(session: Session, actor: access.Actor, task: Task, case: Case) -
         "completed_by": task.completed_by,
         "case_version": case.version,
         "may_act": access.can_act(actor, task) and task.state == "ready",
+        **plan_return(session, actor, task),
     })
     return out
+
+
+def plan_return(session: Session, actor: access.Actor, task: Task) -> dict[str, Any]:
+    """A Mẫu 04/05 step opened after the chairman returned the plan (engine.returns): the return (who, when, the
+    comments as `actor` may see them) and the returned version's data to start from when there is no draft."""
+    decision = returns.returned_for(session, task) if task.state == "ready" else None
+    if decision is None:
+        return {"returned": None, "prefill": None}
+    seen = casefile.task_data(decision, actor)
+    start = returns.prefill(session, task)
+    version = returns.returned_version(session, task)
+    if start is not None and version is not None and not access.can_act(actor, task):
+        start = casefile.redact(start, task.form, actor, version=version.form_version, author=version.completed_by)
+    return {"returned": {"by": decision.completed_by, "at": decision.completed_at,
+                         "comments": (seen.data if seen is not None else {}).get("comments")},
+            "prefill": start}
 
 
 def release(mark: TextRelease) -> dict[str, Any]:

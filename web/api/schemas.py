@@ -233,6 +233,13 @@ WITHHELD_DOC = {"description": "Các trường bị ẩn (\"[đã ẩn]\") theo 
 RELEASES_DOC = {"description": "Nội dung được đánh dấu được phép cung cấp / texts shown because marked releasable"}
 
 
+class PlanReturnSchema(Schema):
+    by = fields.String(required=True, metadata={"description": "Tài khoản chủ tịch / the chairman's username"})
+    at = LocalDateTime(required=True)
+    comments = fields.String(required=True, allow_none=True, metadata={
+        "description": "Ý kiến khi trả lại (null nếu bạn không được xem) / the reasons (null if withheld from you)"})
+
+
 class TaskDetailSchema(TaskSummarySchema):
     article = fields.String(required=True, metadata={"description": "Căn cứ pháp lý của bước / the step's article"})
     instructions = fields.String(required=True)
@@ -248,6 +255,12 @@ class TaskDetailSchema(TaskSummarySchema):
     completed_by = fields.String(required=True, allow_none=True)
     case_version = fields.Integer(required=True, metadata={"description": "Gửi lại trong If-Match / send as If-Match"})
     may_act = fields.Boolean(required=True)
+    returned = fields.Nested(PlanReturnSchema, required=True, allow_none=True, metadata={
+        "description": "Kế hoạch bị chủ tịch trả lại trước khi mở bước Mẫu 04/05 này / the chairman's return this "
+                       "Mẫu 04/05 step follows; null otherwise"})
+    prefill = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "Dữ liệu của bản bị trả lại để tiếp tục (khi chưa có bản nháp) / the returned version's data "
+                       "to continue from when there is no draft; null otherwise"})
 
 
 class TaskDataSchema(Schema):
