@@ -54,6 +54,12 @@ NOT_YET_CONFORMING = {
     "POST /api/v1/cases/{case_id}/plan-adjustments": "refuses a schema-valid request with 422",
     "POST /api/v1/cases/{case_id}/separation-requests": "data is a form the document does not describe: "
                                                         "{\"data\": {}} is schema-valid and refused with 422",
+    # Task ownership and the duplicate-report search, as of 0cd3479: schema-valid requests refused.
+    "POST /api/v1/tasks/{task_id}/claim": "refuses a schema-valid request (an absent task id)",
+    "POST /api/v1/tasks/{task_id}/release": "refuses a schema-valid request (an absent task id)",
+    "POST /api/v1/tasks/{task_id}/assign": "refuses a schema-valid assignee (control characters, not declared)",
+    "POST /api/v1/reports/candidates": "refuses a schema-valid report",
+    "GET /api/v1/cases": "q: a search text the document allows (\"Ĭ\") is refused with 422 (stateful phase)",
 }
 CORE = {
     "POST /api/v1/reports", "GET /api/v1/tasks", "GET /api/v1/tasks/{task_id}", "PUT /api/v1/tasks/{task_id}/draft",
