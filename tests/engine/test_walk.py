@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import forms
-from engine import access, audit, clock, restriction, timers
+from engine import access, audit, clock, ownership, restriction, timers
 from engine.check import check_case
 from engine.clock import LOCAL_TZ
 from engine.errors import Conflict
@@ -93,6 +93,8 @@ BRANCHES = frozenset({
     # the rest of the walker's moves; a report whose child lives in the other commune (routed there for the plan)
     "report:residence_elsewhere",
     "draft", "restart", "transfer:to_x02", "transfer:back_to_x01", "acted_in:T01-X02", "reassign",
+    # who holds a step (engine.ownership, issue 17): claimed, released, given by the supervisor, then completed
+    "own:claim", "own:release", "own:assign", "own:completed_by_holder",
     # processing restricted on an authority's request, then lifted (Law 91/2025 Art. 24.3, engine.restriction)
     "restricted",
 })
@@ -169,17 +171,19 @@ class Walk:
     neglect: set[str] = field(default_factory=set)  # steps left to lapse before they are done
     known: set[str] = field(default_factory=set)  # KNOWN_BUGS this walk met
     slow_police: bool = False
+    asides: int = 0  # ownership moves: logged, but not counted towards closing (the walk's course stays the same)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         # Its own generator: a restriction interlude leaves every other choice of a seed as it was.
         self.restrictor = random.Random(f"restriction-{self.seed}")
+        self.owner = random.Random(f"ownership-{self.seed}")  # likewise for claims, releases, assignments
         self.session = self.session_factory()
 
     # -- helpers ----------------------------------------------------------------------------------------------
     @property
     def closing(self) -> bool:
-        return len(self.actions) >= CLOSE_AFTER
+        return len(self.actions) - self.asides >= CLOSE_AFTER
 
     def case(self) -> Case:
         return self.session.get(Case, self.case_id)
@@ -222,6 +226,8 @@ class Walk:
     def act(self) -> None:
         if self.model.status == "open" and self.restrictor.random() < 0.04 and self.rows("ready"):
             self.restricted()
+        if self.model.status == "open" and self.owner.random() < 0.1:
+            self.ownership()
         r = self.rng.random()
         # A neglected step is left until its limit has passed, so that every limit gets to escalate.
         # Slow police do their track only once the case has closed (it goes on after closure).
@@ -351,6 +357,32 @@ class Walk:
         self.branches.add("restricted")
         self.log(f"restricted (complete, draft, transfer refused; tick fired {fired}) and lifted")
 
+    def ownership(self) -> None:
+        """Someone claims an open step of their role, its holder releases it, or the supervisor gives it to an
+        account that may hold it (engine.ownership); the walk then goes on with the holder doing it."""
+        steps = [t for t in self.rows("ready") if access.is_role_step(t)]
+        if not steps:
+            return
+        task = self.owner.choice(steps)
+        if task.assignee:
+            actor = self.people.actors[task.assignee]
+            self.engine.release_task(self.session, actor, task.id)
+            self.branches.add("own:release")
+            self.log(f"{actor.username} releases {task.step} #{task.id}")
+        elif self.owner.random() < 0.5:
+            actor = self.people.for_task(task)
+            self.engine.claim_task(self.session, actor, task.id)
+            self.branches.add("own:claim")
+            self.log(f"{actor.username} claims {task.step} #{task.id}")
+        else:
+            holder = self.owner.choice(ownership.holders(self.session, task))
+            self.engine.assign_task(self.session, self.people.actors["giamsat"], task.id,
+                                    {"assignee": holder.username, "reason": "Phân công theo địa bàn."})
+            self.branches.add("own:assign")
+            self.log(f"giamsat assigns {task.step} #{task.id} to {holder.username}")
+        self.asides += 1
+        self.session.expire_all()
+
     def draft(self) -> None:
         task = self.rng.choice(self.rows("ready"))
         full = self.data_for(task, dry=True)
@@ -440,7 +472,10 @@ class Walk:
         data = self.data_for(task)
         done_step = self.session.get(Task, task.escalates_task_id) if task.escalates_task_id else None
         step_state = done_step.state if done_step else None
+        held = access.is_role_step(task) and task.assignee == actor.username
         self.engine.complete_task(self.session, actor, task.id, data)
+        if held:
+            self.branches.add("own:completed_by_holder")
         self.model.synced_at = clock.now()
         self.completions += 1
         if task.escalates_task_id:
