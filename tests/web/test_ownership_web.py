@@ -145,6 +145,11 @@ def test_api_claim_release_assign_remind_and_next_tasks(app):
     officer, colleague = kit.bearer(kit.api_token(app, "canbo")), kit.bearer(kit.api_token(app, "canbo_b"))
     chairman, supervisor = kit.bearer(kit.api_token(app, "chutich")), kit.bearer(kit.api_token(app, "giamsat"))
 
+    spec = client.get("/api/v1/openapi.json", headers=officer).get_json()
+    for action in ("claim", "release"):  # no input: an empty JSON object, anything else refused
+        body = spec["paths"][f"/api/v1/tasks/{{task_id}}/{action}"]["post"]["requestBody"]
+        assert body["required"] is True, body
+        assert client.post(f"/api/v1/tasks/{task_id}/{action}", json={"x": 1}, headers=officer).status_code == 422
     claimed = client.post(f"/api/v1/tasks/{task_id}/claim", json={}, headers=officer)
     assert claimed.status_code == 200 and claimed.get_json()["task"]["assignee"] == "canbo"
     again = client.post(f"/api/v1/tasks/{task_id}/claim", json={}, headers=colleague)

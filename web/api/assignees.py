@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from engine import access, assignees, ownership, providers
 from engine.models import Case, OrgUnit, Task
@@ -146,6 +146,13 @@ class AssignSchema(Schema):
         "description": "Lý do (ghi nhật ký) / why (kept in the audit trail)"})
 
 
+class NoBodySchema(Schema):
+    """Claiming and releasing take no input: the body is an empty JSON object (the API reads JSON only)."""
+
+    class Meta:
+        unknown = RAISE
+
+
 class RemindSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=1000), metadata={
         "description": "Lời nhắc (hiện trong hộp việc và thư tổng hợp) / a note shown in the inbox and the digest"})
@@ -182,11 +189,12 @@ def holder_list(task_id: int) -> Any:
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@bp.arguments(NoBodySchema)
 @bp.response(200, CompletedSchema, headers={"ETag": ETAG})
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT", description="Đã có người nhận hoặc bước đã xong / already held or done")
-def claim(task_id: int) -> Any:
+def claim(_body: dict[str, Any], task_id: int) -> Any:
     """Nhận việc / claim an open step of your role and unit: only you complete it until you release it.
 
     Bước đã có người khác nhận → 403 (nêu tên người đó); bước đã xong → 409. A step someone else holds → 403
@@ -197,11 +205,12 @@ def claim(task_id: int) -> Any:
 
 
 @bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@bp.arguments(NoBodySchema)
 @bp.response(200, CompletedSchema, headers={"ETag": ETAG})
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT", description="Chưa ai nhận hoặc bước đã xong / nobody holds it, or done")
-def release(task_id: int) -> Any:
+def release(_body: dict[str, Any], task_id: int) -> Any:
     """Trả việc / give a held step back to everyone of its role (its holder, or whoever may assign it)."""
     load_visible(task_id)
     return _held(engine().release_task(db.session, actor(), task_id))
