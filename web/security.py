@@ -1,7 +1,8 @@
 """Request guards and security headers.
 
-- A JSON body is measured before anything parses it: more than CASE56_JSON_MAX_BYTES, or nested deeper than
-  CASE56_JSON_MAX_DEPTH, is refused with 400 and a JSON error body. This runs first of all request hooks, so
+- A JSON body is measured before anything parses it: nested deeper than CASE56_JSON_MAX_DEPTH it is refused
+  with 400, larger than CASE56_JSON_MAX_BYTES with 413 (as any body over the upload limit), both with a JSON
+  error body. This runs first of all request hooks, so
   no session, token or CSRF work is spent on it, and nothing recursive ever sees a deep body (Python's json and
   any walk over the result would hit RecursionError: a 500).
 - A NUL character anywhere in the query, form or JSON body is refused (400).
@@ -61,10 +62,10 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def _refusal(message: str) -> Response:
+def _refusal(message: str, status: int = 400, code: str = "bad_request") -> Response:
     # The API's error shape ({"code", "message", "errors"}): whoever sends JSON reads JSON back.
-    response = jsonify({"code": "bad_request", "message": message, "errors": {}})
-    response.status_code = 400
+    response = jsonify({"code": code, "message": message, "errors": {}})
+    response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -74,11 +75,11 @@ def _guard_json() -> Response | None:
         return None
     limit = current_app.config.get("CASE56_JSON_MAX_BYTES", JSON_MAX_BYTES)
     if request.content_length is not None and request.content_length > limit:
-        return _refusal(_("Nội dung JSON quá lớn (tối đa %(n)s byte).", n=limit))
+        return _refusal(_("Nội dung JSON quá lớn (tối đa %(n)s byte).", n=limit), 413, "payload_too_large")
     # No Content-Length (chunked): read at most one byte more than allowed, never the whole stream.
     body = request.get_data(cache=True) if request.content_length is not None else _read_capped(limit)
     if len(body) > limit:
-        return _refusal(_("Nội dung JSON quá lớn (tối đa %(n)s byte).", n=limit))
+        return _refusal(_("Nội dung JSON quá lớn (tối đa %(n)s byte).", n=limit), 413, "payload_too_large")
     depth = current_app.config.get("CASE56_JSON_MAX_DEPTH", JSON_MAX_DEPTH)
     if json_depth_exceeds(body, depth):
         return _refusal(_("Nội dung JSON lồng nhau quá sâu (tối đa %(n)s cấp).", n=depth))

@@ -1,4 +1,4 @@
-"""Hostile JSON bodies: nested deep or oversized, they are refused with 400 and a Vietnamese JSON message
+"""Hostile JSON bodies: nested deep (400) or oversized (413), they are refused with a Vietnamese JSON message
 before any recursion and before any authentication work (no token looked up, no user loaded, no SQL at all)."""
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ def no_work(app, monkeypatch):
     event.remove(engine, "before_cursor_execute", count)
 
 
-def _refused(response, words: str) -> None:
-    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+def _refused(response, words: str, status: int = 400, code: str = "bad_request") -> None:
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
     assert response.is_json
     body = response.get_json()
-    assert body["code"] == "bad_request" and body["errors"] == {}
+    assert body["code"] == code and body["errors"] == {}
     assert words in body["message"]
 
 
@@ -68,12 +68,12 @@ def test_oversized_json_is_refused_unread(app, no_work):
     client = app.test_client()
     body = b'{"notes": "' + b"a" * JSON_MAX_BYTES + b'"}'
     response = client.post("/api/v1/reports", data=body, headers=JSON)
-    _refused(response, "quá lớn")
+    _refused(response, "quá lớn", 413, "payload_too_large")
     # Without a Content-Length (chunked): read up to the limit, then refused.
     response = client.post("/api/v1/reports", input_stream=io.BytesIO(body),
                            headers={**JSON, "Transfer-Encoding": "chunked"},
                            environ_overrides={"wsgi.input_terminated": True})
-    _refused(response, "quá lớn")
+    _refused(response, "quá lớn", 413, "payload_too_large")
     assert no_work == []
 
 
