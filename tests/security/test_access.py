@@ -117,8 +117,10 @@ def _csrf_world(app) -> list[Post]:
              lambda: {"task_id": str(checked), "field": "findings", "reason": "Sở cần nắm."}, 303),
         Post("releases.revoke", "canbo", f"/cases/{closed}/releases/revoke",
              lambda: {"task_id": str(checked), "field": "reason_no_basis"}, 303),
+        # A child no earlier case is about: a match would first show the possible duplicates (issue 17).
         Post("reports.new", "canbo", "/reports/new",
-             lambda: {**flatten(demo.sample("mau_01", now)), "_commune": "T01-X01"}, 302),
+             lambda: {**flatten(demo.sample("mau_01", now, child={"full_name": "Đinh Văn Khác", "estimated_age": 7,
+                                                                  "sex": "male"})), "_commune": "T01-X01"}, 302),
         # Personal data protection (issue 18).
         Post("representatives.case_representatives", "canbo", f"/cases/{escalated}/representatives",
              lambda: {"full_name": "Trần Thị Bình", "relation": "mother", "alleged_abuser": "false"}, 302),
@@ -549,6 +551,7 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("post", f"/api/v1/tasks/{task_id}/remind", {"note": "Gấp"}),
              ("get", "/api/v1/national-db/pending", None), ("get", f"/api/v1/cases/{case_id}/national-db", None),
              ("get", f"/api/v1/cases/{case_id}/national-db/{task_id}/export", None),
+             ("get", "/api/v1/cases", None), ("post", "/api/v1/reports/candidates", report),
              ("post", f"/api/v1/cases/{case_id}/national-db/{task_id}/entry", {"entered_on": "2026-12-01"})]
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
                  and r.endpoint.startswith("api_") and not r.endpoint.startswith("api_docs")}
