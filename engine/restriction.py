@@ -5,7 +5,8 @@ the case is read-only for everyone. Every command on it is refused with `CaseRes
 `case_restricted`) by the engine itself — completing or saving a draft of a step (runtime), reassigning
 (assignees), transferring and reopening (transfers), moving it to another process version (case_migration),
 attaching evidence — and so is the dossier export (web, API, CLI: a copy for outside the system). The file
-stays readable on screen by those who read it anyway, so the commune can answer the authority. Lifting (with a reason) restores everything; both are in the audit trail.
+stays readable on screen by those who read it anyway, so the commune can answer the authority. Lifting (with
+a reason) restores everything; both are in the audit trail.
 
 Deadlines are not moved: a restriction suspends the work, not the legal time limits of Decree 56, so timers
 keep firing; an escalation opened while the case is restricted records the restriction (`deadline_passed`
