@@ -110,12 +110,14 @@ def test_users_create_edit_reset_unlock(app, login):
                         ({"new_password": "mat-khau-moi-1", "confirm_password": "khac"}, "confirm_password")):
         response = client.post(f"/admin/users/{user_id}/password", data={"csrf_token": token, **data})
         assert response.status_code == 422 and f'id="err-{field}"' in response.get_data(as_text=True)
+    assert newcomer.get("/").status_code == 200  # the session opened before the reset …
     response = client.post(f"/admin/users/{user_id}/password", data={
         "csrf_token": token, "new_password": "mat-khau-moi-1", "confirm_password": "mat-khau-moi-1"})
     assert response.status_code == 303
+    assert newcomer.get("/").status_code == 302  # … ends with it (server-side sessions, issue 18)
     assert login(app.test_client(), "canbo3", "mat-khau-dai").status_code == 401
     assert login(app.test_client(), "canbo3", "mat-khau-moi-1").status_code == 302
-    assert [a.details for a in _audit(app, "password_reset")] == [{"username": "canbo3"}]
+    assert [a.details for a in _audit(app, "password_reset")] == [{"username": "canbo3", "sessions_ended": 1}]
 
     # Unlock after repeated failures.
     with app.app_context():
