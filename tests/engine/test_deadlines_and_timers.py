@@ -100,11 +100,17 @@ def test_separation_reaching_day_15_warns_then_escalates(case_engine, session, p
             session,
             case,
             people,
-            stop_at="detailed_assessment",
+            stop_at="separation_decision",
             choices={
                 "mau_02": {"emergency": True, "danger_description": "Bị đánh."},
-                "emergency_decision": {"separation_start": "2026-03-02", "separation_end": "2026-03-16"},
+                "emergency_measures": {"separate": True, "separation_reason": "Người cha gây tổn hại."},
             },
+        )
+        # Issue 16: the emergency measures ask for the chairman's Mẫu 07 decision, which sets the period.
+        decision = task(session, case, "separation_decision")
+        case_engine.complete_task(
+            session, people.for_task(decision), decision.id,
+            demo.sample("mau_07", clock.now(), start="2026-03-02", end="2026-03-16"),
         )
     review = task(session, case, "separation_review")
     assert clock.local(review.due_at) == vn(2026, 3, 16, 17, 0)
