@@ -13,6 +13,8 @@ from engine.models import AuditEntry, Case, Task, Timer, User
 from web import demo
 
 EMERGENCY = {"mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh nhiều lần, nguy cơ bị đánh tiếp."}}
+# Issue 16: the emergency measures ask for the chairman's Mẫu 07 decision; decided, the separation's review opens.
+SEPARATION = {**EMERGENCY, "emergency_measures": {"separate": True, "separation_reason": "Người cha gây tổn hại."}}
 
 
 def open_case(engine, session, people, **mau01) -> Case:
@@ -76,7 +78,7 @@ def test_a_workflow_where_nothing_waits_is_named_by_check(case_engine, session, 
 def test_closing_cancels_steps_that_no_longer_matter_but_keeps_the_police_track(case_engine, session, people):
     case = open_case(case_engine, session, people, crime_suspected=True)
     # Close the social track while the separation review and the police outcome are still open.
-    demo.drive(case_engine, session, case, people, choices=EMERGENCY,
+    demo.drive(case_engine, session, case, people, choices=SEPARATION,
                skip=lambda t: t.escalates_task_id is not None or t.step in ("separation_review", "police_outcome"))
     session.refresh(case)
     assert case.status == "closed" and case.stage == ""
