@@ -51,7 +51,9 @@ def test_closed_case_page_shows_what_goes_on_and_why_steps_were_cancelled(app, c
         case = case_engine.open_case(db.session, people.actors["tiepnhan"], "T01-X01",
                                      demo.sample("mau_01", clock.now(), crime_suspected=True))
         emergency = {"emergency": True, "danger_description": "Trẻ bị đánh nhiều lần, nguy cơ tái diễn."}
-        demo.drive(case_engine, db.session, case, people, choices={"mau_02": emergency},
+        # Issue 16: the emergency measures ask for Mẫu 07; the chairman's decision opens the separation's review.
+        separate = {"separate": True, "separation_reason": "Người cha gây tổn hại."}
+        demo.drive(case_engine, db.session, case, people, choices={"mau_02": emergency, "emergency_measures": separate},
                    skip=lambda t: t.escalates_task_id is not None or t.step in ("separation_review", "police_outcome"))
         case_id = case.id
         db.session.remove()
