@@ -26,10 +26,15 @@ def _case(app) -> tuple[int, str]:
                                 demo.sample("mau_01", clock.now()))
         done = demo.drive(engine, db.session, case, people, choices={
             "mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh nhiều lần, có thương tích."},
-            "separation_review": {"action": "cancel"},
+            # Issue 16: the emergency measures ask for Mẫu 07; the chairman's decision opens the separation's
+            # review, which may cancel it only after a Mẫu 03 reassessment of the parents (Art. 32.3).
+            "emergency_measures": {"separate": True, "separation_reason": "Người cha gây tổn hại."},
+            "separation_review": [{"action": "reassess", "reason": "Đánh giá lại cha mẹ trước khi hủy bỏ."},
+                                  {"action": "cancel"}],
             "mau_06": [{"conclusion": "replan", "no_longer_at_risk": False}, {}],
         })
-        assert done.count("draft_plan") == 2 and "separation_review" in done and done[-1] == "end_plan", done
+        assert done.count("draft_plan") == 2 and done.count("separation_review") == 2, done
+        assert "separation_reassessment" in done and done[-1] == "end_plan", done
         officer = db.session.scalar(select(User).where(User.username == "canbo"))
         bearer = tokens.issue(db.session, officer, "path test", 1, "canbo").token
         case_id = case.id
@@ -74,8 +79,9 @@ def test_page_api_and_pdf_report_the_same_path(app, login, monkeypatch):
     taken = drawn_in_pdf[0]
     assert {"done": set(taken.done), "current": set(taken.current), "flows": set(taken.flows)} == on_page
 
-    # What the path says: the separation was ended, the review looped back to a new plan, and the case closed.
-    assert {"Task_separation_review", "End_separation", "Gateway_merge_replan", "Task_end_plan",
-            "End_closed"} <= on_page["done"]
+    # What the path says: the separation was decided (Mẫu 07), the parents reassessed and the separation ended, the
+    # review looped back to a new plan, and the case closed.
+    assert {"Task_separation_decision", "Task_separation_reassessment", "Task_separation_review", "End_separation",
+            "Gateway_merge_replan", "Task_end_plan", "End_closed"} <= on_page["done"]
     assert not on_page["current"] and "End_no_basis" not in on_page["done"]
     assert "Flow_merge_replan__merge_plan" in on_page["flows"]
