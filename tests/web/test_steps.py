@@ -42,7 +42,9 @@ def test_step_page_shows_law_deadline_form_and_history(app):
     # What the law asks, with the article, and the limit with what it is counted from.
     assert "Kiểm tra tính xác thực của thông tin" in page
     assert "Điều 25 khoản 2, Điều 26 khoản 1 NĐ 56/2017/NĐ-CP" in page
-    assert "12 giờ kể từ khi tiếp nhận thông tin" in page and "[cần xác nhận]" in page
+    # Verification's 12 hours are case56's policy (f460c66): said so, with the basis; nothing left to confirm.
+    assert "12 giờ kể từ khi tiếp nhận thông tin" in page and "[cần xác nhận]" not in page
+    assert "không do pháp luật quy định: Quy định của case56, suy ra từ thời hạn 12 giờ tại Điều 26 khoản 3" in page
     due = task_of(app, task_id).due_at
     assert clock.local(due).strftime("%H:%M %d/%m/%Y") in page and "Còn " in page
     # The form from its schema: every field, required ones marked, conditions spelled out.
@@ -58,6 +60,10 @@ def test_step_page_shows_law_deadline_form_and_history(app):
     assert "Tiếp nhận thông tin (Mẫu số 01)" in page and "Nguyễn Văn An" in page and "Trần Thị Bình" in page
     # Opening the step is a read of the case file: audited.
     assert [e.actor for e in audits(app, "case_step", case_id)] == ["canbo"]
+    # A limit the law leaves open (the police referral's "ngay") is marked on its step's page.
+    police = ready_task(app, open_case(app, crime_suspected=True), "police_referral")
+    page = text(officer.get(f"/tasks/{police}"))
+    assert "Điều 25 khoản 3 NĐ 56/2017/NĐ-CP (không quy định số ngày)" in page and "[cần xác nhận]" in page
 
 
 def test_invalid_input_is_shown_inline_kept_and_nothing_is_saved(app):
