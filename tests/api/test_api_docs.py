@@ -44,6 +44,8 @@ def test_openapi_document_describes_every_operation_auth_and_errors(client):
         ("GET", "/api/v1/cases/{case_id}/national-db/{task_id}/export"),
         ("POST", "/api/v1/cases/{case_id}/national-db/{task_id}/entry"),
         ("GET", "/api/v1/cases"), ("POST", "/api/v1/reports/candidates"),
+        ("POST", "/api/v1/cases/{case_id}/releases"), ("DELETE", "/api/v1/cases/{case_id}/releases"),
+        ("POST", "/api/v1/cases/{case_id}/separation-requests"), ("POST", "/api/v1/cases/{case_id}/plan-adjustments"),
     }
     error = spec["components"]["schemas"]["Error"]
     assert set(error["properties"]) == set(error["required"]) == {"code", "message", "errors"}

@@ -115,24 +115,32 @@ def _id(app, model, **where: Any) -> int:
 
 # -- every step form, on a case driven through the whole procedure --------------------------------------------
 
-STEP_FORMS = {"verification", "no_basis_signoff", "police_referral", "police_outcome", "mau_02", "emergency_decision",
-              "separation_review", "mau_03", "needs_meeting", "mau_05", "plan_approval", "activity_report",
-              "mau_06", "plan_end"}  # mau_04 is fuzzed by tests/web/test_steps.py, escalation_ack below
+STEP_FORMS = {"verification", "no_basis_signoff", "police_referral", "police_outcome", "mau_02", "emergency_measures",
+              "mau_07", "separation_review", "mau_03", "needs_meeting", "needs_meeting_signoff", "mau_05",
+              "plan_approval", "activity_report", "mau_06", "plan_end"}  # mau_04: tests/web/test_steps.py; escalation_ack below
 USERS = {"officer": "canbo", "chairman": "chutich"}
 EMERGENCY = {"emergency": True, "danger_description": "Trẻ bị đánh, có thương tích."}
+# Issue 16: the emergency step (form emergency_measures) decides a separation, which runs as the event subprocess
+# of Mẫu 07 (separation_decision, then separation_review).
+SEPARATE = {"separate": True, "separation_reason": "Người cha gây tổn hại."}
 # How the case is driven between fuzzing: the report without basis first (the chairman sends it back), then
 # with basis, an emergency with separation; crime is suspected, so the police steps run alongside.
 CHOICES: dict[str, Any] = {
     "verification": [{"has_basis": False, "reason_no_basis": "Chưa rõ."}, {"has_basis": True}],
     "no_basis_signoff": {"confirm": False, "note": "Cần xác minh lại."},
     "mau_02": EMERGENCY,
+    "emergency_measures": SEPARATE,
+    # Cancelling needs a Mẫu 03 reassessment of the parents since the decision (Art. 32.3): reassess, then cancel.
+    "separation_review": [{"action": "reassess"}, {"action": "cancel"}],
 }
 # Where each form can be reached directly, if fuzzing happened to complete a step and the path went elsewhere.
 REACH = {"no_basis_signoff": ("no_basis_signoff", {"verification": CHOICES["verification"][0]}),
-         "emergency_decision": ("emergency_decision", {"mau_02": EMERGENCY}),
-         "separation_review": ("separation_review", {"mau_02": EMERGENCY})}
+         "emergency_measures": ("emergency_decision", {"mau_02": EMERGENCY}),
+         "mau_07": ("separation_decision", {"mau_02": EMERGENCY, "emergency_measures": SEPARATE}),
+         "separation_review": ("separation_review", {"mau_02": EMERGENCY, "emergency_measures": SEPARATE})}
 STEP_OF_FORM = {"verification": "verify", "police_referral": "police_referral", "police_outcome": "police_outcome",
                 "mau_02": "initial_assessment", "mau_03": "detailed_assessment", "needs_meeting": "needs_meeting",
+                "needs_meeting_signoff": "needs_meeting_signoff",
                 "mau_05": "draft_decision", "plan_approval": "approve_plan", "activity_report": "carry_out_activity",
                 "mau_06": "review", "plan_end": "end_plan"}
 
