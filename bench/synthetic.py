@@ -131,7 +131,9 @@ def _no_basis(_at: datetime) -> dict[str, Any]:
 
 
 def _emergency(_at: datetime) -> dict[str, Any]:
-    return {"mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh nhiều lần, có thương tích."}}
+    """An emergency whose measures ask for the chairman's Mẫu 07 separation (Art. 31, 32)."""
+    return {"mau_02": {"emergency": True, "danger_description": "Trẻ bị đánh nhiều lần, có thương tích."},
+            "emergency_measures": {"separate": True, "separation_reason": "Người cha là người gây tổn hại."}}
 
 
 TO_PLAN = (Phase(2 * H, "initial_assessment"), Phase(8 * H, "detailed_assessment"), Phase(3 * D, "draft_plan"))
@@ -177,7 +179,9 @@ TEMPLATES: tuple[Template, ...] = (
     Template("verify_late", 2, (Phase(13 * H, drive=False),), max_age=45 * D),
     Template("assessment", 4, (Phase(2 * H, "initial_assessment"), Phase(8 * H, "detailed_assessment"))),
     Template("emergency_separation", 2,
-             (Phase(2 * H, "initial_assessment"), Phase(4 * H, "detailed_assessment", choices=_emergency)),
+             # the chairman decides the separation at once; its review waits beside the detailed assessment
+             (Phase(2 * H, "initial_assessment"),
+              Phase(4 * H, "separation_review", choices=_emergency, keep_open=("detailed_assessment",))),
              {"abuse_forms": ["bao_luc"], "child": {"full_name": "Vi Thị Hằng", "estimated_age": 4, "sex": "female"}}),
     Template("plan_late", 3, (*TO_PLAN, Phase(12 * D, drive=False)), max_age=45 * D),
     Template("plan_awaiting_approval", 3, TO_APPROVAL),
