@@ -29,7 +29,9 @@ IMAGE = '"><img src=x onerror=alert(1)>'
 JS_URL = "javascript:alert(1)"
 PAYLOADS = (SCRIPT, IMAGE, JS_URL)
 MARKUP = (SCRIPT, IMAGE)  # the two that would be markup if printed raw
-NOT_TEXT = {"assignee", "to_commune", "commune_code"}  # names of people and units the engine routes by
+# Names of people, units and providers the engine routes by (issue 16: Mẫu 01's incident and residence communes,
+# a plan activity's provider from the registry).
+NOT_TEXT = {"assignee", "to_commune", "commune_code", "incident_commune", "residence_commune", "provider"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 
 
