@@ -391,7 +391,9 @@ def can_read_audit_trail(actor: Actor, case: Case) -> bool:
 
 
 def can_read_attachment(actor: Actor, case: Case) -> bool:
-    return can_read_case(actor, case)
+    """An attached file (a medical or police report, a photo) is sensitive data (Decree 356/2025 Art. 4): only
+    readers of the sensitive class open it, and see its name and description; others see that it exists."""
+    return can_read_case(actor, case) and can_see_class(actor, sensitivity.SENSITIVE)
 
 
 def can_attach(actor: Actor, case: Case) -> bool:

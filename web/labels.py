@@ -26,6 +26,7 @@ from engine import access, children, clock, transfers
 from engine.deadlines import Rules
 from engine.models import Case, ProvinceProcessVersion, Task
 from engine.registry import Definition, Step
+from forms.kit import sensitivity
 
 TO_CONFIRM = "cần xác nhận"
 NOT_LAW = ("không do pháp luật quy định", "not set by law")  # a case56 policy limit (processes/deadlines.toml)
@@ -311,6 +312,8 @@ def audit_actions(locale: str | None = None) -> dict[str, str]:
 # values (which could carry data a redacted copy hides) are never printed in a summary.
 AUDIT_DETAIL_KEYS = ("step", "form", "role", "assignee", "due_at", "status", "number", "commune", "from", "to",
                      "routed", "linked_case", "file_name", "redact", "lang", "via", "open_steps", "kind", "rows")
+# Shown keys whose value is sensitive data (Decree 356/2025 Art. 4): an attached file's name says what it holds.
+AUDIT_SENSITIVE_KEYS = frozenset({"file_name"})
 
 
 def _detail_names() -> dict[str, str]:
@@ -333,8 +336,10 @@ def form_title(form: str, locale: str) -> str:
 class AuditSummary:
     """Reads audit rows' details for one case in one language: `summary(details)` → "bước: …; hạn: …"."""
 
-    def __init__(self, titles: Mapping[str, str], locale: str | None = None) -> None:
-        self.titles, self.locale = titles, _lang(locale)
+    def __init__(self, titles: Mapping[str, str], locale: str | None = None, *, sensitive: bool = True) -> None:
+        """`sensitive`: the reader sees the sensitive class (engine.access.can_see_class); if not, the values of
+        AUDIT_SENSITIVE_KEYS read "[đã ẩn]"."""
+        self.titles, self.locale, self.sensitive = titles, _lang(locale), sensitive
         with _speaking(self.locale):
             self.names = _detail_names()
             self.yes, self.no = _("có"), _("không")
@@ -347,7 +352,9 @@ class AuditSummary:
             value = (details or {}).get(name)
             if value in (None, "", [], {}) or isinstance(value, dict | list):
                 continue
-            if name == "step":
+            if name in AUDIT_SENSITIVE_KEYS and not self.sensitive:
+                value = sensitivity.WITHHELD
+            elif name == "step":
                 value = self.titles.get(str(value), value)
             elif name == "role":
                 value = role_label(str(value), self.locale)

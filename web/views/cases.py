@@ -21,6 +21,7 @@ import web
 from engine import access, casefile, children, path, separation, transfers, versions, worklists
 from engine.errors import Conflict, EngineError, FieldErrors, Forbidden, InvalidState, NotFound
 from engine.models import Attachment, Case, OrgUnit, Task
+from forms.kit import sensitivity
 from web import formrender, labels
 from web.diagram import render_svg
 from web.extensions import db
@@ -120,11 +121,12 @@ def show(case_id: int):
     return render_template(
         "cases/show.html", file=file, case=case, tasks=tasks, names=names, titles=titles, documents=documents,
         moves=moves, attachments=attachments, trail=trail, diagram=diagram(case, tasks),
+        can_open_attachments=access.can_read_attachment(actor, case),
         process_version=versions.label(db.session, case.process_version_id),
         units=unit_names({case.commune_id} | {c.commune_id for c in file.linked}
                          | {u for u in (case.incident_commune_id, case.residence_commune_id) if u is not None}),
         audit_label=lambda action: actions.get(action, action),
-        audit_summary=labels.AuditSummary(titles),
+        audit_summary=labels.AuditSummary(titles, sensitive=access.can_see_class(actor, sensitivity.SENSITIVE)),
         category=choice_label("mau_01", "category", case.category),
         can_transfer=manage and case.status == "open",
         can_reopen=manage and case.status in transfers.CLOSED_STATES and access.can_open_case(actor, file.commune),
