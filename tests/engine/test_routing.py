@@ -5,7 +5,9 @@ the earlier of the intake point's and the commune's receipt (Art. 26.3, 31.2, 32
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -75,6 +77,9 @@ def test_assessment_at_the_incident_commune_plan_at_the_residence_commune(case_e
     rows = {t.step: t for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "completed"))}
     assert {rows[s].completed_by for s in ("detailed_assessment", "draft_plan", "draft_decision")} == {"canbo2"}
     assert rows["approve_plan"].completed_by == "chutich2"
+    # the chairman who signs the needs meeting's minute (Art. 27.2) is the residence commune's
+    signoff = rows["needs_meeting_signoff"]
+    assert (signoff.completed_by, signoff.commune_id) == ("chutich2", x02.id)
     assert all(rows[s].commune_id == x02.id for s in done)
     assert all(rows[s].commune_id == x02.id for s in ("needs_meeting", "draft_plan", "approve_plan"))
     assert count(session, AuditEntry, AuditEntry.case_id == case.id, AuditEntry.action == "case_transferred") == 1
@@ -169,3 +174,43 @@ def test_routed_case_with_police_track_runs_to_closure_live_after_every_step(cas
     row = session.get(Case, case.id)
     assert row.status == "closed" and "police_outcome" in completed and "end_plan" in completed
     assert count(session, AuditEntry, AuditEntry.case_id == case.id, AuditEntry.action == "case_transferred") == 1
+
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+
+
+def test_every_step_of_the_plan_stage_is_routed_to_the_residence_commune():
+    """RESIDENCE_STEPS is the plan stage of the shipped process: every step the flow reaches from the detailed
+    assessment (Art. 27-30; the minute's sign-off of issue 16 included), with the plan adjustment's event
+    subprocess (Art. 29.1a), and nothing of the incident commune's or a separation's (Art. 32.2: either commune)."""
+    root = ET.parse(Path(__file__).resolve().parents[2] / "processes" / "decree56.bpmn").getroot()
+    nodes = {el.get("id"): el for el in root.iter() if el.get("id")}
+    after: dict[str, list[str]] = {}
+    for flow in root.iter(f"{BPMN}sequenceFlow"):
+        after.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    for timer in root.iter(f"{BPMN}boundaryEvent"):
+        after.setdefault(timer.get("attachedToRef"), []).append(timer.get("id"))
+
+    def step(node_id: str) -> str | None:
+        prop = nodes[node_id].find(f"{BPMN}extensionElements/{SPIFF}properties/{SPIFF}property[@name='step']")
+        return prop.get("value") if prop is not None else None
+
+    def steps_from(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            todo += after.get(node, [])
+            if nodes[node].tag == f"{BPMN}subProcess":  # into an embedded subprocess (the intervention)
+                todo += [str(el.get("id")) for el in nodes[node] if el.tag == f"{BPMN}startEvent"]
+        return {s for n in seen if nodes[n].tag == f"{BPMN}userTask" and (s := step(n))
+                and not s.startswith("escalate_")}  # an escalation is the province's, wherever the case is
+
+    plan_stage = steps_from("Task_detailed_assessment") | steps_from("Start_adjustment")
+    assert {"needs_meeting", "needs_meeting_signoff", "propose_adjustment", "carry_out_activity"} <= plan_stage
+    assert plan_stage == transfers.RESIDENCE_STEPS
+    assert not {"verify", "initial_assessment", "emergency_decision"} & plan_stage  # the incident commune's
+    assert not transfers.RESIDENCE_STEPS & steps_from("Start_separation")
