@@ -8,6 +8,7 @@ are covered by the test-client tests. Screenshots of the main pages go to test-a
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -64,10 +65,15 @@ class Person:
         assert self.page.locator("h1").inner_text().strip() == title
 
     def complete(self) -> str:
+        """Hoàn thành: back to the inbox, or (ea6a2b1, issue 17) to the confirmation page that offers the case's
+        next steps this person may do now, one click away."""
         self.page.get_by_role("button", name="Hoàn thành", exact=True).click()
-        self.page.wait_for_url(f"{self.base}/")
+        self.page.wait_for_url(re.compile(rf"^{re.escape(self.base)}/(tasks/\d+/done)?$"))
         flash = self.page.locator("p.flash").first.inner_text()
         assert "Đã hoàn thành bước" in flash, flash
+        if self.page.url.endswith("/done"):
+            assert self.page.locator("h1").inner_text().startswith("Đã hoàn thành:")
+            assert self.page.locator("ul.next-steps a", has_text="Làm tiếp:").count() >= 1
         return flash
 
     def shot(self, name: str) -> None:
@@ -149,22 +155,39 @@ def _flow(browser, base: str, app) -> None:
     page.check("#f-physical_state-rating-thap")
     page.fill("#f-summary", "Cần hỗ trợ tâm lý.")
     officer.complete()
+    # The minute as the law in force reads (issue 16): who chaired it, the participants by Art. 27.2's categories.
     officer.open_step(number, "Họp xác định nhu cầu hỗ trợ, can thiệp")
     page.fill("#f-held_at", _moment(10))
+    page.check("#f-chaired_by-chairman")
+    page.fill("#f-chair_name", "Lê Văn Chủ Tịch")
+    page.fill("#f-chair_position", "Chủ tịch UBND phường")
+    page.select_option("#f-participants-0-category", "responsible_body")
     page.fill("#f-participants-0-name", "Trần Văn Cán Bộ")
     page.get_by_role("button", name="Thêm dòng").click()  # no JavaScript: the page comes back with a row more
+    page.select_option("#f-participants-1-category", "parent_caregiver")
     page.fill("#f-participants-1-name", "Nguyễn Thị Mẹ")
-    page.fill("#f-participants-1-role", "Mẹ của trẻ")
-    page.check("#f-parents_present-true")
+    page.fill("#f-participants-1-organisation", "Mẹ của trẻ")
     officer.complete()
+
+    # 4b. The chairman signs the minute (Art. 27.2); then the plan can be drafted.
+    chairman = Person(browser, base, "chutich")
+    chairman.open_step(number, "Ký biên bản họp xác định nhu cầu")
+    chairman.page.check("#f-decision-sign")
+    chairman.page.fill("#f-signed_at", _moment(5))
+    chairman.page.fill("#f-signer_name", "Lê Văn Chủ Tịch")
+    flash = chairman.complete()
+    assert "Xây dựng kế hoạch hỗ trợ, can thiệp (Mẫu số 04)" in flash
+    chairman.close()
 
     # 5. The plan (Mẫu 04): one activity for the school; a spare row added and removed again.
     officer.open_step(number, "Xây dựng kế hoạch hỗ trợ, can thiệp (Mẫu số 04)")
     page.fill("#f-activities-0-measure", "Tư vấn tâm lý hằng tuần")
     page.check("#f-activities-0-level-support")
+    page.fill("#f-activities-0-responsible_body", "UBND phường")
     page.select_option("#f-activities-0-assignee", "truonghoc")  # picked from the accounts in scope, not typed
     page.fill("#f-activities-0-start", _day())
     page.fill("#f-activities-0-end", _day(30))
+    page.fill("#f-activities-0-cost", "1.200.000")  # the estimated cost (Art. 28.3.d), typed with its dots
     page.fill("#f-activities-0-expected_result", "Trẻ ổn định tâm lý")
     page.get_by_role("button", name="Thêm dòng").click()
     assert page.locator("#f-activities-1-measure").count() == 1
@@ -174,6 +197,14 @@ def _flow(browser, base: str, app) -> None:
     officer.complete()
     officer.open_step(number, "Dự thảo quyết định phê duyệt kế hoạch (Mẫu số 05)")
     page.fill("#f-decision_number", "15/QĐ-UBND")
+    # Where the decision and plan go (Art. 28.5): the body carrying it out and the parents.
+    page.check("#f-distribution-0-kind-responsible_body")
+    page.fill("#f-distribution-0-name", "Trường THCS Phan Đình Phùng")
+    page.check("#f-distribution-0-means-hand")
+    page.get_by_role("button", name="Thêm dòng").click()
+    page.check("#f-distribution-1-kind-parents")
+    page.fill("#f-distribution-1-name", "Nguyễn Thị Mẹ")
+    page.check("#f-distribution-1-means-hand")
     flash = officer.complete()
     assert "Phê duyệt kế hoạch hỗ trợ, can thiệp" in flash and "Chủ tịch UBND cấp xã" in flash
     officer.close()
