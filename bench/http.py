@@ -112,10 +112,14 @@ class Server:
         env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": os.urandom(32).hex(),
                "CASE56_ENV": "development", "CASE56_ATTACHMENTS": str(Path(self.folder) / "attachments")}
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self.process = subprocess.Popen(
-            [gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "web:create_app()"], cwd=self.folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True)  # its own process group: stopping it stops its workers too
+        # The app logs a JSON line per request on stderr: into a file, as a pipe nobody reads fills up (64 KiB,
+        # about 200 requests) and then blocks every worker in its write, so requests hang until they time out.
+        self.log = Path(self.folder) / "gunicorn.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                 "web:create_app()"], cwd=self.folder, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True)  # its own process group: stopping it stops its workers too
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -124,7 +128,7 @@ class Server:
             except (requests.ConnectionError, requests.Timeout):
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode()[-2000:])
+                raise RuntimeError("gunicorn did not start: " + self.log.read_text(errors="replace")[-2000:])
             time.sleep(0.5)
         raise RuntimeError("gunicorn did not answer within 120 s")
 
