@@ -19,7 +19,7 @@ from bench.http import Server
 from bench.synthetic import generate
 from engine import clock
 from engine.check import check
-from engine.models import OrgUnit, Task, User, make_session_factory
+from engine.models import OrgUnit, ServiceProvider, Task, User, make_session_factory
 from web import demo
 
 pytestmark = pytest.mark.slow
@@ -45,6 +45,14 @@ def test_concurrent_http_clients_with_races(db_url, case_engine):
         partners_of: dict[int, list[str]] = {}
         for user in session.scalars(select(User).where(User.role == "partner").order_by(User.username)):
             partners_of.setdefault(user.org_unit_id, []).append(user.username)
+        # … and may mobilise a provider of the registry of its commune or province (issue 16, Art. 28.3.c).
+        parent_of = {unit: parent for unit, parent in session.execute(select(OrgUnit.id, OrgUnit.parent_id))}
+        providers_of: dict[int, list[str]] = {}
+        for code, unit in session.execute(select(ServiceProvider.code, ServiceProvider.unit_id)
+                                          .where(ServiceProvider.active.is_(True)).order_by(ServiceProvider.code)):
+            for commune, parent in parent_of.items():
+                if unit in (commune, parent):
+                    providers_of.setdefault(commune, []).append(code)
         # One task per case: a race is then between its two requests alone (two open steps of one case, such
         # as verification and the police referral, completed by two clients would rightly make both racers 409).
         open_tasks = list({case_id: (task_id, commune, form) for task_id, case_id, commune, form in session.execute(
@@ -68,8 +76,10 @@ def test_concurrent_http_clients_with_races(db_url, case_engine):
         def data_for(form: str, commune: int) -> dict:
             data = demo.sample(form, clock.now())
             if form == "mau_04":
-                names = partners_of[commune]
-                data["activities"] = [{**a, "assignee": names[i % len(names)]}
+                names, offers = partners_of[commune], providers_of.get(commune, [])
+                data["activities"] = [{**{k: v for k, v in a.items() if k != "provider"},
+                                       "assignee": names[i % len(names)],
+                                       **({"provider": offers[i % len(offers)]} if offers else {})}
                                       for i, a in enumerate(data["activities"])]
             return data
 
