@@ -112,6 +112,8 @@ class FormField(ma_fields.Field):
                 raise ValidationError(code("required"))
             if value is not None and strict() and self.kind not in ("string", "text"):
                 raise ValidationError(code("invalid"))  # JSON says "not given" with null, not ""
+            if value is None and strict() and self.kind in ("multichoice", "list"):
+                raise ValidationError(code("not_list"))  # the JSON Schema says array: none is [], not null
             value = missing_
         return super().deserialize(value, attr, data, **kwargs)
 
@@ -194,10 +196,11 @@ def json_pattern(*, multiline: bool, required: bool) -> str:
     return f"^[^{refused}]*[^{refused}\\s][^{refused}]*$"
 
 
-def json_edge_pattern(inner: str) -> str:
-    """A field's own pattern (phone numbers…) as sent: spaces `String` trims may stand around it."""
+def json_edge_pattern(inner: str, optional: bool = False) -> str:
+    """A field's own pattern (phone numbers…) as sent: spaces `String` trims may stand around it; an optional
+    field also takes "" or spaces only (blank is "not given")."""
     space = _char_class(lambda ch: ch.isspace() and not refused_in_line(ch))
-    return f"^[{space}]*(?:{inner})[{space}]*$"
+    return f"^[{space}]*(?:{inner}){'?' if optional else ''}[{space}]*$"
 
 
 class String(FormField):
@@ -212,6 +215,21 @@ class String(FormField):
         self.pattern_message = pattern_message
         if multiline:
             self.kind = "text"
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None,
+                    **kwargs: Any) -> Any:
+        # JSON: a blank string is "not given", but only one the JSON Schema allows (its length as sent, no
+        # control or hidden character), so that the document and the server agree on what is refused.
+        if strict() and isinstance(value, str) and _blank(value):
+            if len(value) > self.max_length:
+                raise ValidationError(code("too_long", max=self.max_length))
+            if self.multiline:
+                problem = _refusal(value.replace("\r", "").replace("\n", ""), refused_in_text)
+                if problem:
+                    raise ValidationError(code(problem))
+            else:
+                clean_line(value)
+        return super().deserialize(value, attr, data, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         if not isinstance(value, str):

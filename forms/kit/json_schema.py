@@ -44,7 +44,7 @@ def field_schema(field: ma_fields.Field, locale: str) -> dict[str, Any]:
         # What String refuses (controls, hidden and format characters, a line break in a one-line field),
         # or the field's own pattern (which admits none of those), declared so clients know before sending.
         own = getattr(field, "pattern", None)
-        out["pattern"] = (json_edge_pattern(own.pattern) if own is not None
+        out["pattern"] = (json_edge_pattern(own.pattern, optional=not field.required) if own is not None
                           else json_pattern(multiline=kind == "text", required=field.required))
     elif kind == "integer":
         out = {"type": "integer"}

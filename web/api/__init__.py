@@ -111,6 +111,7 @@ def init_app(app: Flask) -> CaseApi:
         "description": "Mã truy cập cá nhân / personal API token (/account/tokens)",
     })
     api.spec.components.schema("Mau01", _form_component("mau_01"))
+    api.spec.components.schema("SeparationRequest", _form_component("separation_request"))
 
     for bp in BLUEPRINTS:
         api.register_blueprint(bp, url_prefix=PREFIX)

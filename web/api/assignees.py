@@ -16,14 +16,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from engine import access, assignees, ownership, providers
 from engine.models import Case, OrgUnit, Task
+from forms.kit.fields import json_pattern
 from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
 from web.api.present import task_summary
-from web.api.schemas import CompletedSchema, IfMatchHeaderSchema
+from web.api.schemas import CompletedSchema, IfMatchHeaderSchema, NoBodySchema
 from web.api.tasks import ETAG, expected_version, load_visible
 from web.extensions import db
 
@@ -138,24 +139,23 @@ class HolderSchema(Schema):
     unit_name = fields.String(required=True)
 
 
+# The engine reads reason and note as the free text of a form (engine.ownership: forms/kit String): no control or
+# hidden character, declared so a client knows before sending.
+FREE_TEXT = json_pattern(multiline=True, required=False)
+
+
 class AssignSchema(Schema):
     assignee = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={
         "description": "Tài khoản nhận bước, một trong GET /tasks/{id}/holders / the account to give the step to, "
                        "one of GET /tasks/{id}/holders", "example": "canbo"})
     reason = fields.String(load_default="", validate=validate.Length(max=1000), metadata={
-        "description": "Lý do (ghi nhật ký) / why (kept in the audit trail)"})
-
-
-class NoBodySchema(Schema):
-    """Claiming and releasing take no input: the body is an empty JSON object (the API reads JSON only)."""
-
-    class Meta:
-        unknown = RAISE
+        "description": "Lý do (ghi nhật ký) / why (kept in the audit trail)", "pattern": FREE_TEXT})
 
 
 class RemindSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=1000), metadata={
-        "description": "Lời nhắc (hiện trong hộp việc và thư tổng hợp) / a note shown in the inbox and the digest"})
+        "description": "Lời nhắc (hiện trong hộp việc và thư tổng hợp) / a note shown in the inbox and the digest",
+        "pattern": FREE_TEXT})
 
 
 class RemindedSchema(Schema):

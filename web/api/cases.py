@@ -23,13 +23,14 @@ from web.api.schemas import (
     CaseListItemSchema,
     CompletedSchema,
     DossierArgs,
+    NoBodySchema,
     OverdueArgs,
     PagingArgs,
     ReleaseArgs,
     ReleaseBodySchema,
     ReleaseSchema,
+    SeparationRequestBodySchema,
     StrandedCaseSchema,
-    TaskDataSchema,
     TaskSummarySchema,
 )
 from web.api.schemas import IfMatchHeaderSchema as IfMatch
@@ -150,7 +151,10 @@ def release_text(body: dict[str, Any], case_id: int) -> Any:
     who = actor()
     if not 0 < case_id <= MAX_ID or not _step_of(case_id, body["task_id"]):
         raise not_found()
-    mark = releases.mark(db.session, who, body["task_id"], body["field"], body.get("reason"))
+    try:
+        mark = releases.mark(db.session, who, body["task_id"], body["field"], body.get("reason"))
+    except FieldErrors as error:  # not a free text of that step's form, or nothing to mark: a rule of the step
+        raise _field_errors(error) from None
     return release(mark), 201
 
 
@@ -165,8 +169,18 @@ def revoke_release(args: dict[str, Any], case_id: int) -> Any:
     who = actor()
     if not 0 < case_id <= MAX_ID or not _step_of(case_id, args["task_id"]):
         raise not_found()
-    releases.unmark(db.session, who, args["task_id"], args["field"])
+    try:
+        releases.unmark(db.session, who, args["task_id"], args["field"])
+    except FieldErrors as error:
+        raise _field_errors(error) from None
     return "", 204
+
+
+def _field_errors(error: FieldErrors) -> ApiError:
+    """A request the document allows that breaks a rule of the case (which fields a step's form has): 422 with
+    the message on its field, as for a form."""
+    return ApiError(422, "validation_error", error.message(locale()),
+                    {name: [text] for name, text in error.by_field(locale()).items()})
 
 
 def _readable_case(case_id: int) -> Case:
@@ -186,7 +200,7 @@ def _changed(row: Task, status: int) -> Any:
 
 @bp.route("/cases/<int:case_id>/separation-requests", methods=["POST"])
 @bp.arguments(IfMatch, location="headers")
-@bp.arguments(TaskDataSchema)
+@bp.arguments(SeparationRequestBodySchema)
 @bp.response(201, CompletedSchema, headers={"ETag": ETAG})
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
@@ -209,12 +223,13 @@ def request_separation(headers: dict[str, Any], body: dict[str, Any], case_id: i
 
 @bp.route("/cases/<int:case_id>/plan-adjustments", methods=["POST"])
 @bp.arguments(IfMatch, location="headers")
+@bp.arguments(NoBodySchema)
 @bp.response(201, CompletedSchema, headers={"ETag": ETAG})
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT",
                  description="Không có hoạt động đang thực hiện hoặc đang có đề xuất / nothing running, or pending")
-def propose_adjustment(headers: dict[str, Any], case_id: int) -> Any:
+def propose_adjustment(headers: dict[str, Any], _body: dict[str, Any], case_id: int) -> Any:
     """Đề xuất điều chỉnh kế hoạch đang thực hiện (Điều 29 khoản 1 điểm a) / propose adjusting the running plan.
 
     Chỉ người làm công tác bảo vệ trẻ em của xã, khi các hoạt động đang thực hiện. Mở bước đề xuất (nháp sẵn các

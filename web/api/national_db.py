@@ -54,7 +54,8 @@ class ExportArgs(Schema):
 class ConfirmSchema(Schema):
     entered_on = fields.Date(required=True, metadata={"description": "Ngày nhập vào hệ thống quốc gia / entry day"})
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100), metadata={
-        "description": "Mã bản ghi trên hệ thống quốc gia / the national record's number"})
+        "description": "Mã bản ghi trên hệ thống quốc gia / the national record's number",
+        "pattern": f"^(|{national_db.REFERENCE.pattern})$"})
 
     @validates("reference")
     def _reference(self, value: str | None, **_kwargs: Any) -> None:

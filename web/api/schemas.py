@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from engine import clock, stamp
 from forms.kit import sensitivity
 
 MAU_01_REF = "#/components/schemas/Mau01"
+SEPARATION_REQUEST_REF = "#/components/schemas/SeparationRequest"
 
 
 class LocalDateTime(fields.DateTime):
@@ -261,6 +262,19 @@ class TaskDetailSchema(TaskSummarySchema):
     prefill = fields.Dict(required=True, allow_none=True, metadata={
         "description": "Dữ liệu của bản bị trả lại để tiếp tục (khi chưa có bản nháp) / the returned version's data "
                        "to continue from when there is no draft; null otherwise"})
+
+
+class NoBodySchema(Schema):
+    """An action that takes no input: the body is an empty JSON object (the API reads JSON only)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class SeparationRequestBodySchema(Schema):
+    data = fields.Dict(required=True, metadata={
+        "description": "Biểu mẫu đề nghị cách ly (separation_request) / the separation request form",
+        "allOf": [{"$ref": SEPARATION_REQUEST_REF}]})
 
 
 class TaskDataSchema(Schema):
