@@ -542,6 +542,7 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("get", f"/api/v1/cases/{case_id}/providers", None),
              ("post", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "yte", "reason": "Lý do."}),
              ("post", f"/api/v1/cases/{case_id}/releases", {"task_id": task_id, "field": "findings"}),
+             ("delete", f"/api/v1/cases/{case_id}/releases?task_id={task_id}&field=findings", None),
              ("post", f"/api/v1/cases/{case_id}/separation-requests",
               {"data": demo.sample("separation_request", clock.now())}),
              ("post", f"/api/v1/cases/{case_id}/plan-adjustments", {}),
@@ -553,9 +554,11 @@ def test_a_revoked_token_is_refused_on_every_api_route(app):
              ("get", f"/api/v1/cases/{case_id}/national-db/{task_id}/export", None),
              ("get", "/api/v1/cases", None), ("post", "/api/v1/reports/candidates", report),
              ("post", f"/api/v1/cases/{case_id}/national-db/{task_id}/entry", {"entered_on": "2026-12-01"})]
-    api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
-                 and r.endpoint.startswith("api_") and not r.endpoint.startswith("api_docs")}
-    assert len(api_rules) == len(calls), sorted(api_rules)
+    # Every operation: each method of each API route (POST and DELETE /releases are one route).
+    api_operations = sorted((r.rule, method) for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")
+                            and r.endpoint.startswith("api_") and not r.endpoint.startswith("api_docs")
+                            for method in (r.methods or set()) - {"HEAD", "OPTIONS"})
+    assert len(api_operations) == len(calls), api_operations
     for method, path, payload in calls:
         headers = {**auth, "If-Match": f'"{case_of(app, case_id).version}"', "Idempotency-Key": "k-1"}
         response = getattr(client, method)(path, json=payload, headers=headers)
