@@ -55,7 +55,9 @@ class ReassignSchema(Schema):
                        "to, one of GET /cases/{id}/assignees", "example": "yte"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={
         "description": "Lý do giao lại (ghi nhật ký) / why (kept in the audit trail)",
-        "example": "Tài khoản được giao đã ngừng hoạt động."})
+        "example": "Tài khoản được giao đã ngừng hoạt động.",
+        # engine.assignees reads it as a form's free text (forms/kit String): no control or hidden character.
+        "pattern": json_pattern(multiline=True, required=True)})
 
 
 @bp.route("/cases/<int:case_id>/assignees", methods=["GET"])
