@@ -7,6 +7,8 @@ the SpiffWorkflow state lives apart in `case_workflow` and is loaded only to cha
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,7 +29,11 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import Conflict
 
 
 class UTCDateTime(TypeDecorator):
@@ -724,3 +730,25 @@ def make_engine(url: str) -> Engine:
 
 def make_session_factory(url: str) -> sessionmaker:
     return sessionmaker(bind=make_engine(url), expire_on_commit=False)
+
+@contextmanager
+def transaction(session: Session) -> Iterator[None]:
+    """Commit on success; on any failure roll everything back, reporting lost races as Conflict (engine commands
+    that need no workflow use it directly; Engine.transaction adds a fresh read of the database)."""
+    try:
+        yield
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict("Hồ sơ vừa được người khác cập nhật; không có thay đổi nào được lưu. "
+                       "Hãy tải lại trang để xem dữ liệu mới nhất.",
+                       "The case was changed by someone else; nothing was saved. Reload to see it.") from None
+    except OperationalError as exc:
+        session.rollback()
+        if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():
+            raise Conflict("Hồ sơ đang được cập nhật; hãy thử lại sau giây lát.",
+                           "The case is being updated; try again in a moment.") from None
+        raise
+    except BaseException:
+        session.rollback()
+        raise

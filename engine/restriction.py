@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
 from engine.errors import FieldErrors, Forbidden, InvalidState, NotFound
-from engine.models import Case, CaseRestriction
+from engine.models import Case, CaseRestriction, transaction
 
 LIMITS = {"authority": 300, "document_number": 100, "reason": 2000}
 EARLIEST_DOCUMENT = date(2017, 7, 1)  # Decree 56/2017 in force: no request about a case predates it
@@ -131,7 +131,7 @@ def restrict(session: Session, actor: access.Actor, case_id: int, data: dict[str
     if errors:
         raise FieldErrors(errors)
     assert day is not None
-    try:
+    with transaction(session):
         case = session.get(Case, case_id, with_for_update=session.get_bind().dialect.name == "postgresql")
         if case is None:
             raise NotFound("Không tìm thấy hồ sơ.", "No such case.")
@@ -146,10 +146,6 @@ def restrict(session: Session, actor: access.Actor, case_id: int, data: dict[str
         audit.append(session, actor.username, "processing_restricted", case.id,
                      {"restriction": row.id, "authority": authority, "document_number": number,
                       "document_date": day.isoformat(), "reason": reason}, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return row
 
 
@@ -162,7 +158,7 @@ def lift(session: Session, actor: access.Actor, restriction_id: int, data: dict[
     reason = _text(data, "reason", errors, ("Lý do gỡ hạn chế", "Reason for lifting"))
     if errors:
         raise FieldErrors(errors)
-    try:
+    with transaction(session):
         row = session.get(CaseRestriction, restriction_id)
         if row is None:
             raise NotFound("Không tìm thấy yêu cầu hạn chế này.", "No such restriction.")
@@ -176,10 +172,6 @@ def lift(session: Session, actor: access.Actor, restriction_id: int, data: dict[
         session.flush()
         audit.append(session, actor.username, "restriction_lifted", case.id,
                      {"restriction": row.id, "reason": reason}, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return row
 
 

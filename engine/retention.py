@@ -42,6 +42,7 @@ from engine.models import (
     LegalHold,
     Task,
     TaskReminder,
+    transaction,
 )
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def place_hold(session: Session, actor: access.Actor, case_id: int, data: dict[s
             errors["held_until"] = ("Ngày hết phong toả không được trước hôm nay.", "The end date cannot be past.")
     if errors:
         raise FieldErrors(errors)
-    try:
+    with transaction(session):
         case = session.get(Case, case_id)
         if case is None:
             raise NotFound("Không tìm thấy hồ sơ.", "No such case.")
@@ -174,10 +175,6 @@ def place_hold(session: Session, actor: access.Actor, case_id: int, data: dict[s
         session.flush()
         audit.append(session, actor.username, "legal_hold_placed", case.id,
                      {"hold": hold.id, "reason": reason, "held_until": until.isoformat() if until else None}, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return hold
 
 
@@ -187,7 +184,7 @@ def release_hold(session: Session, actor: access.Actor, hold_id: int, data: dict
     reason = _reason(data, "reason", errors, ("Lý do gỡ phong toả", "Reason for the release"))
     if errors:
         raise FieldErrors(errors)
-    try:
+    with transaction(session):
         hold = session.get(LegalHold, hold_id)
         if hold is None:
             raise NotFound("Không tìm thấy lệnh phong toả này.", "No such legal hold.")
@@ -197,10 +194,6 @@ def release_hold(session: Session, actor: access.Actor, hold_id: int, data: dict
         hold.released_by, hold.released_at, hold.release_reason = actor.username, now, reason
         audit.append(session, actor.username, "legal_hold_released", hold.case_id,
                      {"hold": hold.id, "reason": reason}, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return hold
 
 
@@ -283,7 +276,7 @@ def request(session: Session, actor: access.Actor, policy: Policy, reason_data: 
     reason = _reason(reason_data, "reason", errors, ("Lý do huỷ", "Reason for the destruction"))
     if errors:
         raise FieldErrors(errors)
-    try:
+    with transaction(session):
         found = eligible(session, policy, case_ids=case_ids)
         if not found:
             raise FieldErrors({"cases": ("Không có hồ sơ nào đã hết thời hạn lưu trữ để huỷ.",
@@ -296,10 +289,6 @@ def request(session: Session, actor: access.Actor, policy: Policy, reason_data: 
         session.flush()
         audit.append(session, actor.username, "destruction_requested", None,
                      {"destruction": row.id, "reason": reason, "cases": row.cases["numbers"]}, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return row
 
 
@@ -310,16 +299,12 @@ def cancel(session: Session, actor: access.Actor, destruction_id: int, data: dic
     note = _reason(data, "note", errors, ("Lý do huỷ bỏ yêu cầu", "Reason for cancelling"))
     if errors:
         raise FieldErrors(errors)
-    try:
+    with transaction(session):
         row = _pending(session, destruction_id)
         now = clock.now()
         row.status, row.decided_by, row.decided_at, row.decision_note = "cancelled", actor.username, now, note
         audit.append(session, actor.username, "destruction_cancelled", None,
                      {"destruction": row.id, "note": note}, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return row
 
 
@@ -343,7 +328,7 @@ def confirm(engine: Engine, session: Session, actor: access.Actor, policy: Polic
     note = _reason(data, "note", errors, ("Ghi chú xác nhận", "Confirmation note"))
     if errors:
         raise FieldErrors(errors)
-    try:
+    with transaction(session):
         row = _pending(session, destruction_id)
         if row.requested_by == actor.username:
             raise Forbidden("Việc huỷ phải do một quản trị viên khác với người đề nghị xác nhận.",
@@ -373,10 +358,6 @@ def confirm(engine: Engine, session: Session, actor: access.Actor, policy: Polic
         row.result = {"destroyed": destroyed_now, "skipped": skipped, "files": len(removable)}
         audit.append(session, actor.username, "destruction_confirmed", None,
                      {"destruction": row.id, "note": note, "destroyed": destroyed_now, "skipped": skipped}, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return row, removable
 
 

@@ -23,16 +23,15 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 import forms
 from engine import access, audit, children, clock, restriction
 from engine.calendar import WorkingCalendar
 from engine.deadlines import Rules
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
-from engine.models import CalendarDay, Case, CaseCounter, CaseWorkflow, OrgUnit, Task, Timer
+from engine.models import CalendarDay, Case, CaseCounter, CaseWorkflow, OrgUnit, Task, Timer, transaction
 from engine.registry import Definition, ProcessRegistry, Step
 from engine.sandbox import RestrictedEnvironment
 from engine.state import StateSerializer
@@ -186,23 +185,8 @@ class Engine:
     def transaction(self, session: Session) -> Iterator[None]:
         """Commit on success; on any failure roll everything back, reporting lost races as Conflict."""
         session.expire_all()  # decide on the database's state, never on objects cached by an earlier call
-        try:
+        with transaction(session):
             yield
-            session.commit()
-        except StaleDataError:
-            session.rollback()
-            raise Conflict("Hồ sơ vừa được người khác cập nhật; không có thay đổi nào được lưu. "
-                           "Hãy tải lại trang để xem dữ liệu mới nhất.",
-                           "The case was changed by someone else; nothing was saved. Reload to see it.") from None
-        except OperationalError as exc:
-            session.rollback()
-            if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():
-                raise Conflict("Hồ sơ đang được cập nhật; hãy thử lại sau giây lát.",
-                               "The case is being updated; try again in a moment.") from None
-            raise
-        except BaseException:
-            session.rollback()
-            raise
 
     # -- opening -------------------------------------------------------------------------------------
     def open_case(self, session: Session, actor: access.Actor, commune_code: str, report: dict[str, Any], *,
