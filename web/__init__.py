@@ -50,8 +50,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["case56_engine"] = app.config.get("CASE56_ENGINE") or Engine()
     app.extensions["case56_engine"].receipt_max_age = timedelta(days=app.config["CASE56_RECEIPT_MAX_AGE_DAYS"])
 
-    from web import auth, cli, errors, filters, gate, labels, metrics, observability, security
+    from web import assets, auth, cli, errors, filters, gate, labels, metrics, observability, security
 
+    # First: its after-request hooks run last, so compression sees each answer's final body and headers.
+    assets.init_app(app)
     observability.configure_logging(app.config["CASE56_LOG_FORMAT"], app.config["CASE56_LOG_LEVEL"])
     observability.init_app(app)
     metrics.init_app(app)

@@ -6,7 +6,8 @@
   no session, token or CSRF work is spent on it, and nothing recursive ever sees a deep body (Python's json and
   any walk over the result would hit RecursionError: a 500).
 - A NUL character anywhere in the query, form or JSON body is refused (400).
-- Every response carries a CSP without inline script, no framing, no sniffing.
+- Every response carries a CSP without inline script, no framing, no sniffing; every one but a static file is
+  `Cache-Control: no-store` unless its view chose otherwise.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def init_app(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
+        # Pages and API answers carry children's data: no browser or shared cache keeps them unless a view
+        # said otherwise. Static files (no personal data) are cached by web/assets.py.
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
