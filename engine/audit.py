@@ -15,9 +15,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import CursorResult, ScalarSelect, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
@@ -27,6 +27,7 @@ from engine.models import AuditEntry, AuditHead
 GENESIS = "0" * 64
 _QUEUE = "case56.audit"  # session.info key: rows (case_id, at, actor, action, details) waiting for the commit
 _MARKS = "case56.audit.marks"  # session.info key: queue length when each open savepoint began
+_SEEN = "case56.audit.seen_head"  # session.info key: (last_id, hash) of the head as a read in this transaction saw it
 
 
 def digest(prev_hash: str, entry_id: int, case_id: int | None, at: datetime, actor: str, action: str,
@@ -54,6 +55,32 @@ def pending(session: Session) -> int:
     return len(session.info.get(_QUEUE, ()))
 
 
+def head_columns() -> tuple[ScalarSelect[int], ScalarSelect[str]]:
+    """The head's last id and hash as subqueries, for a command to read along with its own first statement and
+    hand to `seen_head`: the commit then moves the head in one guarded UPDATE instead of two (issue 20)."""
+    return (select(AuditHead.last_id).where(AuditHead.id == 1).scalar_subquery(),
+            select(AuditHead.hash).where(AuditHead.id == 1).scalar_subquery())
+
+
+def seen_head(session: Session, last_id: int | None, head_hash: str | None) -> None:
+    """Remember the head as read in this transaction. Only an expectation: the commit moves the head from exactly
+    this state or, when it moved meanwhile (another writer), takes the locking path; a stale read costs a statement,
+    never a fork."""
+    if last_id is not None and head_hash is not None:
+        session.info[_SEEN] = (last_id, head_hash)
+
+
+def _chain(queued: list[tuple[Any, ...]], last_id: int, prev_hash: str) -> tuple[list[dict[str, Any]], str]:
+    """The rows to insert after (last_id, prev_hash), and the hash the head moves to."""
+    rows = []
+    for entry_id, (case_id, at, actor, action, details) in enumerate(queued, start=last_id + 1):
+        entry_hash = digest(prev_hash, entry_id, case_id, at, actor, action, details)
+        rows.append({"id": entry_id, "case_id": case_id, "at": at, "actor": actor, "action": action,
+                     "details": details, "prev_hash": prev_hash, "hash": entry_hash})
+        prev_hash = entry_hash
+    return rows, prev_hash
+
+
 def _head(session: Session, count: int) -> tuple[int, str]:
     """Reserve `count` ids: returns (the last id before them, the hash they chain from), the head locked."""
     moved = update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id + count)
@@ -75,18 +102,26 @@ def _write_queued(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint is released: its rows wait for the real commit
         return
     queued = session.info.pop(_QUEUE, None)
+    seen = session.info.pop(_SEEN, None)
     if not queued:
         return
     session.flush()  # the transaction's own writes first: the head is locked only for the last statements
+    if seen is not None:
+        # The head as read earlier in this transaction: move it from exactly that state in one UPDATE. It locks the
+        # head like the path below; on PostgreSQL a writer holding it makes this one wait and then miss (the head
+        # moved), so a match means the ids after `seen` are ours until the commit.
+        rows, new_hash = _chain(queued, *seen)
+        moved = session.execute(
+            update(AuditHead).where(AuditHead.id == 1, AuditHead.last_id == seen[0], AuditHead.hash == seen[1])
+            .values(last_id=seen[0] + len(queued), hash=new_hash),
+            execution_options={"synchronize_session": False})
+        if cast(CursorResult[Any], moved).rowcount == 1:
+            session.execute(insert(AuditEntry), rows)
+            return
     last_id, prev_hash = _head(session, len(queued))
-    rows = []
-    for entry_id, (case_id, at, actor, action, details) in enumerate(queued, start=last_id + 1):
-        entry_hash = digest(prev_hash, entry_id, case_id, at, actor, action, details)
-        rows.append({"id": entry_id, "case_id": case_id, "at": at, "actor": actor, "action": action,
-                     "details": details, "prev_hash": prev_hash, "hash": entry_hash})
-        prev_hash = entry_hash
+    rows, new_hash = _chain(queued, last_id, prev_hash)
     session.execute(insert(AuditEntry), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash),
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=new_hash),
                     execution_options={"synchronize_session": False})
 
 
@@ -110,6 +145,7 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended: committed rows are written, others dropped
         session.info.pop(_QUEUE, None)
         session.info.pop(_MARKS, None)
+        session.info.pop(_SEEN, None)
 
 
 @dataclass

@@ -261,11 +261,13 @@ class ProcessRegistry:
             raise ProcessError("no process version is active")
         return self.for_version(session, version_id)
 
-    def for_version(self, session: Session, version_id: int) -> Definition:
+    def for_version(self, session: Session, version_id: int, content_hash: str | None = None) -> Definition:
         """The definition a case runs on (its steps and diagram), loaded from the database once. The cache
         checks the version's content hash (a small column), so a database restored or emptied under a running
-        process never serves another file's definition under a reused id."""
-        content_hash = session.scalar(select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id))
+        process never serves another file's definition under a reused id. `content_hash`: the hash already
+        read in this transaction (a step reads it with its case, engine.runtime), so it is not read again."""
+        if content_hash is None:
+            content_hash = session.scalar(select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id))
         if content_hash is None:
             raise ProcessError(f"process version {version_id} is not recorded")
         cached = self._by_version.get(version_id)

@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
@@ -40,9 +40,14 @@ class CaseRestricted(InvalidState):
 
 def active(session: Session, case_id: int) -> CaseRestriction | None:
     """The restriction in force on the case, if any."""
-    return session.scalar(select(CaseRestriction).where(CaseRestriction.case_id == case_id,
-                                                        CaseRestriction.lifted_at.is_(None))
-                          .order_by(CaseRestriction.id.desc()).limit(1))
+    return session.scalar(select(CaseRestriction).where(CaseRestriction.id == active_id(case_id)))
+
+
+def active_id(case_id: int) -> ScalarSelect[int]:
+    """The id of the restriction in force on the case (NULL if none), as a subquery: a step reads it with its
+    case in one statement (engine.runtime) and loads the row only when there is one."""
+    return (select(CaseRestriction.id).where(CaseRestriction.case_id == case_id, CaseRestriction.lifted_at.is_(None))
+            .order_by(CaseRestriction.id.desc()).limit(1).scalar_subquery())
 
 
 def active_for(session: Session, case_ids: Iterable[int]) -> dict[int, CaseRestriction]:

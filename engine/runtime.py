@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -22,7 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import JSON, CursorResult, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,17 @@ from engine import access, audit, children, clock, restriction
 from engine.calendar import WorkingCalendar
 from engine.deadlines import Rules
 from engine.errors import Conflict, Forbidden, InvalidState, NotFound
-from engine.models import CalendarDay, Case, CaseCounter, CaseWorkflow, OrgUnit, Task, Timer, transaction
+from engine.models import (
+    CalendarDay,
+    Case,
+    CaseCounter,
+    CaseWorkflow,
+    OrgUnit,
+    ProcessVersion,
+    Task,
+    Timer,
+    transaction,
+)
 from engine.registry import Definition, ProcessRegistry, Step
 from engine.sandbox import RestrictedEnvironment
 from engine.state import StateSerializer
@@ -115,6 +126,27 @@ def _age(mau_01: dict[str, Any], received: datetime) -> int | None:
     return child.get("estimated_age")
 
 
+def _json_rows(postgres: bool, *columns: Any) -> Any:
+    """An aggregate of the selected rows as one JSON array of arrays (PostgreSQL json_agg, SQLite
+    json_group_array), so a list rides along in a one-row read."""
+    if postgres:
+        return func.json_agg(func.json_build_array(*columns), type_=JSON)
+    return func.json_group_array(func.json_array(*columns), type_=JSON)
+
+
+@dataclass
+class _StepRead:
+    """What `Engine._step_for_change` read for a completion."""
+
+    task: Task
+    case: Case
+    ready: list[Task]  # the case's other open rows
+    state: bytes | None  # the workflow state and its serializer version (None: the row is missing)
+    serializer_version: str | None
+    content_hash: str  # of the case's process version
+    timers: list[tuple[int, str, str]]  # pending timers: id, spiff id, kind
+
+
 class Engine:
     """Everything needed to run cases, built once per process and shared by requests and workers."""
 
@@ -155,7 +187,12 @@ class Engine:
         if row is None:
             raise NotFound("Không tìm thấy trạng thái quy trình của hồ sơ.", "Workflow state missing.")
         definition = self.registry.for_version(session, case.process_version_id)
-        workflow = self.state.loads(row.state, definition, row.serializer_version)
+        return self._restore(row.state, row.serializer_version, definition)
+
+    def _restore(self, state: bytes | None, serializer_version: str | None, definition: Definition) -> BpmnWorkflow:
+        if state is None or serializer_version is None:
+            raise NotFound("Không tìm thấy trạng thái quy trình của hồ sơ.", "Workflow state missing.")
+        workflow = self.state.loads(state, definition, serializer_version)
         workflow.script_engine = self.script_engine  # re-attach the sandbox after every load
         return workflow
 
@@ -321,8 +358,10 @@ class Engine:
     def _complete(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any],
                   expected_version: int | None, locale: str) -> Task:
         with self.transaction(session):
-            task, case = self._task_for_change(session, actor, task_id, expected_version)
-            workflow = self.load_workflow(session, case)
+            step = self._step_for_change(session, actor, task_id, expected_version)
+            task, case = step.task, step.case
+            definition = self.registry.for_version(session, case.process_version_id, step.content_hash)
+            workflow = self._restore(step.state, step.serializer_version, definition)
             spiff_task = workflow.get_task_from_id(uuid.UUID(task.spiff_id))
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict("Bước này không còn chờ xử lý.", "This step is no longer waiting.")
@@ -332,8 +371,7 @@ class Engine:
                 from engine import separation
 
                 data, form_version = separation.review_data(
-                    session, case, spiff_task.data["separation"], data,
-                    self.registry.for_version(session, case.process_version_id))
+                    session, case, spiff_task.data["separation"], data, definition)
             else:
                 form_version = None
             form = task.form
@@ -363,8 +401,7 @@ class Engine:
             task.draft_data = None
             audit.append(session, actor.username, "task_completed", case.id,
                          {"task": task.id, "step": task.step, "form": task.form, "data": clean}, now)
-            definition = self.registry.for_version(session, case.process_version_id)
-            self.advance(session, case, workflow, definition, actor, now)
+            self.advance(session, case, workflow, definition, actor, now, ready=step.ready, timers=step.timers)
             return task
 
     def save_draft(self, session: Session, actor: access.Actor, task_id: int, data: dict[str, Any]) -> Task:
@@ -460,6 +497,64 @@ class Engine:
         restriction.ensure_unrestricted(session, case)  # Law 91/2025 Art. 24.3: read-only while restricted
         return task, case
 
+    def _step_for_change(self, session: Session, actor: access.Actor, task_id: int,
+                         expected_version: int | None) -> _StepRead:
+        """What completing a step needs, read once (issue 20): the case, its workflow state, its open rows with
+        the task, its pending timers, the restriction in force, the version's content hash and the audit head;
+        checked as `_task_for_change` checks. On PostgreSQL the case row is locked first (concurrent changes of
+        one case queue there) and the rest read after, so nothing is from before the wait; SQLite has one
+        writer and a transaction's reads agree with each other, so one statement reads it all."""
+        case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+        head_last, head_hash = audit.head_columns()
+        content_hash = select(ProcessVersion.content_hash).where(
+            ProcessVersion.id == Case.process_version_id).scalar_subquery()
+        postgres = session.get_bind().dialect.name == "postgresql"
+        fresh = {"populate_existing": True}  # decide on the database's rows, never on cached objects
+        case: Case | None = None
+        if postgres:
+            locked = session.execute(select(Case, content_hash, head_last, head_hash).where(Case.id == case_of_task)
+                                     .with_for_update(of=Case).execution_options(**fresh)).one_or_none()
+            if locked is None:
+                raise NotFound("Không tìm thấy bước này.", "No such step.")
+            case, hash_of_version = locked[0], locked[1]
+            audit.seen_head(session, locked[2], locked[3])
+            case_id: Any = case.id
+            extra: tuple[Any, ...] = ()
+        else:
+            case_id = case_of_task
+            extra = (Case, content_hash, head_last, head_hash)
+        pending = (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
+                   .where(Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+                   .scalar_subquery())
+        query = (select(Task, CaseWorkflow.state, CaseWorkflow.serializer_version, restriction.active_id(case_id),
+                        pending, *extra)
+                 .outerjoin(CaseWorkflow, CaseWorkflow.case_id == Task.case_id)
+                 .where(Task.case_id == case_id, or_(Task.id == task_id, Task.state == "ready")))
+        if not postgres:
+            query = query.join(Case, Case.id == Task.case_id)
+        rows = session.execute(query.execution_options(**fresh)).all()
+        mine = next((row for row in rows if row[0].id == task_id), None)
+        if mine is None:
+            raise NotFound("Không tìm thấy bước này.", "No such step.")
+        if not postgres:
+            case, hash_of_version = mine[5], mine[6]
+            audit.seen_head(session, mine[7], mine[8])
+        assert case is not None
+        task = mine[0]
+        self._check_actor(session, actor, task)
+        if task.state != "ready":
+            raise Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
+                           "This step was already completed or cancelled; nothing was saved.")
+        if expected_version is not None and case.version != expected_version:
+            raise Conflict("Hồ sơ đã thay đổi kể từ khi bạn mở trang; không có thay đổi nào được lưu. "
+                           "Hãy tải lại trang.",
+                           "The case changed since you opened the page; nothing was saved. Reload the page.")
+        if mine[3] is not None:  # Law 91/2025 Art. 24.3: read-only while restricted
+            restriction.ensure_unrestricted(session, case)
+        timers = [(int(t[0]), str(t[1]), str(t[2])) for t in (mine[4] or ())]
+        return _StepRead(task, case, [row[0] for row in rows if row[0].id != task_id], mine[1], mine[2],
+                         hash_of_version, timers)
+
     @staticmethod
     def _check_actor(session: Session, actor: access.Actor, task: Task) -> None:
         if access.can_act(actor, task):
@@ -472,8 +567,11 @@ class Engine:
 
     # -- advancing and syncing -----------------------------------------------------------------------
     def advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
-                 actor: access.Actor, now: datetime) -> None:
-        """Run engine steps and timers, then make the task and timer rows and the case row agree."""
+                actor: access.Actor, now: datetime, *, ready: list[Task] | None = None,
+                timers: list[tuple[int, str, str]] | None = None) -> None:
+        """Run engine steps and timers, then make the task and timer rows and the case row agree. `ready` and
+        `timers`: the case's open rows and pending timers (id, spiff id, kind) when the caller read them in this
+        transaction already (a step, `_step_for_change`); otherwise they are read here."""
         self.refresh_calendar(session)  # deadlines computed below follow the administrators' days
         run_engine_steps(workflow)
         workflow.refresh_timers()  # a limit already past fires now (non-interrupting escalation)
@@ -489,12 +587,12 @@ class Engine:
                 audit.append(session, actor.username, "case_closed", case.id, {"status": case.status}, now)
         if case.status != "open":
             closing = self._cancel_after_close(workflow, definition)
-        open_rows = self._sync_tasks(session, case, workflow, definition, now, closing)
+        open_rows = self._sync_tasks(session, case, workflow, definition, now, closing, ready)
         if case.status == "open":
             from engine import transfers  # the plan stage belongs to the residence commune (Law Art. 52.2)
 
             transfers.route(self, session, case, open_rows.values(), now)
-        self._sync_timers(session, case, workflow, open_rows, now)
+        self._sync_timers(session, case, workflow, open_rows, now, timers)
         # A closed case is at no step of the procedure; what goes on (the police track) is shown as such.
         titles = [r.title for r in sorted(open_rows.values(), key=lambda r: r.id)
                   if r.escalates_task_id is None and case.status == "open"]
@@ -530,11 +628,14 @@ class Engine:
         return cancelled
 
     def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
-                    now: datetime, closing: Collection[str] = ()) -> dict[str, Task]:
+                    now: datetime, closing: Collection[str] = (), ready_rows: list[Task] | None = None
+                    ) -> dict[str, Task]:
         """Open a row for every new ready user task, cancel rows whose task is gone (`closing`: cancelled
-        because the case closed); returns the open rows by SpiffWorkflow task id."""
-        open_rows = {r.spiff_id: r for r in session.scalars(
-            select(Task).where(Task.case_id == case.id, Task.state == "ready"))}
+        because the case closed); returns the open rows by SpiffWorkflow task id. `ready_rows`: the open rows
+        as read in this transaction (rows the caller closed since are left out here)."""
+        if ready_rows is None:
+            ready_rows = list(session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")))
+        open_rows = {r.spiff_id: r for r in ready_rows if r.state == "ready"}
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         for spiff_id in [s for s in open_rows if s not in ready]:
             row = open_rows.pop(spiff_id)
@@ -624,14 +725,22 @@ class Engine:
         return None
 
     def _sync_timers(self, session: Session, case: Case, workflow: BpmnWorkflow, open_rows: dict[str, Task],
-                     now: datetime) -> None:
-        pending = {(t.spiff_id, t.kind): t for t in session.scalars(
-            select(Timer).where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)))}
+                     now: datetime, timers: list[tuple[int, str, str]] | None = None) -> None:
+        """Make the timer rows follow the workflow's waiting timer events; written with one statement per kind
+        of change (fired, cancelled, new), not one per row. `timers`: the pending (id, spiff id, kind) when the
+        caller read them already."""
+        if timers is None:
+            timers = [(t.id, t.spiff_id, t.kind) for t in session.execute(
+                select(Timer.id, Timer.spiff_id, Timer.kind)
+                .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)))]
+        pending = {(spiff_id, kind): timer_id for timer_id, spiff_id, kind in timers}
+        fired_ids: list[int] = []
+        cancelled_ids: list[int] = []
         waiting: dict[str, SpiffTask] = {}
         for spiff_task in workflow.get_tasks(state=TaskState.WAITING):
             if isinstance(getattr(spiff_task.task_spec, "event_definition", None), TimerEventDefinition):
                 waiting[str(spiff_task.id)] = spiff_task
-        for (spiff_id, kind), timer in pending.items():
+        for (spiff_id, kind), timer_id in pending.items():
             if spiff_id in waiting:
                 continue
             try:
@@ -639,9 +748,19 @@ class Engine:
             except TaskNotFoundException:  # its subprocess is gone (an interrupted intervention)
                 fired = None
             if kind == "deadline" and fired is not None and fired.state == TaskState.COMPLETED:
-                timer.fired_at = now
+                fired_ids.append(timer_id)
             else:
-                timer.cancelled_at = now
+                cancelled_ids.append(timer_id)
+        # Core statements by id (the rows were read as pending in this transaction; the guard only keeps a
+        # timer's first end should one have been written since).
+        still_pending = (Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+        if fired_ids:
+            session.execute(update(Timer).where(Timer.id.in_(fired_ids), *still_pending).values(fired_at=now),
+                            execution_options={"synchronize_session": False})
+        if cancelled_ids:
+            session.execute(update(Timer).where(Timer.id.in_(cancelled_ids), *still_pending)
+                            .values(cancelled_at=now), execution_options={"synchronize_session": False})
+        new_rows: list[dict[str, Any]] = []
         for spiff_id, timer_task in waiting.items():
             if (spiff_id, "deadline") in pending:
                 continue
@@ -650,13 +769,15 @@ class Engine:
                 continue
             fire_at = clock.parse_moment(value)
             step_row = self._step_row_of_timer(timer_task, open_rows)
-            session.add(Timer(case_id=case.id, task_id=step_row.id if step_row else None, spiff_id=spiff_id,
-                              kind="deadline", fire_at=fire_at))
+            new_rows.append({"case_id": case.id, "task_id": step_row.id if step_row else None,
+                             "spiff_id": spiff_id, "kind": "deadline", "fire_at": fire_at})
             if step_row is not None and step_row.rule:
                 remind = self.rules.reminder_at(step_row.rule, step_row.created_at, fire_at)
                 if remind is not None:
-                    session.add(Timer(case_id=case.id, task_id=step_row.id, spiff_id=spiff_id, kind="reminder",
-                                      fire_at=remind))
+                    new_rows.append({"case_id": case.id, "task_id": step_row.id, "spiff_id": spiff_id,
+                                     "kind": "reminder", "fire_at": remind})
+        if new_rows:  # one executemany; nothing reads the new rows' ids in this transaction
+            session.execute(insert(Timer), new_rows)
 
     @staticmethod
     def _step_row_of_timer(timer_task: SpiffTask, open_rows: dict[str, Task]) -> Task | None:
