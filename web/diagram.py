@@ -4,6 +4,11 @@ Pure functions, no Flask: ``render_svg(xml, done=..., current=..., labels=...)``
 inlined in a page. Sizes and positions come from the DI bounds and waypoints. The SVG uses presentation
 attributes only (no <style>, no style="", no script, no external resources) so it survives a strict
 Content-Security-Policy; every piece of text is escaped.
+
+It goes down a commune's slow line inside the case page (issue 20): what every text shares (font, size, colour,
+anchor) is said once on the <svg> and inherited, what every flow shares once on their group, positions are
+whole pixels except the small marks that need a fraction, attributes equal to SVG's defaults (stroke-width 1,
+ry = rx) are left out, and no whitespace is sent between elements.
 """
 
 from __future__ import annotations
@@ -196,6 +201,15 @@ def _wrap(text: str, width: float, max_lines: int, char_w: float = _CHAR_W) -> l
     return lines
 
 
+def _i(v: float) -> str:
+    """A position in whole pixels: text and outlines need no finer one at the page's scale."""
+    return str(int(round(v)))
+
+
+# What every <text> shares unless it says otherwise, said once on the <svg> (inherited).
+_TEXT_DEFAULTS = {"font-size": "12", "fill": INK, "font-weight": "normal", "text-anchor": "middle"}
+
+
 def _text_block(lines: list[str], cx: float, cy: float, *, size: int = 12, fill: str = INK,
                 weight: str = "normal", anchor: str = "middle") -> str:
     if not lines:
@@ -203,10 +217,11 @@ def _text_block(lines: list[str], cx: float, cy: float, *, size: int = 12, fill:
     lh = size * 1.2
     y0 = cy - lh * (len(lines) - 1) / 2 + size * 0.35
     spans = "".join(
-        f'<tspan x="{_n(cx)}" y="{_n(y0 + i * lh)}">{escape(line)}</tspan>' for i, line in enumerate(lines)
+        f'<tspan x="{_i(cx)}" y="{_i(y0 + i * lh)}">{escape(line)}</tspan>' for i, line in enumerate(lines)
     )
-    return (f'<text font-family="{_attr(_FONT)}" font-size="{size}" fill="{fill}" font-weight="{weight}" '
-            f'text-anchor="{anchor}">{spans}</text>')
+    own = {"font-size": str(size), "fill": fill, "font-weight": weight, "text-anchor": anchor}
+    attrs = "".join(f' {k}="{v}"' for k, v in own.items() if _TEXT_DEFAULTS[k] != v)
+    return f"<text{attrs}>{spans}</text>"
 
 
 def state(element: str, done: AbstractSet[str], current: AbstractSet[str]) -> str:
@@ -238,9 +253,9 @@ def _lane(s: Shape, label: str, index: int) -> str:
     return (
         f'<g data-id="{_attr(s.id)}" data-kind="lane"><title>{escape(label)}</title>'
         f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" '
-        f'fill="{LANE_FILL[index % 2]}" stroke="{MUTED}" stroke-width="1"/>'
+        f'fill="{LANE_FILL[index % 2]}" stroke="{MUTED}"/>'
         f'<line x1="{_n(s.x + 30)}" y1="{_n(s.y)}" x2="{_n(s.x + 30)}" y2="{_n(s.y + s.h)}" '
-        f'stroke="{MUTED}" stroke-width="1"/>'
+        f'stroke="{MUTED}"/>'
         f'<g transform="rotate(-90 {_n(hx)} {_n(hy)})">{text}</g></g>'
     )
 
@@ -280,7 +295,7 @@ def _task_icon(s: Shape, stroke: str) -> str:
         return (f'<rect x="{_n(x)}" y="{_n(y)}" width="11" height="14" fill="none" stroke="{stroke}" '
                 f'stroke-width="1.2"/>' + "".join(
                     f'<line x1="{_n(x + 2)}" y1="{_n(y + 4 + 3 * i)}" x2="{_n(x + 9)}" y2="{_n(y + 4 + 3 * i)}" '
-                    f'stroke="{stroke}" stroke-width="1"/>' for i in range(3)))
+                    f'stroke="{stroke}"/>' for i in range(3)))
     return ""
 
 
@@ -288,8 +303,8 @@ def _task(s: Shape, label: str, state: str) -> str:
     fill, stroke, width = paint(state, "#ffffff")
     lines = _wrap(label, s.w - 14, max(1, int((s.h - 24) // 14.4)))
     body = (
-        f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="10" ry="10" '
-        f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'
+        f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="10" '
+        f'fill="{fill}" stroke="{stroke}" stroke-width="{_n(width)}"/>'
         + _task_icon(s, stroke)
         + _text_block(lines, s.x + s.w / 2, s.y + s.h / 2 + 5)
     )
@@ -302,8 +317,8 @@ def _subprocess(s: Shape, label: str, state: str) -> str:
     fill, stroke, width = paint(state, "#fbfcfe")
     lines = _wrap(label, s.w - 20, 2)
     return (
-        f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="12" ry="12" '
-        f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'
+        f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" rx="12" '
+        f'fill="{fill}" stroke="{stroke}" stroke-width="{_n(width)}"/>'
         + _text_block(lines, s.x + 10, s.y + 14 + 7.2 * (len(lines) - 1), weight="600", anchor="start")
         + (_mi_marker(s.x + s.w / 2, s.y + s.h, s.multi, stroke) if s.multi else "")
     )
@@ -312,7 +327,7 @@ def _subprocess(s: Shape, label: str, state: str) -> str:
 def _clock(cx: float, cy: float, r: float, stroke: str) -> str:
     ticks = "".join(
         f'<line x1="{_n(cx + r * 0.78 * math.cos(a))}" y1="{_n(cy + r * 0.78 * math.sin(a))}" '
-        f'x2="{_n(cx + r * math.cos(a))}" y2="{_n(cy + r * math.sin(a))}" stroke="{stroke}" stroke-width="1"/>'
+        f'x2="{_n(cx + r * math.cos(a))}" y2="{_n(cy + r * math.sin(a))}" stroke="{stroke}"/>'
         for a in (i * math.pi / 6 for i in range(12))
     )
     return (
@@ -332,7 +347,7 @@ def _event(s: Shape, state: str) -> str:
         width = max(width, 3.5)
     dash = "" if s.interrupting else ' stroke-dasharray="4 3"'
     out = (f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r)}" fill="{fill}" stroke="{stroke}" '
-           f'stroke-width="{width}"{dash}/>')
+           f'stroke-width="{_n(width)}"{dash}/>')
     if s.tag in ("boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"):
         out += (f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r - 3)}" fill="none" stroke="{stroke}" '
                 f'stroke-width="1.2"{dash}/>')
@@ -345,7 +360,7 @@ def _gateway(s: Shape, state: str) -> str:
     cx, cy = s.x + s.w / 2, s.y + s.h / 2
     fill, stroke, width = paint(state, "#ffffff")
     pts = f"{_n(cx)},{_n(s.y)} {_n(s.x + s.w)},{_n(cy)} {_n(cx)},{_n(s.y + s.h)} {_n(s.x)},{_n(cy)}"
-    out = f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'
+    out = f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" stroke-width="{_n(width)}"/>'
     k = s.w * 0.2
     if s.tag == "exclusiveGateway":
         out += (f'<path d="M{_n(cx - k)} {_n(cy - k)} L{_n(cx + k)} {_n(cy + k)} M{_n(cx + k)} {_n(cy - k)} '
@@ -415,7 +430,7 @@ def render_svg(
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="{pid}-title {pid}-desc" '
         f'width="{_n(vw)}" height="{_n(vh)}" viewBox="{_n(vx)} {_n(vy)} {_n(vw)} {_n(vh)}" '
-        f'font-family="{_attr(_FONT)}">',
+        f'font-family="{_attr(_FONT)}"' + "".join(f' {k}="{v}"' for k, v in _TEXT_DEFAULTS.items()) + ">",
         f'<title id="{pid}-title">{escape(title)}</title>',
         f'<desc id="{pid}-desc">{escape(" ".join(desc_parts))}</desc>',
         "<defs>",
@@ -423,7 +438,7 @@ def render_svg(
     for key, colour in (("todo", INK), ("done", DONE_STROKE), ("current", CUR_STROKE)):
         out.append(
             f'<marker id="{pid}-arrow-{key}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-            f'markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="{colour}"/></marker>'
+            f'markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="{colour}"/></marker>'
         )
     out.append("</defs>")
     out.append(f'<rect x="{_n(vx)}" y="{_n(vy)}" width="{_n(vw)}" height="{_n(vh)}" fill="#ffffff"/>')
@@ -441,18 +456,19 @@ def render_svg(
             out.append(f'<g data-id="{_attr(s.id)}" data-kind="subprocess" data-state="{st}">'
                        f'<title>{escape(lab)}</title>{_subprocess(s, lab, st)}</g>')
 
+    out.append('<g fill="none" stroke-linejoin="round">')  # what every flow's line shares
     for e in dia.edges:
         src_state, tgt_state = state(e.source, done_f, cur_f), state(e.target, done_f, cur_f)
         if (e.id in flows) if flows is not None else (src_state == "done" and tgt_state in ("done", "current")):
             st, colour, width = "done", DONE_STROKE, 2.5
         else:
             st, colour, width = "todo", INK, 1.3
-        pts = " ".join(f"{_n(x)},{_n(y)}" for x, y in e.points)
+        pts = " ".join(f"{_i(x)},{_i(y)}" for x, y in e.points)
         lab = label_of(e.id, e.name)
         title = f"<title>{escape(lab)}</title>" if lab else ""
         piece = (f'<g data-id="{_attr(e.id)}" data-kind="flow" data-state="{st}">{title}'
-                 f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="{width}" '
-                 f'stroke-linejoin="round" marker-end="url(#{pid}-arrow-{st})"/>')
+                 f'<polyline points="{pts}" stroke="{colour}" stroke-width="{_n(width)}" '
+                 f'marker-end="url(#{pid}-arrow-{st})"/>')
         if e.default:  # the BPMN default-flow slash near the start
             (x0, y0), (x1, y1) = e.points[0], e.points[1]
             length = math.hypot(x1 - x0, y1 - y0) or 1
@@ -469,9 +485,11 @@ def render_svg(
                 (x0, y0), (x1, y1) = e.points[0], e.points[1]
                 lw, lh = 6.0 * len(lab), 14.0
                 lx, ly = (x0 + x1) / 2 - lw / 2, (y0 + y1) / 2 - lh - 2
+            # fill: the group's "none" is for the lines; a label is drawn in ink.
             piece += _text_block(_wrap(lab, max(lw, 40), 2, char_w=5.8), lx + lw / 2, ly + lh / 2, size=11,
                                  fill=MUTED)
         out.append(piece + "</g>")
+    out.append("</g>")
 
     for s in dia.shapes:
         if s.kind in ("participant", "lane", "subprocess"):
@@ -489,7 +507,7 @@ def render_svg(
         else:
             fill, stroke, width = paint(st, "#ffffff")
             body = (f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}" fill="{fill}" '
-                    f'stroke="{stroke}" stroke-width="{width}" stroke-dasharray="3 3"/>')
+                    f'stroke="{stroke}" stroke-width="{_n(width)}" stroke-dasharray="3 3"/>')
         out.append(head + body + "</g>")
     out.append("</svg>")
-    return "\n".join(out)
+    return "".join(out)
