@@ -19,6 +19,7 @@ from typing import Any
 from flask import g, has_app_context, has_request_context
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 import forms
@@ -60,6 +61,53 @@ def _speaking(locale: str) -> Iterator[None]:
         yield
 
 
+# -- texts that come from the process and rule files --------------------------------------------------------
+
+class Original(str):
+    """A Vietnamese text given to an English reader as it is, because nothing translates it (a step of an
+    administrator's own process version, a provision added after the catalogue): still a plain string for CSV,
+    JSON and sorting, and pages mark it with the `vi_original` filter (lang="vi" + "(Vietnamese original)")."""
+
+    __slots__ = ()
+
+
+def localized(text_vi: str, locale: str | None = None, english: str = "") -> str:
+    """A step's title, the law paragraph of a step, a limit's article or basis, in `locale`: the file's own
+    English (`english`, e.g. a step's title_en) when it differs from the Vietnamese, else the English catalogue's
+    translation (web/translations/en/process_texts.po, keyed by the Vietnamese text, so a province's version that
+    keeps a shipped wording keeps its translation), else the Vietnamese original as an `Original`."""
+    if not text_vi or _lang(locale) != "en":
+        return text_vi
+    if english and english != text_vi:  # the registry gives title_en = the name when the file has none
+        return english
+    with nullcontext() if page_locale() == "en" else _speaking("en"):  # forcing per row costs on long lists
+        translated = _(text_vi)
+    return translated if translated != text_vi else Original(text_vi)
+
+
+def mark_original(value: Any, plain: bool = False) -> Any:
+    """Template filter `vi_original`: an `Original` as `<span lang="vi">…</span> (Vietnamese original)`, any
+    other value as is (escaped by the template). `plain=True` where markup cannot go (an <option>, a title)."""
+    if not isinstance(value, Original):
+        return value
+    with _speaking("en"):
+        marker = _("nguyên văn tiếng Việt")
+    if plain:
+        return f"{value} ({marker})"
+    return Markup('<span lang="vi">{}</span> <span class="muted vi-original">({})</span>').format(
+        escape(str(value)), marker)
+
+
+def is_original(value: Any) -> bool:
+    """Template test `vi_original`: the text is a Vietnamese original on an English page."""
+    return isinstance(value, Original)
+
+
+def law_text(text: str, locale: str | None = None) -> str:
+    """A step's law paragraph or article reference (engine.registry.Step.instructions / .article) in `locale`."""
+    return localized(text, locale)
+
+
 # -- steps --------------------------------------------------------------------------------------------------
 
 def definition(version_id: int) -> Definition:
@@ -87,10 +135,11 @@ def step_label(step_key: str, fallback: str, process: Definition | None, locale:
     row kept when it opened (also what an unknown step shows)."""
     if _lang(locale) == "en":
         step = steps_by_key(process).get(step_key) if process is not None else None
-        if step is not None and step.title_en:
-            return step.title_en
+        if step is not None:
+            return localized(step.title_vi or fallback, "en", step.title_en)
         if step_key == "transfer":
             return transfers.TRANSFER_STEP[1]
+        return localized(fallback, "en")
     return fallback
 
 
@@ -134,15 +183,15 @@ def offered_steps(locale: str | None = None) -> dict[str, Step]:
 
 
 def title_of(step: Step, locale: str | None = None) -> str:
-    return step.title_en if _lang(locale) == "en" and step.title_en else step.title_vi
+    return localized(step.title_vi, locale, step.title_en)
 
 
 def diagram_labels(process: Definition, locale: str | None = None) -> dict[str, str]:
     """What the process drawing writes on lanes (role labels) and, in English, on the user tasks."""
     lang = _lang(locale)
     out = {role: role_label(role, lang) for role in access.ROLE_LABELS}
-    if lang == "en":
-        out.update({spec: step.title_en for spec, step in process.steps.items() if step.title_en})
+    if lang == "en":  # an untranslated title stays Vietnamese there: a drawing has no room for the marker
+        out.update({spec: str(title_of(step, lang)) for spec, step in process.steps.items()})
     return out
 
 
@@ -179,8 +228,8 @@ def rule_label(rule_name: str | None, locale: str | None = None, rules: Rules | 
     if rule is None:
         return RuleLabel(rule_name, rule_name, "", False)
     lang = _lang(locale)
-    label = rule.label_en if lang == "en" and rule.label_en else rule.label_vi
-    return RuleLabel(rule.name, label, rule.article, rule.to_confirm, rule.policy,
+    return RuleLabel(rule.name, localized(rule.label_vi, lang, rule.label_en), localized(rule.article, lang),
+                     rule.to_confirm, localized(rule.policy, lang),
                      (NOT_LAW[1] if lang == "en" else NOT_LAW[0]) if rule.policy else "")
 
 
@@ -436,6 +485,10 @@ def duplicate_reason(code: str) -> str:
 
 def install(app: Any) -> None:
     """The labels templates call by name."""
+    app.add_template_filter(mark_original, "vi_original")
+    app.add_template_test(is_original, "vi_original")
+    app.add_template_global(law_text, "law_text")
+    app.add_template_global(step_title, "step_title")
     app.add_template_global(duplicate_reason, "duplicate_reason")
     app.add_template_global(child_labels, "child_labels")
     app.add_template_global(child_label, "child_label")
