@@ -363,6 +363,7 @@ SECTIONS: list[tuple[str, Callable[[Run], tuple[str, Callable[[], Measured]]]]] 
     ("dossier", dossier_section),
     ("http", http_section),
     ("statistics", statistics_section),
+    ("pages", lambda run: importlib.import_module("bench.pages").section(run)),  # issue 20: bench/pages.py
 ]
 
 
@@ -406,6 +407,7 @@ def targets(results: list[Result], full: bool) -> list[str]:
             lines.append(f"- HTTP under load {r['measure']}, {r['db']}: {r['req_per_s']} requests/s, p95 "
                          f"{r['p95_ms']} ms, errors {r['errors']} — {'met' if r['errors'] == 0 else 'NOT met'} "
                          "(zero errors)")
+    lines += importlib.import_module("bench.pages").target_lines(rows)  # issue 20: bytes and time per page
     return lines
 
 
