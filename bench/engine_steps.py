@@ -14,7 +14,7 @@ then runs that same path with that same data, `cases` cases per round:
 5. the API over HTTP: POST /api/v1/tasks/{id}/complete with each step's actor's Bearer token and If-Match,
    to gunicorn with ONE worker, from ONE client (sequential requests on one keep-alive connection), on SQLite
    and PostgreSQL. Only the request is timed; the client finds the next task and its actor in the database
-   between requests, untimed.
+   between requests, untimed. Its steps/s is the steps over the summed request times (1 / mean latency).
 
 Reference only: raw SpiffWorkflow with its own JSON serializer, which writes and parses the whole process spec
 on every save and load. It is NOT a floor: case56 never serialises the spec (engine/state.py).

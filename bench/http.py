@@ -1,4 +1,7 @@
-"""HTTP: the app under gunicorn (2 workers, 127.0.0.1, a free port) on a generated database.
+"""HTTP under load: the app under gunicorn (2 workers, 127.0.0.1, a free port) on a generated database.
+
+(The latency of one client completing steps on a one-worker gunicorn is part of the step benchmark,
+bench/engine_steps.py, which starts its servers with `Server` below.)
 
 - GET of the inbox page (a commune officer) and of the province dashboard (/supervisor, the overdue lists)
   with a signed-in session cookie: Debian's `wrk` (1 thread, 8 connections, a fixed duration). A small Lua
@@ -92,7 +95,8 @@ def api_token(url: str, username: str) -> str:
 
 
 class Server:
-    """gunicorn with 2 workers on a free loopback port, in a scratch working directory."""
+    """gunicorn with `workers` workers (sync) on a free loopback port, in a scratch working directory: 2 for the
+    load test below, 1 for the step benchmark's one-client latency (bench/engine_steps.py)."""
 
     def __init__(self, url: str, workers: int = 2) -> None:
         self.url, self.workers = url, workers
