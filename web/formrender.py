@@ -30,7 +30,7 @@ from engine import clock
 Fields = list[dict[str, Any]]
 MAX_ROWS = 200  # also bounded by each list's own max_items
 MAX_DRAFT_TEXT = 20_000  # a draft keeps what was typed, within reason
-_ISO_WITH_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -182,16 +182,31 @@ def storable(value: Any) -> Any:
 
 # -- values for the inputs ----------------------------------------------------------------------------
 
+def input_datetime(moment: datetime) -> str:
+    """A moment as a date-time input shows it and `forms` parses it back: dd/mm/yyyy HH:MM, Vietnam time
+    (a naive moment is Vietnam wall time already, as `forms` reads a zone-less ISO value)."""
+    return clock.local(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def input_date(day: date) -> str:
+    """A day as a date input shows it: dd/mm/yyyy."""
+    return day.strftime("%d/%m/%Y")
+
+
 def _input_text(field: dict[str, Any], value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if field["type"] == "datetime" and isinstance(value, str) and _ISO_WITH_ZONE.fullmatch(value):
-        # Shown as typed: Vietnam time, dd/mm/yyyy hh:mm.
-        return clock.local(datetime.fromisoformat(value.replace("Z", "+00:00"))).strftime("%d/%m/%Y %H:%M")
+    if field["type"] == "datetime" and isinstance(value, datetime):
+        return input_datetime(value)
+    if field["type"] == "datetime" and isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        # Stored ISO (or a zone-less prefill, Vietnam wall time as `forms` reads it) shown as typed.
+        return input_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    if field["type"] == "date" and isinstance(value, date) and not isinstance(value, datetime):
+        return input_date(value)
     if field["type"] == "date" and isinstance(value, str) and _ISO_DAY.fullmatch(value):
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
+        return input_date(date.fromisoformat(value))
     return str(value)
 
 

@@ -15,7 +15,7 @@ import forms
 from engine import access, casefile, clock, releases
 from engine.errors import EngineError
 from engine.models import Case, OrgUnit, Task, User
-from web import labels
+from web import formrender, labels
 from web.extensions import db
 
 locale = labels.page_locale  # the page's language: "vi" | "en"
@@ -99,5 +99,5 @@ def rendered_form(task: Task, actor: access.Actor) -> dict[str, Any] | None:
 def report_prefill() -> dict[str, Any]:
     """A new Mẫu 01 starts with what the system knows: now, today and who is receiving it."""
     now = clock.local(clock.now())
-    return {"received_at": now.strftime("%Y-%m-%dT%H:%M"), "report_date": now.date().isoformat(),
+    return {"received_at": formrender.input_datetime(now), "report_date": formrender.input_date(now.date()),
             "receiving_officer": current_user.full_name}

@@ -109,7 +109,7 @@ def new_request():
     if request.method == "GET":
         page = _form_page("data_request", choices=choices)
         page["values"]["case_number"] = case_number
-        page["values"]["received_at"] = clock.local(clock.now()).strftime("%Y-%m-%dT%H:%M")
+        page["values"]["received_at"] = formrender.input_datetime(clock.now())
         return render_template("privacy/request_new.html", **page, case_number=case_number)
     values = _posted("data_request", choices)
     try:
@@ -177,7 +177,7 @@ def complete_step(request_id: int, step_id: int):
 def new_breach():
     if request.method == "GET":
         page = _form_page("breach_report")
-        page["values"]["discovered_at"] = clock.local(clock.now()).strftime("%Y-%m-%dT%H:%M")
+        page["values"]["discovered_at"] = formrender.input_datetime(clock.now())
         return render_template("privacy/breach_new.html", **page)
     values = _posted("breach_report")
     try:
@@ -204,7 +204,7 @@ def breach_page(breach_id: int, errors: dict[str, Any] | None = None, values: di
     if which != "notify":
         recipient = "a05" if breach.notified_at is None else "controller"
         notice["values"].update(recipient=recipient, content=breaches.notice_template(breach, _unit_name(), locale()),
-                                sent_at=clock.local(clock.now()).strftime("%Y-%m-%dT%H:%M"))
+                                sent_at=formrender.input_datetime(clock.now()))
     closure = _form_page("breach_closure", values if which == "close" else None, errors if which == "close" else None)
     trail = _breach_trail(breach.id)
     status = 422 if errors else (409 if conflict else 200)
