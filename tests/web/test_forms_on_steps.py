@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import copy
 import html
+import re
 
 from engine import clock
 from engine.models import Task
-from tests.web.casework_kit import client_for, open_case, post_form, ready_task, task_of, version_on
-from web import demo
+from forms.kit.fields import parse_date, parse_datetime
+from tests.web.casework_kit import client_for, open_case, post_form, ready_task, task_of, token, version_on
+from web import demo, formrender
 
 
 def _complete(client, task_id: int, data: dict):
@@ -82,3 +84,122 @@ def test_the_decision_goes_to_the_parents_unless_unsafe(app):
     stored: Task = task_of(app, task_id)
     assert stored.form_version == 2 and "recipients" not in stored.form_data
     assert [r["kind"] for r in stored.form_data["distribution"]] == ["responsible_body", "responsible_body"]
+
+
+# -- Issue 17, "forms that behave": history rendering, row buttons, date-time prefill, error summaries ----------
+
+LONG_NOTE = "Trẻ kể lại sự việc " + "x" * 5000  # 5,000 characters without a space: must wrap, not widen
+
+
+def _child_with_parents() -> dict:
+    child = copy.deepcopy(demo.sample("mau_01", clock.now())["child"])
+    child.update(father={"name": "Nguyễn Văn Cha", "age": 41, "occupation": "Lái xe"},
+                 mother={"name": "Lê Thị Mẹ", "age": 38}, current_condition=LONG_NOTE)
+    return child
+
+
+def test_history_shows_nested_values_as_labelled_sub_lists(app):
+    case_id = open_case(app, stop_at="needs_meeting", child=_child_with_parents())
+    task_id = ready_task(app, case_id, "needs_meeting")
+    page = client_for(app, "canbo").get(f"/tasks/{task_id}").get_data(as_text=True)
+    history = html.unescape(page.split('id="history-title"')[1])
+    # Father and mother: each a labelled group (a full-width sub-list), their fields labelled inside it.
+    group = r'<dt class="nested">{}</dt><dd class="nested">\s*<dl class="formdata">(.*?)</dl>'
+    father = re.search(group.format("Cha"), history, re.S)
+    assert father, "the father is not a labelled sub-list"
+    assert re.search(r"<dt>Họ và tên</dt><dd[^>]*>Nguyễn Văn Cha</dd>", father.group(1))
+    assert re.search(r"<dt>Nghề nghiệp</dt><dd[^>]*>Lái xe</dd>", father.group(1))
+    mother = re.search(group.format("Mẹ"), history, re.S)
+    assert mother and re.search(r"<dt>Họ và tên</dt><dd[^>]*>Lê Thị Mẹ</dd>", mother.group(1))
+    # Lists of rows (Mẫu 03's parents' views): a numbered list under its label.
+    assert re.search(r'<dt class="nested">[^<]*</dt>\s*<dd class="nested"><ol class="items"><li>', history)
+    # The long note is whole, in a value cell that wraps anywhere.
+    assert f'<dd class="pre">{LONG_NOTE}</dd>' in history
+    css = app.test_client().get("/static/case56-forms.css").get_data(as_text=True)
+    assert re.search(r"dl\.formdata dd \{[^}]*overflow-wrap:anywhere", css)
+    assert re.search(r"dl\.formdata > dd\.nested \{[^}]*grid-column:1 / -1", css)
+    assert ".step-layout aside dl.formdata { grid-template-columns:minmax(0, 1fr); }" in css
+
+
+def test_row_buttons_work_without_javascript_and_load_the_script(app):
+    case_id = open_case(app, stop_at="needs_meeting")
+    task_id = ready_task(app, case_id, "needs_meeting")
+    officer = client_for(app, "canbo")
+    path = f"/tasks/{task_id}"
+    first = officer.get(path)
+    page = first.get_data(as_text=True)
+    # The script of our own, allowed by the CSP (script-src 'self', nothing inline).
+    assert re.search(r'<script src="/static/case56-forms.js[^"]*" defer></script>', page), page[:1500]
+    assert "script-src 'self'" in first.headers["Content-Security-Policy"]
+    assert "<script>" not in page and officer.get("/static/case56-forms.js").status_code == 200
+    assert 'data-path="participants"' in page and 'data-max="100"' in page
+    rows = demo.sample("needs_meeting", clock.now())["participants"]
+    # "Thêm dòng" without JavaScript: the page comes back with one row more, scrolled to it, nothing saved.
+    added = post_form(officer, path, {"participants": rows}, _add="participants")
+    body = html.unescape(added.get_data(as_text=True))
+    assert added.status_code == 200
+    assert 'name="participants.3.name"' in body and 'id="f-participants-3-name"' in body
+    assert '<label for="f-participants-3-name">' in body and '<legend>Dòng 4</legend>' in body
+    assert 'formaction="#f-participants-4"' in body  # the next "Thêm dòng" lands on the row it adds
+    assert task_of(app, task_id).draft_data is None
+    # "Xoá dòng 1": the rows after it move up and are renumbered, the page lands on the row before.
+    removed = post_form(officer, path, {"participants": rows}, _remove="participants.1")
+    body = html.unescape(removed.get_data(as_text=True))
+    assert "Đinh Văn Tổ Trưởng" not in body
+    assert re.search(r'name="participants\.1\.name"[^>]*value="Nguyễn Thị Mẹ"', body)
+    assert 'name="participants.2.name"' not in body and "Xoá dòng 3" not in body
+    assert 'formaction="#f-participants-0"' in body  # removing row 2 lands on row 1
+
+
+def test_date_time_fields_are_prefilled_as_typed_and_read_back(app):
+    def value_of(page: str, fid: str) -> str:
+        match = re.search(rf'id="{fid}" name="[^"]*"[^>]*value="([^"]*)"', page)
+        assert match, fid
+        return match.group(1)
+
+    now = clock.local(clock.now())
+    intake = client_for(app, "tiepnhan")
+    report = intake.get("/reports/new").get_data(as_text=True)
+    received = value_of(report, "f-received_at")
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", received), received
+    # Read back as Vietnam time, within the minute it was shown.
+    assert abs((parse_datetime(received) - now).total_seconds()) < 120
+    if 'id="f-report_date"' in report:
+        assert parse_date(value_of(report, "f-report_date")) == now.date()
+    # Privacy forms prefill their moments the same way (admin).
+    admin = client_for(app, "quantri")
+    for url, fid in (("/admin/privacy/requests/new", "f-received_at"),
+                     ("/admin/privacy/breaches/new", "f-discovered_at")):
+        shown = value_of(admin.get(url).get_data(as_text=True), fid)
+        assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", shown), (url, shown)
+    # Stored ISO values (with or without a zone) come back on the inputs as typed, and parse to the same moment.
+    moment = [{"name": "t", "type": "datetime"}]
+    assert formrender.to_inputs(moment, {"t": "2026-12-05T01:31:00+00:00"}) == {"t": "05/12/2026 08:31"}
+    assert formrender.to_inputs(moment, {"t": "2026-12-05T08:31"}) == {"t": "05/12/2026 08:31"}
+    assert parse_datetime("05/12/2026 08:31") == parse_datetime("2026-12-05T01:31:00+00:00")
+    assert formrender.to_inputs([{"name": "d", "type": "date"}], {"d": "2026-12-05"}) == {"d": "05/12/2026"}
+
+
+def test_error_summary_on_top_of_step_and_admin_forms(app):
+    case_id = open_case(app, stop_at="needs_meeting")
+    task_id = ready_task(app, case_id, "needs_meeting")
+    refused = _complete(client_for(app, "canbo"), task_id, {"place": "Nhà văn hoá"})
+    body = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    summary = body.split('id="error-summary"')[1].split("</div>")[0]
+    assert body.index('id="error-summary"') < body.index('id="step-form"')
+    assert 'role="alert"' in body.split('id="error-summary"')[0][-200:] and "autofocus" in summary
+    assert '<a href="#f-participants">Thành phần tham dự: ' in summary
+    assert 'id="f-participants"' in body
+    # An admin form: each field in error listed at the top, linked to its input, with its label.
+    admin = client_for(app, "quantri")
+    response = admin.post("/admin/users/new", data={
+        "csrf_token": token(admin.get("/admin/users/new").get_data(as_text=True)), "username": "Cán bộ",
+        "full_name": " ", "role": "officer", "unit": "", "locale": "vi", "password": "ngan"})
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    summary = body.split('id="error-summary"')[1].split("</div>")[0]
+    assert '<a href="#username">Tên đăng nhập: Tên đăng nhập 3–80 ký tự' in summary
+    assert '<a href="#full_name">Họ tên: Họ tên là bắt buộc.' in summary
+    assert '<a href="#password">Mật khẩu: Mật khẩu phải có ít nhất 8 ký tự.' in summary
+    assert body.index('id="error-summary"') < body.index('id="username"')
