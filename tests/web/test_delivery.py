@@ -7,10 +7,14 @@ import gzip
 import re
 
 import brotli
+from sqlalchemy import select
 
+from engine.models import User
+from web.api import tokens
 from web.assets import static_version
+from web.extensions import db
 
-from .casework_kit import client_for, open_case
+from .casework_kit import case_of, client_for, open_case
 
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 
@@ -48,6 +52,25 @@ def test_json_is_compressed_and_tiny_answers_are_not(app):
     refusal = anonymous.get("/api/v1/tasks", headers=BROWSER)  # 401, a few dozen bytes of JSON
     assert refusal.status_code == 401 and "Content-Encoding" not in refusal.headers
     assert refusal.headers["Cache-Control"] == "no-store"
+
+
+def test_the_api_etag_is_the_case_version_whatever_the_encoding(app):
+    """The ETag an API client sends back in If-Match stays the case version when the answer is compressed."""
+    case_id = open_case(app)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "canbo"))
+        bearer = tokens.issue(db.session, user, "test delivery", 1, "canbo").token
+        db.session.remove()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {bearer}"}
+    plain = client.get(f"/api/v1/cases/{case_id}", headers=auth)
+    packed = client.get(f"/api/v1/cases/{case_id}", headers={**auth, **BROWSER})
+    assert plain.status_code == packed.status_code == 200 and packed.headers["Content-Encoding"] == "br"
+    version = case_of(app, case_id).version
+    assert plain.headers["ETag"] == packed.headers["ETag"] == f'"{version}"'
+    # If-None-Match is not turned into a 304 by the compression layer: the API answers as its views decide.
+    again = client.get(f"/api/v1/cases/{case_id}", headers={**auth, **BROWSER, "If-None-Match": f'"{version}"'})
+    assert again.status_code == 200 and brotli.decompress(again.data).startswith(b"{")
 
 
 def test_static_files_have_versioned_urls_and_a_year_of_cache(app):
