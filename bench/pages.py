@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,10 @@ class Visit:
     ttfb_ms: float
     dcl_ms: float
     load_ms: float
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)  # progress beside the tables python -m bench prints
 
 
 def network_conditions(profile: Profile) -> dict[str, Any]:
@@ -163,7 +168,7 @@ def measure_page(browser: Any, base: str, cookie: str, path: str, profile: Profi
 
 
 def run(cases: int = 1_000, runs: int = 5, profiles: tuple[Profile, ...] = PROFILES, url: str | None = None,
-        log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+        log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """One row per page and profile: median bytes and times over `runs` runs, and the targets; on a new
     database of `cases` generated cases unless `url` is given."""
     from bench.synthetic import Synthetic, fresh_database
@@ -177,7 +182,7 @@ def run(cases: int = 1_000, runs: int = 5, profiles: tuple[Profile, ...] = PROFI
 
 
 def run_on(url: str, runs: int = 5, profiles: tuple[Profile, ...] = PROFILES,
-           log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+           log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """The measurement on the generated database at `url` (see the module's docstring)."""
     from playwright.sync_api import sync_playwright
 
@@ -254,11 +259,9 @@ def section(run: Any) -> tuple[str, Callable[[], list[dict[str, Any]]]]:
 
 
 def main() -> None:  # pragma: no cover - `python -m bench.pages [cases] [runs]`, the section alone
-    import sys
-
     cases = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    rows = run(cases, runs, log=lambda m: print(m, file=sys.stderr, flush=True))
+    rows = run(cases, runs)
     for line in target_lines(rows):
         print(line)
     print(f"(load average {os.getloadavg()[0]:.1f})")
