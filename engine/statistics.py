@@ -40,7 +40,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLColumnExpression
 
-from engine import access, clock
+from engine import access, clock, rollups
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import Case, OrgUnit, Task
 from engine.registry import Definition
@@ -593,7 +593,65 @@ def units(q: ReportQuery) -> tuple[list[UnitRow], list[UnitRow]]:
 
 
 def compliance(q: ReportQuery, now: datetime, steps: Mapping[str, tuple[str, str]]) -> list[ComplianceRow]:
-    """Steps with a time limit, per commune (the case's current commune) and step kind."""
+    """Steps with a time limit, per commune (the case's current commune) and step kind: the completed ones from
+    the exact rollup `stat_compliance_day` (engine.rollups, kept by triggers), the open ones live from the
+    partial index of open steps. The same figures as `compliance_direct`, which defines them.
+
+    The scope is the report's units: `resolve_scope` has already narrowed them to the actor's (statistics are
+    for file readers, whose `case_filter` is their unit). An open step carries its case's commune and province
+    (engine.transfers moves them), so the open part needs no join to the cases."""
+    day = rollups.compliance_day.c
+    done_where: list[ColumnElement[bool]] = [_grain_span(day.grain, day.day, q.period.start, q.period.end)]
+    open_where: list[ColumnElement[bool]] = [Task.state == "ready", Task.due_at.is_not(None),
+                                             Task.escalates_task_id.is_(None)]
+    if q.scope.province is not None:
+        done_where.append(day.province_id == q.scope.province.id)
+        open_where.append(Task.province_id == q.scope.province.id)
+    if q.scope.commune is not None:
+        done_where.append(day.commune_id == q.scope.commune.id)
+        open_where.append(Task.commune_id == q.scope.commune.id)
+    counted = day.on_time + day.late > 0  # rows brought back to zero keep their key; their title is not counted
+    done = q.session.execute(
+        select(day.commune_id, day.step, func.min(case((counted, day.title), else_=None)),
+               func.sum(day.on_time), func.sum(day.late))
+        .where(*done_where).group_by(day.commune_id, day.step)
+        .having(func.sum(day.on_time) + func.sum(day.late) > 0)
+    ).all()
+    pending = q.session.execute(
+        select(Task.commune_id, Task.step, func.min(Task.title),
+               func.sum(case((Task.due_at < now, 1), else_=0)), func.sum(case((Task.due_at >= now, 1), else_=0)))
+        .where(*open_where).group_by(Task.commune_id, Task.step)
+    ).all()
+    figures: dict[tuple[int, str], list[Any]] = {}
+    for commune_id, step, title, on_time, late in done:
+        figures[(commune_id, step)] = [title, int(on_time or 0), int(late or 0), 0, 0]
+    for commune_id, step, title, overdue, waiting in pending:
+        row = figures.setdefault((commune_id, step), [title, 0, 0, 0, 0])
+        titles = [t for t in (row[0], title) if t is not None]
+        row[0] = min(titles) if titles else None
+        row[3], row[4] = int(overdue or 0), int(waiting or 0)
+    return _compliance_rows(q, steps, [(c, s, *v) for (c, s), v in figures.items()])
+
+
+def _grain_span(grain: ColumnElement[str], day: ColumnElement[date], start: date, end: date) -> ColumnElement[bool]:
+    """The rollup rows that add up to the local days [start, end]: the months it covers whole (grain 'm'), and
+    the days of the partial months at either end (grain 'd')."""
+    first_full = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after_end = end + timedelta(days=1)
+    last_full = end if after_end.day == 1 else end.replace(day=1) - timedelta(days=1)
+    if first_full > last_full:  # within one month, or across a month boundary without a whole month
+        return and_(grain == "d", day >= start, day <= end)
+    parts = [and_(grain == "m", day >= first_full, day <= last_full)]
+    if start < first_full:
+        parts.append(and_(grain == "d", day >= start, day < first_full))
+    if last_full < end:
+        parts.append(and_(grain == "d", day > last_full, day <= end))
+    return or_(*parts)
+
+
+def compliance_direct(q: ReportQuery, now: datetime, steps: Mapping[str, tuple[str, str]]) -> list[ComplianceRow]:
+    """The definition of the compliance figures, straight from `task` and `case_file` (every completed step of
+    the period read): what `compliance` must equal (tests/engine/test_statistics_rollups.py, bench)."""
     done = Task.state == "completed"
     is_open = Task.state == "ready"
     rows = q.session.execute(
@@ -607,6 +665,12 @@ def compliance(q: ReportQuery, now: datetime, steps: Mapping[str, tuple[str, str
                or_(and_(done, q.within(Task.completed_at)), is_open))
         .group_by(Case.commune_id, Task.step)
     ).all()
+    return _compliance_rows(q, steps, [tuple(r) for r in rows])
+
+
+def _compliance_rows(q: ReportQuery, steps: Mapping[str, tuple[str, str]],
+                     rows: Sequence[Sequence[Any]]) -> list[ComplianceRow]:
+    """(commune id, step, title, on time, late, overdue, pending) rows → named and ordered ComplianceRows."""
     ids = {r[0] for r in rows}
     names = {u.id: u for u in q.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))} if ids else {}
     order = {step: i for i, step in enumerate(steps)}
@@ -766,7 +830,7 @@ def year_periods(years: Iterable[int], province: str | None = None,
 __all__ = [
     "Children", "CategoryRow", "ComplianceRow", "Count", "Duration", "InvalidInput", "Period", "PeriodConfig",
     "Report", "ReportQuery", "Scope", "StageRow", "UnitRow", "allowed", "categories", "children", "compliance",
-    "custom_period", "durations", "json_elements", "load_config", "percentiles", "quantiles", "report",
-    "report_dict", "resolve_period", "resolve_scope", "seconds_between", "stages", "step_titles", "to_dict",
+    "compliance_direct", "custom_period", "durations", "json_elements", "load_config", "percentiles", "quantiles",
+    "report", "report_dict", "resolve_period", "resolve_scope", "seconds_between", "stages", "step_titles", "to_dict",
     "units", "year_periods",
 ]

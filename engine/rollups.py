@@ -1,0 +1,172 @@
+"""Exact rollups for the statistics (issue 20): national figures at 1,000,000 cases without reading every task.
+
+`stat_compliance_day` holds, per (the case's current commune, step, step title, Vietnam local day of completion),
+how many steps with a time limit were completed on time and late, twice: per day (grain 'd') and per month
+(grain 'm', `day` the month's first day), so a year reads twelve month rows per commune and step and a period
+that starts or ends within a month adds the days of its partial months. That is the part of
+`statistics.compliance` that grows with history. It is kept by DATABASE TRIGGERS (migration 0023), in the same
+statement as the change that moves a figure: the engine's step path issues no extra SQL statement (the trigger's
+work runs inside the UPDATE that completes the step) and no writer can forget it:
+
+- a task row inserted, updated (state, completion time, limit, step, title, escalation, case) or deleted
+  takes its old contribution out and puts its new one in;
+- a case moved to another commune or province (engine.transfers) moves the contributions of all its
+  completed steps, since a step counts in the commune that holds the case now.
+
+A step contributes when it is completed, has a time limit, is not a province escalation and has a completion
+time: on time when completed_at <= due_at, late otherwise — the same conditions as the direct query
+(`statistics.compliance_direct`). Days are Vietnam local dates (UTC+7, no daylight saving since 1975), and a
+period is whole local days, so summing the days of a period gives exactly the direct query's figures; the
+open steps (overdue / pending now) are a snapshot read live from a partial index of open steps.
+
+Rows whose counts fall back to zero stay (a later step may use them again); readers skip them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table
+
+LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh (engine.clock.LOCAL_TZ): UTC+7 all year
+
+metadata = MetaData()
+
+compliance_day = Table(
+    "stat_compliance_day", metadata,
+    Column("commune_id", Integer, primary_key=True),
+    Column("step", String(60), primary_key=True),
+    Column("title", String(200), primary_key=True),
+    Column("grain", String(1), primary_key=True),  # d: a day, m: the month starting on `day`
+    Column("day", Date, primary_key=True),
+    Column("province_id", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),
+    Column("late", Integer, nullable=False),
+)
+
+# -- SQL of the migration (kept here beside the table it fills; the migration calls these) -------------------
+_QUALIFIES = ("{t}.state = 'completed' AND {t}.due_at IS NOT NULL AND {t}.escalates_task_id IS NULL "
+              "AND {t}.completed_at IS NOT NULL")
+_UPSERT = ("ON CONFLICT (commune_id, step, title, grain, day) DO UPDATE SET "
+           "on_time = stat_compliance_day.on_time + excluded.on_time, "
+           "late = stat_compliance_day.late + excluded.late")
+
+
+def _day(dialect: str, column: str) -> str:
+    """The Vietnam local date of a stored (naive UTC) instant, or the first day of its month for grain 'm'
+    (`g.grain` of the GRAINS row it is joined with)."""
+    if dialect == "postgresql":
+        local = f"({column} + INTERVAL '{LOCAL_OFFSET_HOURS} hours')"
+        return f"CAST(CASE WHEN g.grain = 'm' THEN date_trunc('month', {local}) ELSE {local} END AS DATE)"
+    return (f"CASE WHEN g.grain = 'm' THEN date({column}, '+{LOCAL_OFFSET_HOURS} hours', 'start of month') "
+            f"ELSE date({column}, '+{LOCAL_OFFSET_HOURS} hours') END")
+
+
+# Each contribution is written at both grains: a two-row table joined to the row(s) counted.
+GRAINS = "(SELECT 'd' AS grain UNION ALL SELECT 'm') g"
+
+
+def backfill_sql(dialect: str) -> str:
+    """Every completed step of today's tables, summed: the rollup as the triggers would have built it."""
+    return (
+        "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
+        f"SELECT c.commune_id, t.step, t.title, g.grain, {_day(dialect, 't.completed_at')}, min(c.province_id), "
+        "sum(CASE WHEN t.completed_at <= t.due_at THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN t.completed_at > t.due_at THEN 1 ELSE 0 END) "
+        f"FROM task t JOIN case_file c ON c.id = t.case_id CROSS JOIN {GRAINS} "
+        f"WHERE {_QUALIFIES.format(t='t')} "
+        f"GROUP BY c.commune_id, t.step, t.title, g.grain, {_day(dialect, 't.completed_at')}"
+    )
+
+
+_TASK_COLUMNS = "state, completed_at, due_at, step, title, escalates_task_id, case_id"
+
+
+def _sqlite_task_change(row: str, sign: str) -> str:
+    """The statement a SQLite trigger runs to add (sign '') or take out (sign '-') one task row's contribution."""
+    return (
+        "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
+        f"SELECT c.commune_id, {row}.step, {row}.title, g.grain, {_day('sqlite', f'{row}.completed_at')}, "
+        "c.province_id, "
+        f"{sign}(CASE WHEN {row}.completed_at <= {row}.due_at THEN 1 ELSE 0 END), "
+        f"{sign}(CASE WHEN {row}.completed_at > {row}.due_at THEN 1 ELSE 0 END) "
+        f"FROM case_file c CROSS JOIN {GRAINS} WHERE c.id = {row}.case_id {_UPSERT};"
+    )
+
+
+def _sqlite_case_move(row: str, sign: str) -> str:
+    return (
+        "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
+        f"SELECT {row}.commune_id, t.step, t.title, g.grain, {_day('sqlite', 't.completed_at')}, "
+        f"{row}.province_id, "
+        f"{sign}sum(CASE WHEN t.completed_at <= t.due_at THEN 1 ELSE 0 END), "
+        f"{sign}sum(CASE WHEN t.completed_at > t.due_at THEN 1 ELSE 0 END) "
+        f"FROM task t CROSS JOIN {GRAINS} WHERE t.case_id = NEW.id AND {_QUALIFIES.format(t='t')} "
+        f"GROUP BY t.step, t.title, g.grain, {_day('sqlite', 't.completed_at')} {_UPSERT};"
+    )
+
+
+def sqlite_triggers() -> list[str]:
+    old, new = _QUALIFIES.format(t="OLD"), _QUALIFIES.format(t="NEW")
+    moved = "OLD.commune_id IS NOT NEW.commune_id OR OLD.province_id IS NOT NEW.province_id"
+    return [
+        f"CREATE TRIGGER stat_task_insert AFTER INSERT ON task WHEN {new} "
+        f"BEGIN {_sqlite_task_change('NEW', '')} END",
+        f"CREATE TRIGGER stat_task_delete AFTER DELETE ON task WHEN {old} "
+        f"BEGIN {_sqlite_task_change('OLD', '-')} END",
+        f"CREATE TRIGGER stat_task_update_old AFTER UPDATE OF {_TASK_COLUMNS} ON task WHEN {old} "
+        f"BEGIN {_sqlite_task_change('OLD', '-')} END",
+        f"CREATE TRIGGER stat_task_update_new AFTER UPDATE OF {_TASK_COLUMNS} ON task WHEN {new} "
+        f"BEGIN {_sqlite_task_change('NEW', '')} END",
+        f"CREATE TRIGGER stat_case_moved AFTER UPDATE OF commune_id, province_id ON case_file WHEN {moved} "
+        f"BEGIN {_sqlite_case_move('OLD', '-')} {_sqlite_case_move('NEW', '')} END",
+    ]
+
+
+SQLITE_TRIGGER_NAMES = ("stat_task_insert", "stat_task_delete", "stat_task_update_old", "stat_task_update_new",
+                        "stat_case_moved")
+
+
+def _pg_task_change(row: str, sign: str) -> str:
+    return (
+        f"IF {_QUALIFIES.format(t=row)} THEN "
+        "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
+        f"SELECT c.commune_id, {row}.step, {row}.title, g.grain, {_day('postgresql', f'{row}.completed_at')}, "
+        f"c.province_id, {sign}(CASE WHEN {row}.completed_at <= {row}.due_at THEN 1 ELSE 0 END), "
+        f"{sign}(CASE WHEN {row}.completed_at > {row}.due_at THEN 1 ELSE 0 END) "
+        f"FROM case_file c CROSS JOIN {GRAINS} WHERE c.id = {row}.case_id {_UPSERT}; END IF;"
+    )
+
+
+def _pg_case_move(row: str, sign: str) -> str:
+    return (
+        "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
+        f"SELECT {row}.commune_id, t.step, t.title, g.grain, {_day('postgresql', 't.completed_at')}, "
+        f"{row}.province_id, "
+        f"{sign}sum(CASE WHEN t.completed_at <= t.due_at THEN 1 ELSE 0 END), "
+        f"{sign}sum(CASE WHEN t.completed_at > t.due_at THEN 1 ELSE 0 END) "
+        f"FROM task t CROSS JOIN {GRAINS} WHERE t.case_id = NEW.id AND {_QUALIFIES.format(t='t')} "
+        f"GROUP BY t.step, t.title, g.grain, {_day('postgresql', 't.completed_at')} {_UPSERT};"
+    )
+
+
+def pg_triggers() -> list[str]:
+    return [
+        "CREATE FUNCTION stat_task_rollup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_pg_task_change('OLD', '-')} END IF; "
+        f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_pg_task_change('NEW', '')} END IF; "
+        "RETURN NULL; END $$",
+        "CREATE FUNCTION stat_case_rollup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"{_pg_case_move('OLD', '-')} {_pg_case_move('NEW', '')} RETURN NULL; END $$",
+        # Only the columns a contribution depends on fire the update trigger (the ORM sets changed columns only).
+        "CREATE TRIGGER stat_task_rollup AFTER INSERT OR DELETE OR UPDATE OF "
+        f"{_TASK_COLUMNS} ON task FOR EACH ROW EXECUTE FUNCTION stat_task_rollup()",
+        "CREATE TRIGGER stat_case_rollup AFTER UPDATE OF commune_id, province_id ON case_file FOR EACH ROW "
+        "WHEN (OLD.commune_id IS DISTINCT FROM NEW.commune_id OR OLD.province_id IS DISTINCT FROM NEW.province_id) "
+        "EXECUTE FUNCTION stat_case_rollup()",
+    ]
+
+
+PG_DROP = ["DROP TRIGGER IF EXISTS stat_case_rollup ON case_file", "DROP TRIGGER IF EXISTS stat_task_rollup ON task",
+           "DROP FUNCTION IF EXISTS stat_case_rollup()", "DROP FUNCTION IF EXISTS stat_task_rollup()"]
+
+
+__all__ = ["backfill_sql", "compliance_day", "metadata", "pg_triggers", "sqlite_triggers"]
