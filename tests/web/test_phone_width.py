@@ -39,6 +39,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser]
 
 MEASURE = """() => {
+  const CHARTS = %s;
   const clipped = e => { for (let p = e.parentElement; p; p = p.parentElement) {
       if (p === document.body) return false;
       if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(p).overflowX)) return true; }
@@ -54,7 +55,27 @@ MEASURE = """() => {
                    && !(e.parentElement && e.parentElement.getBoundingClientRect().right > 390 + 1))
       .slice(0, 6).map(e => name(e) + ' ' + Math.round(e.getBoundingClientRect().right) + 'px'),
     links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+    charts: CHARTS(),
   };
+}"""
+# Per chart text: clipped (its box outside the viewBox), or drawn smaller than 12 CSS px once the SVG is scaled
+# to its rendered width. Returns the faults found, in words.
+CHARTS = """() => {
+  const faults = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const view = svg.viewBox.baseVal;
+    const scale = svg.getBoundingClientRect().width / view.width;
+    for (const text of svg.querySelectorAll('text')) {
+      const box = text.getBBox();
+      const px = parseFloat(text.getAttribute('font-size')) * scale;
+      const what = text.textContent.slice(0, 40);
+      if (box.x < view.x - 0.5 || box.y < view.y - 0.5 || box.x + box.width > view.x + view.width + 0.5
+          || box.y + box.height > view.y + view.height + 0.5)
+        faults.push(`clipped: "${what}" x ${box.x.toFixed(1)}..${(box.x + box.width).toFixed(1)} of ${view.width}`);
+      if (px < 12) faults.push(`small: "${what}" ${px.toFixed(1)}px`);
+    }
+  }
+  return faults;
 }"""
 
 
@@ -157,6 +178,7 @@ def test_every_page_fits_a_phone(site, username):
         seen: set[str] = set()
         visited: list[str] = []
         problems: list[str] = []
+        charts = 0
         SHOTS.mkdir(parents=True, exist_ok=True)
         while queue and len(visited) < PAGES_PER_ROLE:
             path = queue.pop(0)
@@ -167,10 +189,12 @@ def test_every_page_fits_a_phone(site, username):
             if response is None or response.status >= 400:
                 continue  # a refusal page is not this person's page; links to it are the pages' concern
             visited.append(path)
-            figures = page.evaluate(MEASURE)
+            figures = page.evaluate(MEASURE % CHARTS)
             if figures["header"] > HEADER_LIMIT or figures["width"] > PHONE["width"]:
                 problems.append(f"{path}: header {figures['header']:.0f}px, width {figures['width']}px, "
                                 f"wide: {figures['wide']}")
+            problems += [f"{path}: chart text {fault}" for fault in figures["charts"]]
+            charts += len(page.locator("svg.chart").all())
             name = _shape(urlsplit(path).path).strip("/").replace("/", "-") or "inbox"
             page.screenshot(path=str(SHOTS / f"{username}-{name}.png"), full_page=True)
             for href in figures["links"]:
@@ -178,6 +202,63 @@ def test_every_page_fits_a_phone(site, username):
                 if local and _shape(urlsplit(local).path) not in seen:
                     queue.append(local)
         assert len(visited) >= 2, (username, visited)
+        if username in ("giamsat", "chutich"):  # the dashboard's and the statistics' charts were measured
+            assert charts >= 3, (username, charts)
         assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
+def _login(site: Site, username: str, viewport: dict[str, int]) -> Any:
+    context = site.browser.new_context(locale="vi-VN", viewport=viewport)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{site.base}/login")
+    page.fill("#username", username)
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.locator("main button.primary").click()
+    page.wait_for_load_state()
+    return context, page
+
+
+def test_charts_on_a_desktop_are_readable_and_whole(site):
+    """At 1280 px the statistics grid puts charts side by side: each still draws its text at >= 12 px, and the
+    desktop header holds the whole menu (no summary to open)."""
+    context, page = _login(site, "giamsat", {"width": 1280, "height": 900})
+    try:
+        for path in ("/statistics", "/supervisor"):
+            assert page.goto(f"{site.base}{path}").status == 200
+            assert page.locator("svg.chart").count() >= 3, path
+            assert page.evaluate(CHARTS) == [], path
+        assert not page.locator("header details.menu summary").is_visible()
+        assert page.locator("header nav a").first.is_visible()
+        assert page.locator("header.top").bounding_box()["height"] <= 120  # two lines at most
+    finally:
+        context.close()
+
+
+def test_chart_labels_of_any_length_stay_inside(site):
+    """Labels from the database can be long, without spaces or in capitals: drawn in a phone-wide and a 260-px
+    box they stay inside the chart at >= 12 px, and a label cut short keeps its whole text in a <title>."""
+    from web.charts import Series, stacked_bars
+
+    long_step = "Thu thập thông tin, đánh giá nguy cơ cụ thể và lập kế hoạch hỗ trợ can thiệp (Mẫu số 03, Mẫu số 04)"
+    rows = [
+        ("Phường Phan Đình Phùng (demo)", (12, 3)),
+        ("ỦY BAN NHÂN DÂN XÃ ĐẠI TỪ, TỈNH THÁI NGUYÊN — ĐƯỜNG DÂY NÓNG", (1, 0)),
+        ("W" * 90, (0, 4)),
+        (long_step * 2, (125, 1040)),
+        ("", (2, 2)),
+    ]
+    chart = str(stacked_bars("Thử nhãn dài", rows, [Series("Quá hạn", "#b3261e"), Series("Sắp đến hạn", "#a15c00"),
+                                                    Series("Đang trong hạn, chưa đến hạn", "#1e7b34")]))
+    assert f"<title>{long_step * 2}</title>" in chart  # cut to three lines, whole in the tooltip
+    css = (SHOTS.parents[2] / "web" / "static" / "oversight.css").read_text(encoding="utf-8")
+    context = site.browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        for width in (346, 1200):
+            page.set_content(f"<style>{css}</style><div style='width:{width}px'>{chart}</div>")
+            assert page.evaluate(CHARTS) == [], width
     finally:
         context.close()

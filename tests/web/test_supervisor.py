@@ -7,11 +7,12 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from engine import audit, clock, worklists
 from engine.models import AuditEntry, OrgUnit, Task, User
-from web import demo
+from web import charts, demo
 from web.charts import Series, stacked_bars
 from web.extensions import db
 
@@ -38,9 +39,11 @@ def test_chart_escapes_labels_and_shows_values():
     assert "&lt;script&gt;" in svg and "&lt;b&gt;Xã &#34;A&#34;&lt;/b&gt;" in svg and "&amp; Co" in svg
     assert svg.startswith("<svg") and 'role="img"' in svg
     assert ">3 / 1<" in svg and ">0 / 2<" in svg
-    # The largest total takes the full width (3 + 1 → 180 + 60); a zero value draws no segment.
+    # The largest total takes the bars' full width, what the chart leaves beside the widest value text
+    # (3 + 1 → three quarters and one quarter); a zero value draws no segment.
     widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="16"', svg)]
-    assert widths == [180.0, 60.0, 120.0]
+    full = charts.WIDTH - charts.PAD - (charts.text_width("3 / 1") + 6 + charts.PAD)
+    assert widths == pytest.approx([full * 3 / 4, full / 4, full / 2], abs=0.1)
     empty = str(stacked_bars("t", [], [Series("a", "#000")], empty_text="<none>"))
     assert "&lt;none&gt;" in empty and "<svg" not in empty
 
