@@ -485,13 +485,17 @@ def main(argv: list[str] | None = None) -> None:
 
 def kept_sections(path: Path) -> list[str]:
     """Sections a standalone tool writes into the document itself (bench/name_search.py's name search at a
-    million cases, too long for this run): carried over as they are."""
+    million cases, too long for this run): carried over as they are, from the file being replaced or else
+    from docs/benchmarks.md."""
     from bench.name_search import SECTION
 
-    if not path.exists():
-        return []
-    found = re.search(re.escape(SECTION) + r".*?(?=\n## |\n### |\Z)", path.read_text(encoding="utf-8"), re.S)
-    return [found.group(0).rstrip("\n") + "\n"] if found else []
+    for source in (path, OUT):
+        if source.exists():
+            found = re.search(re.escape(SECTION) + r".*?(?=\n## |\n### |\Z)", source.read_text(encoding="utf-8"),
+                              re.S)
+            if found:
+                return [found.group(0).rstrip("\n") + "\n"]
+    return []
 
 
 def write(path: Path, results: list[Result], full: bool, pg_url: str | None, total: float,

@@ -81,7 +81,7 @@ def test_every_step_target_is_listed_met_not_met_or_not_measured():
     assert es.targets([]) and all("not measured" in line for line in es.targets([]))
 
 
-def test_the_document_lists_every_step_target_keeps_the_name_search_and_calls_raw_no_floor(tmp_path):
+def test_the_document_lists_every_step_target_keeps_the_name_search_and_calls_raw_no_floor(tmp_path, monkeypatch):
     out = tmp_path / "benchmarks.md"
     out.write_text(f"# Benchmarks\n\n## Figures\n\n{NAME_SEARCH}\n\nfigures kept\n\n## What was changed\n",
                    encoding="utf-8")
@@ -100,6 +100,11 @@ def test_the_document_lists_every_step_target_keeps_the_name_search_and_calls_ra
     assert "raw" not in targets  # the old case56/raw ratio is no target any more
     assert "NOT a floor" in doc and "a note under it" in doc
     assert f"{NAME_SEARCH}\n\nfigures kept" in doc
+    # written elsewhere (--out), the section comes from the main document
+    monkeypatch.setattr(bench_main, "OUT", out)
+    other = tmp_path / "other.md"
+    bench_main.write(other, [result], False, None, 60.0, ["--out", str(other)])
+    assert f"{NAME_SEARCH}\n\nfigures kept" in other.read_text(encoding="utf-8")
 
 
 def test_a_partial_run_leaves_the_document_alone(tmp_path, monkeypatch):
