@@ -1,6 +1,7 @@
-"""Benchmark: the statistics report (engine.statistics) at 100,000 cases.
+"""Benchmark: the statistics report (engine.statistics) at 100,000 and 1,000,000 cases.
 
     .venv/bin/python bench/statistics.py [--cases 100000] [--pg] [--pg-url URL] [--keep]
+    .venv/bin/python bench/statistics.py --national [--pg-url postgresql://…/case56_bench_1m] [--rounds 3]
 
 Builds a synthetic data set with SQLAlchemy core `insert()` executemany — cases spread over 2025–2026 across
 5 provinces × 40 communes, one child in ten reported twice, ~9 task rows per case along the Decree 56 path
@@ -8,11 +9,21 @@ Builds a synthetic data set with SQLAlchemy core `insert()` executemany — case
 PostgreSQL in its own database `case56_bench` (created if missing, its schema dropped and rebuilt: never the
 test database). Then times `statistics.report` for a national inspector, a province supervisor and a commune
 officer, for a half-year and a whole year, and each figure's query on its own.
+
+--national (issue 20's target: indicator 0101 and compliance for a year ≤ 1 s at 1,000,000 cases on
+PostgreSQL) uses its own database, `case56_bench_1m` by default: built once with --cases (1,000,000 by default)
+and REUSED when it already holds that many cases (the build takes about 30 minutes on a busy 2-CPU machine);
+it is migrated to the newest schema (migration 0023 backfills the compliance rollup), VACUUM ANALYZEd, and then
+each measure runs `--rounds` times, interleaved: the compliance figures from the rollup (what the report uses)
+and from the direct query (`compliance_direct`, the definition) — checked equal on every call —, indicator 0101,
+and the whole report. It prints the figures and rewrites its own section of docs/benchmarks-national.md
+(between the statistics markers; the rest of the file is bench/__main__.py's), with date, load average, rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -34,6 +45,7 @@ from engine import access, schema  # noqa: E402
 from engine import statistics as st  # noqa: E402
 from engine.models import Case, OrgUnit, ProcessVersion, Task, database_url, make_engine  # noqa: E402
 
+PG_BENCH_URL = "postgresql://postgres@127.0.0.1:5432/case56_bench"
 PROVINCES, COMMUNES_PER_PROVINCE = 5, 40
 BATCH = 5000
 START, END = datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
@@ -208,14 +220,140 @@ def prepare_pg(url: str) -> str:
     return url
 
 
+NATIONAL_URL = "postgresql://postgres@127.0.0.1:5432/case56_bench_1m"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-national.md"
+MARK_START, MARK_END = "<!-- bench/statistics.py --national: start -->", "<!-- bench/statistics.py --national: end -->"
+
+
+def reuse_or_build(url: str, n: int, log: Any = print) -> int:
+    """The bench database at `url` with `n` cases: reused if it holds exactly that many, else rebuilt."""
+    target = make_url(database_url(url))
+    admin = make_engine(str(target.set(database="postgres")))
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database})
+    admin.dispose()
+    cases = 0
+    if exists:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            has_table = conn.scalar(text("SELECT to_regclass('public.case_file') IS NOT NULL"))
+            cases = conn.scalar(text("SELECT count(*) FROM case_file")) if has_table else 0
+        engine.dispose()
+    if cases != n:
+        seconds, _tasks = build(prepare_pg(url), n)
+        log(f"built {n} cases in {seconds:.0f} s")
+    else:
+        log(f"reusing {target.database}: {cases} cases")
+    started = time.perf_counter()
+    schema.upgrade(url)
+    with make_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    log(f"migrated and analysed in {time.perf_counter() - started:.0f} s")
+    return n
+
+
+def national(url: str, n: int, rounds: int = 3, log: Any = print) -> list[dict[str, Any]]:
+    """Per measure: min / median / max ms over `rounds` interleaved rounds (a fresh session per call)."""
+    reuse_or_build(url, n, log)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        province_id = session.scalar(text("SELECT id FROM org_unit WHERE code = 'B01'"))
+        commune_id = session.scalar(text("SELECT id FROM org_unit WHERE code = 'B01-X001'"))
+    actors = {"national": access.Actor("bench-nation", "inspector"),
+              "province": access.Actor("bench-province", "supervisor", None, province_id),
+              "commune": access.Actor("bench-commune", "officer", commune_id, province_id)}
+    config = st.load_config()
+    measures: dict[str, Any] = {}
+    for period_id in ("2025-Y", "2026-H1"):
+        period = st.resolve_period(period_id)
+        for who, actor in actors.items():
+            def query(session: Session, actor: access.Actor = actor, period: st.Period = period) -> st.ReportQuery:
+                return st.ReportQuery(session, actor, period, st.resolve_scope(session, actor))
+            measures[f"compliance {period_id}, {who} (rollup)"] = (
+                lambda s, q=query: st.compliance(q(s), NOW, {}))
+            measures[f"compliance {period_id}, {who} (direct query)"] = (
+                lambda s, q=query: st.compliance_direct(q(s), NOW, {}))
+            measures[f"indicator 0101 {period_id}, {who}"] = lambda s, q=query: st.children(q(s), config)
+            measures[f"whole report {period_id}, {who}"] = (
+                lambda s, a=actor, p=period: st.report(s, a, p, now=NOW))
+    samples: dict[str, list[float]] = {name: [] for name in measures}
+    loads = []
+    for round_no in range(rounds):
+        for name, call in measures.items():
+            with Session(engine) as session:
+                started = time.perf_counter()
+                call(session)
+                samples[name].append((time.perf_counter() - started) * 1000)
+            if name.endswith("(direct query)"):  # exact: the rollup's rows equal the definition's
+                with Session(engine) as session:
+                    rolled = measures[name.replace("(direct query)", "(rollup)")](session)
+                    direct = call(session)
+                if rolled != direct:
+                    raise SystemExit(f"{name}: the rollup differs from the direct query")
+        loads.append(os.getloadavg()[0])
+        log(f"  round {round_no + 1}/{rounds} done (load {loads[-1]:.1f})")
+    engine.dispose()
+    rows = []
+    for name, values in samples.items():
+        ordered = sorted(values)
+        rows.append({"measure": name, "db": "postgresql", "cases": n, "min_ms": round(ordered[0]),
+                     "median_ms": round(ordered[len(ordered) // 2]), "max_ms": round(ordered[-1])})
+        log(f"  {name:52} min {ordered[0]:7.0f}  median {ordered[len(ordered) // 2]:7.0f}  max {ordered[-1]:7.0f} ms")
+    rows.append({"measure": "load average (1 min) after each round", "loads": [round(x, 1) for x in loads]})
+    return rows
+
+
+def write_section(rows: list[dict[str, Any]], rounds: int, seconds: float, path: Path = DOC) -> None:
+    """Rewrite this benchmark's section of the national benchmarks document (appended if absent)."""
+    stamp = datetime.now(st.clock.LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    figures = [r for r in rows if "min_ms" in r]
+    loads = next((r["loads"] for r in rows if "loads" in r), [])
+    target = [r for r in figures if r["measure"].startswith(("compliance 2025-Y, national (rollup)",
+                                                             "indicator 0101 2025-Y, national"))]
+    lines = [MARK_START, "", f"### National statistics at {figures[0]['cases']:,} cases (PostgreSQL)", "",
+             f"Written by `python bench/statistics.py --national` on {stamp} (Asia/Ho_Chi_Minh) in {seconds:.0f} s: "
+             f"{rounds} interleaved rounds, a new session per call; CPUs: {os.cpu_count()}; load average (1 min) "
+             f"after each round: {', '.join(str(x) for x in loads)}, at the end: "
+             f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min). Every rollup result was checked "
+             "equal to the direct query's.", "", "Target (issue 20): indicator 0101 and compliance for a year, "
+             "national, ≤ 1 s:", ""]
+    for row in target:
+        verdict = "met" if row["median_ms"] <= 1000 else "NOT met"
+        lines.append(f"- {row['measure']}: median **{row['median_ms']} ms** — {verdict}")
+    lines += ["", "| measure | min_ms | median_ms | max_ms |", "|---|---|---|---|"]
+    lines += [f"| {r['measure']} | {r['min_ms']} | {r['median_ms']} | {r['max_ms']} |" for r in figures]
+    lines += ["", MARK_END]
+    text_now = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = "\n".join(lines)
+    if MARK_START in text_now and MARK_END in text_now:
+        head, rest = text_now.split(MARK_START, 1)
+        text_now = head + block + rest.split(MARK_END, 1)[1]
+    else:
+        text_now = text_now.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text_now, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--national", action="store_true",
+                        help="PostgreSQL only, a reused database of --cases (1,000,000 by default); writes the doc")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-doc", action="store_true", help="with --national: print only")
+    parser.add_argument("--cases", type=int, default=None)
     parser.add_argument("--pg", action="store_true", help="also run on PostgreSQL (database case56_bench)")
-    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/case56_bench")
+    parser.add_argument("--pg-url", default=PG_BENCH_URL)
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (with --pg)")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and print its path")
     args = parser.parse_args()
+    if args.national:
+        started = time.perf_counter()
+        url = args.pg_url if args.pg_url != PG_BENCH_URL else NATIONAL_URL
+        rows = national(url, args.cases or 1_000_000, args.rounds)
+        if not args.no_doc:
+            write_section(rows, args.rounds, time.perf_counter() - started)
+            print(f"wrote its section of {DOC}")
+        return
+    args.cases = args.cases or 100_000
 
     targets = []
     tmp = tempfile.mkdtemp(prefix="case56-bench-")
