@@ -17,6 +17,7 @@ benchmark process per call is given.
 
 from __future__ import annotations
 
+import logging
 import random
 import statistics
 import tempfile
@@ -70,6 +71,8 @@ def dashboard_client(url: str, username: str) -> Any:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
                       "CASE56_ATTACHMENTS": tempfile.mkdtemp(prefix="case56-bench-att-"),
                       "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789"})
+    # The request log's lines (one per page, to stderr) would bury the figures; its cost stays out of them.
+    logging.getLogger("case56.request").setLevel(logging.WARNING)
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
