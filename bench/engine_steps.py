@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.queries import percentile
 from engine import clock, schema
-from engine.models import Case, CaseWorkflow, User, make_session_factory
+from engine.models import Case, CaseWorkflow, Task, User, make_session_factory
 from engine.registry import Definition
 from engine.runtime import Engine, run_engine_steps
 from engine.sqlcount import count_statements
@@ -104,7 +104,7 @@ class Sample:
 
 
 # -- the path ------------------------------------------------------------------------------------------------
-def next_task(session: Session, case_id: int) -> Any:
+def next_task(session: Session, case_id: int) -> Task | None:
     """The step demo.drive would complete next (the oldest open step that is not an escalation), or None."""
     return next((t for t in demo.open_tasks(session, case_id) if t.escalates_task_id is None), None)
 
