@@ -180,6 +180,11 @@ def test_a_step_without_english_shows_its_vietnamese_original_marked(app, login)
     assert f'<div class="law"><span lang="vi">{law}</span> {MARK}</div>' in step_page
     assert "Legal basis: Decree 56/2017/NĐ-CP, Art. 25.2 and Art. 26.1" in step_page  # unchanged text: translated
     assert marked_title in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    _english(app, "chutich")
+    chairman = app.test_client()
+    login(chairman, "chutich")
+    assign = chairman.get(f"/tasks/{task_id}/assign").get_data(as_text=True)
+    assert f"<h1>Assign step: {marked_title}</h1>" in assign
 
     # In Vietnamese the same text is simply the page's language: no marker, html lang="vi".
     _vietnamese(app, "canbo")
