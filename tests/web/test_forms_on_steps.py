@@ -9,11 +9,14 @@ import copy
 import html
 import re
 
+from sqlalchemy import select
+
 from engine import clock
 from engine.models import Task
 from forms.kit.fields import parse_date, parse_datetime
 from tests.web.casework_kit import client_for, open_case, post_form, ready_task, task_of, token, version_on
 from web import demo, formrender
+from web.extensions import db
 
 
 def _complete(client, task_id: int, data: dict):
@@ -203,3 +206,22 @@ def test_error_summary_on_top_of_step_and_admin_forms(app):
     assert '<a href="#full_name">Họ tên: Họ tên là bắt buộc.' in summary
     assert '<a href="#password">Mật khẩu: Mật khẩu phải có ít nhất 8 ký tự.' in summary
     assert body.index('id="error-summary"') < body.index('id="username"')
+
+
+def test_a_refused_acknowledgement_is_summarised_at_the_top_of_the_dashboard(demo_app):
+    with demo_app.app_context():
+        escalation_id = db.session.scalars(select(Task.id).where(Task.escalates_task_id.is_not(None),
+                                                                 Task.state == "ready").order_by(Task.id)).first()
+        db.session.remove()
+    supervisor = client_for(demo_app, "giamsat")
+    page = supervisor.get("/supervisor").get_data(as_text=True)
+    assert 'id="error-summary"' not in page
+    refused = supervisor.post(f"/supervisor/escalations/{escalation_id}/ack",
+                              data={"csrf_token": token(page), "note": " ", "action_taken": "Gọi điện"})
+    body = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    # Before the charts and the escalation list (the note itself sits far below), linking to the note.
+    assert body.index('id="error-summary"') < body.index('id="h-esc"') < body.index(f'id="ack-{escalation_id}-note"')
+    summary = body.split('id="error-summary"')[1].split("</div>")[0]
+    assert f'<a href="#ack-{escalation_id}-note">Nhận xét: Trường này là bắt buộc.</a>' in summary
+    assert task_of(demo_app, escalation_id).state == "ready"
