@@ -162,7 +162,12 @@ MARK = '<span class="muted vi-original">(Vietnamese original)</span>'
 def test_a_step_without_english_shows_its_vietnamese_original_marked(app, login):
     import re
 
+    from sqlalchemy import select
+
+    from engine.models import User
     from tests.web.casework_kit import ready_task
+    from web.api import tokens
+    from web.extensions import db
 
     case_id = _custom_version(app)
     task_id = ready_task(app, case_id, "verify")
@@ -180,6 +185,15 @@ def test_a_step_without_english_shows_its_vietnamese_original_marked(app, login)
     assert f'<div class="law"><span lang="vi">{law}</span> {MARK}</div>' in step_page
     assert "Legal basis: Decree 56/2017/NĐ-CP, Art. 25.2 and Art. 26.1" in step_page  # unchanged text: translated
     assert marked_title in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    # The API in English: the shipped article translated, this version's own paragraph as it is.
+    with app.app_context():
+        canbo = db.session.scalar(select(User).where(User.username == "canbo"))
+        bearer = tokens.issue(db.session, canbo, "i18n test", 1, "canbo").token
+        db.session.remove()
+    detail = client.get(f"/api/v1/tasks/{task_id}",
+                        headers={"Authorization": f"Bearer {bearer}", "Accept-Language": "en"}).get_json()
+    assert detail["title"] == CUSTOM_TITLE and detail["instructions"] == CUSTOM_LAW
+    assert detail["article"] == "Decree 56/2017/NĐ-CP, Art. 25.2 and Art. 26.1"
     _english(app, "chutich")
     chairman = app.test_client()
     login(chairman, "chutich")

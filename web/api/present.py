@@ -103,8 +103,9 @@ def task_detail(session: Session, actor: access.Actor, task: Task, case: Case) -
     out = task_summary(task, case, session.get(OrgUnit, task.commune_id))
     form_version = task.form_version if task.state == "completed" else None
     out.update({
-        "article": step.article if step else "",
-        "instructions": step.instructions if step else "",
+        # In the request's language like the title (web/labels.py): an untranslated text stays Vietnamese.
+        "article": labels.law_text(step.article, locale()) if step else "",
+        "instructions": labels.law_text(step.instructions, locale()) if step else "",
         "form_version": form_version,
         "form_schema": _form_schema(task.form, form_version),
         # A draft is the acting person's own work; anyone else reads it through the same classes as the data.
