@@ -5,6 +5,9 @@ round trip that lands on the row), and the step is completed both ways with the 
 beside the step shows the report's father and mother as labelled sub-lists and a 5,000-character note wrapped
 inside its column: screenshots test-artifacts/screenshots/forms-history.png and forms-history-note.png.
 
+Last, the supervisor's empty acknowledgement: its error summary is in view at the top of the page after the
+submit, focused, and links to the note far below (screenshot forms-ack-error.png).
+
 SQLite only, one server and one browser for the module's single test: the PostgreSQL paths of the same pages
 are covered by the test-client tests in test_forms_on_steps.py.
 """
@@ -57,13 +60,13 @@ def _meeting_with_a_draft(app) -> int:
     return task_id
 
 
-def _sign_in(browser, base: str, *, javascript: bool):
+def _sign_in(browser, base: str, *, javascript: bool, username: str = "canbo"):
     context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900},
                                   java_script_enabled=javascript)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto(f"{base}/login")
-    page.fill("#username", "canbo")
+    page.fill("#username", username)
     page.fill("#password", demo.DEMO_PASSWORD)
     page.locator("main button.primary").click()
     page.wait_for_url(f"{base}/")
@@ -168,9 +171,33 @@ def _without_javascript(browser, base: str, app) -> None:
     context.close()
 
 
+def _refused_acknowledgement(browser, base: str) -> None:
+    """The supervisor's empty acknowledgement: after the submit the error summary is in view at the top."""
+    context, page = _sign_in(browser, base, javascript=True, username="giamsat")
+    page.goto(f"{base}/supervisor")
+    escalation = page.locator("article.escalation").first
+    escalation.locator("summary").click()
+    escalation.locator("button.primary").click()
+    page.wait_for_load_state()
+    summary = page.locator("#error-summary")
+    box = summary.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + 40 <= page.viewport_size["height"], box
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    link = summary.locator("a").first
+    assert "Nhận xét" in link.inner_text()
+    link.click()  # the link takes the user to the note, far below
+    target = page.locator(link.get_attribute("href")).bounding_box()
+    assert target is not None and -2 <= target["y"] < page.viewport_size["height"]  # scrolled to it
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / "forms-ack-error.png"))
+    context.close()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("db_kind", ["sqlite"])
-def test_rows_with_and_without_javascript_and_the_history_panel(app, server):
+def test_rows_with_and_without_javascript_and_the_history_panel(demo_app, server):
+    app = demo_app
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian chromium is missing: apt-get install -y chromium (never download a browser)")
     with playwright_api.sync_playwright() as p:
@@ -179,5 +206,6 @@ def test_rows_with_and_without_javascript_and_the_history_panel(app, server):
         try:
             _with_javascript(browser, server, app)
             _without_javascript(browser, server, app)
+            _refused_acknowledgement(browser, server)
         finally:
             browser.close()
