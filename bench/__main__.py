@@ -46,7 +46,7 @@ PG_URL = "postgresql://postgres@127.0.0.1:5432/case56_bench"
 
 # (what the row is about, its size in a default run, in a full run)
 SIZES = {
-    "steps": ((3, 2), (7, 4)),  # (rounds, cases driven to closure per measure and round; 12 steps each)
+    "steps": ((3, 2), (14, 2)),  # (rounds, cases driven to closure per measure and round; 12 steps each)
     "queries": ((1_000, 10_000), (1_000, 10_000, 100_000)),
     "repeat": (200, 400),  # calls timed per query and size
     "timers": (1_000, 10_000),
