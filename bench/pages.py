@@ -3,7 +3,8 @@
 Set-up: a generated database (bench/synthetic.py, `cases` cases over 100 communes; the demo people), the app
 under gunicorn (bench/http.Server: 2 workers on loopback; compression is the app's own, web/assets.py, as in
 production where nginx passes the app's encoded answers through), Debian chromium (/usr/bin/chromium,
-headless) driven by Playwright, signed in with a session cookie made by the log-in form (not measured).
+headless) driven by Playwright, signed in with a session cookie made by the log-in form (not measured). Each
+page is fetched a few times before the measurement (warm workers: templates compiled, connections open).
 
 Pages: the commune officer's inbox (/), a step page (the officer's open step with the largest form), the case
 page (the officer's commune's case with the longest history: the largest timeline and the diagram with the
@@ -186,6 +187,18 @@ def run(cases: int = 1_000, runs: int = 5, profiles: tuple[Profile, ...] = PROFI
     return run_on(url, runs, profiles, log)
 
 
+def warm_up(base: str, cookies: dict[str, str], pages: dict[str, tuple[str, str]], times: int = 4) -> None:
+    """Each page a few times, unthrottled and unmeasured: every gunicorn worker has compiled its templates and
+    opened its database connection before the first measured visit (the first runs were ~1 s slower)."""
+    import requests
+
+    for user, path in pages.values():
+        for _ in range(times):
+            answer = requests.get(base + path, headers={"Cookie": cookies[user]}, timeout=60, allow_redirects=False)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{path}: {answer.status_code} for {user} while warming up")
+
+
 def run_on(url: str, runs: int = 5, profiles: tuple[Profile, ...] = PROFILES,
            log: Callable[[str], None] = _log) -> list[dict[str, Any]]:
     """The measurement on the generated database at `url` (see the module's docstring)."""
@@ -199,6 +212,7 @@ def run_on(url: str, runs: int = 5, profiles: tuple[Profile, ...] = PROFILES,
     rows: list[dict[str, Any]] = []
     with Server(url) as server, sync_playwright() as p:
         cookies = {user: server.login(user) for user in {user for user, _path in pages.values()}}
+        warm_up(server.base, cookies, pages)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for profile in profiles:
