@@ -31,7 +31,8 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-artifacts" / "screenshots" / "phone"
 PHONE = {"width": 390, "height": 844}
 HEADER_LIMIT = 0.2 * PHONE["height"]  # 168.8 px
-ROLES = ("tiepnhan", "canbo", "chutich", "truonghoc", "giamsat", "thanhtra", "quantri")
+# Each demo role in Vietnamese; the supervisor once more in English (longer words, the same pages).
+ROLES = ("tiepnhan", "canbo", "chutich", "truonghoc", "giamsat", "thanhtra", "quantri", "giamsat:en")
 PAGES_PER_ROLE = 40
 # Links that are not pages: downloads, exports, the API's JSON, and leaving the session.
 NOT_PAGES = re.compile(r"\.(pdf|csv|xlsx|json|png|svg)$|/export|/download|^/api/|/logout|/static/")
@@ -154,7 +155,7 @@ def _check_menu(page: Any, base: str, username: str) -> list[str]:
         box = link.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (username, box)
         hrefs.append(link.get_attribute("href"))
-    assert menu.get_by_role("button", name="Đăng xuất").is_visible(), username
+    assert menu.get_by_role("button", name=re.compile("^(Đăng xuất|Log out|Sign out)$")).is_visible(), username
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{username}-menu-open.png"))
     # A link of the opened menu leads to its page.
@@ -164,8 +165,18 @@ def _check_menu(page: Any, base: str, username: str) -> list[str]:
     return hrefs
 
 
-@pytest.mark.parametrize("username", ROLES)
-def test_every_page_fits_a_phone(site, username):
+def _switch_language(page: Any, label: str) -> None:
+    page.locator("header details.menu summary").click()
+    page.locator("header form.lang button").click()
+    page.wait_for_load_state()
+    assert page.locator("header form.lang button").inner_text().strip() != label
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_every_page_fits_a_phone(site, who):
+    username, _sep, language = who.partition(":")
+    tag = who.replace(":", "-")  # screenshot names: giamsat-en-statistics.png
+    start = "/"
     context = site.browser.new_context(locale="vi-VN", viewport=PHONE, is_mobile=True, has_touch=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -177,7 +188,9 @@ def test_every_page_fits_a_phone(site, username):
         page.wait_for_url(re.compile(re.escape(site.base) + r"/.*"))
         page.wait_for_load_state()
         start = urlsplit(page.url).path
-        menu = _check_menu(page, site.base, username)
+        if language == "en":
+            _switch_language(page, "English")
+        menu = _check_menu(page, site.base, tag)
 
         queue = [start, *menu]
         seen: set[str] = set()
@@ -201,7 +214,7 @@ def test_every_page_fits_a_phone(site, username):
             problems += [f"{path}: chart text {fault}" for fault in figures["charts"]]
             charts += len(page.locator("svg.chart").all())
             name = _shape(urlsplit(path).path).strip("/").replace("/", "-") or "inbox"
-            page.screenshot(path=str(SHOTS / f"{username}-{name}.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / f"{tag}-{name}.png"), full_page=True)
             for href in figures["links"]:
                 local = _local(href, site.base)
                 if local and _shape(urlsplit(local).path) not in seen:
@@ -211,6 +224,9 @@ def test_every_page_fits_a_phone(site, username):
             assert charts >= 3, (username, charts)
         assert not problems, "\n".join(problems)
     finally:
+        if language == "en":  # the choice is stored on the user: back to Vietnamese for the other tests
+            page.goto(f"{site.base}{start}")
+            _switch_language(page, "Tiếng Việt")
         context.close()
 
 
