@@ -5,7 +5,8 @@ to record its path: each step's BPMN task, step name, form and the validated dat
 then runs that same path with that same data, `cases` cases per round:
 
 1. engine floor — SpiffWorkflow alone on case56's own process (processes/decree56.bpmn as case56's registry
-   parses it, its script engine and sandbox): set the data, run the task, run the engine steps and timers as
+   parses it, its script engine and sandbox): take the task by its id (as case56 does from its task row; the
+   search for the next step's id is untimed), set the data, run it, run the engine steps and timers as
    `Engine.advance` does; the workflow stays in memory (no load, no dump).
 2. state-format floor — the same, plus case56's own state serializer (`Engine().state`, what engine/runtime.py
    loads and stores `case_workflow.state` with) around each step: load before, dump after; no database.
@@ -53,7 +54,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.queries import percentile
 from engine import clock, schema
 from engine.models import Case, CaseWorkflow, Task, User, make_session_factory
-from engine.registry import Definition
 from engine.runtime import Engine, run_engine_steps
 from engine.sqlcount import count_statements
 from web import demo
@@ -132,12 +132,19 @@ def record_path(engine: Engine, factory: sessionmaker[Session]) -> CasePath:
 
 
 # -- in-memory measures --------------------------------------------------------------------------------------
-def _step(workflow: BpmnWorkflow, step: PathStep, data: dict[str, Any]) -> None:
-    """What a completion does to the workflow in case56 (Engine._complete and Engine.advance), nothing more."""
+def _find(workflow: BpmnWorkflow, step: PathStep) -> UUID:
+    """The id of the ready task of `step`. Searched untimed: case56 knows it from its task row."""
     ready = workflow.get_tasks(state=TaskState.READY, spec_name=step.spec)
     if not ready:
         raise RuntimeError(f"the replayed path diverged: {step.spec} is not ready")
-    task = ready[0]
+    return ready[0].id
+
+
+def _step(workflow: BpmnWorkflow, task_id: UUID, step: PathStep, data: dict[str, Any]) -> None:
+    """What a completion does to the workflow in case56 (Engine._complete and Engine.advance), nothing more."""
+    task = workflow.get_task_from_id(task_id)
+    if task is None or task.state != TaskState.READY:
+        raise RuntimeError(f"the replayed path diverged: {step.spec} is not ready")
     task.data[step.form] = data
     anchors = dict(task.data.get("anchors") or {})
     anchors[step.step] = clock.now().isoformat()
@@ -148,60 +155,55 @@ def _step(workflow: BpmnWorkflow, step: PathStep, data: dict[str, Any]) -> None:
     run_engine_steps(workflow)
 
 
-def _definition(engine: Engine) -> Definition:
-    return engine.registry.current
+def _replay(engine: Engine, path: CasePath, cases: int, initial: Any = None,
+            load: Callable[[Any], BpmnWorkflow] | None = None, dump: Callable[[BpmnWorkflow], Any] | None = None
+            ) -> Sample:
+    """Run the path `cases` times in memory; with `load` and `dump`, the workflow is loaded from what the
+    previous step dumped (starting from `initial`) and dumped after each step. Only the step, the load and the
+    dump are timed."""
+    definition = engine.registry.current  # the process case56 runs (processes/decree56.bpmn, its registry's parse)
+    steps, seconds = 0, 0.0
+    for _ in range(cases):
+        data = [copy.deepcopy(s.data) for s in path.steps]  # untimed: case56 gets fresh data from its form
+        workflow = engine.state.loads(path.initial, definition, path.serializer_version)
+        workflow.script_engine = engine.script_engine
+        task_id, stored = _find(workflow, path.steps[0]), initial
+        for index, (step, values) in enumerate(zip(path.steps, data, strict=True)):
+            start = time.perf_counter()
+            if load is not None:
+                workflow = load(stored)
+                workflow.script_engine = engine.script_engine  # as Engine.load_workflow re-attaches the sandbox
+            _step(workflow, task_id, step, values)
+            seconds += time.perf_counter() - start
+            if index + 1 < len(path.steps):
+                task_id = _find(workflow, path.steps[index + 1])
+            if dump is not None:
+                start = time.perf_counter()
+                stored = dump(workflow)
+                seconds += time.perf_counter() - start
+        steps += len(path.steps)
+    return Sample(steps, seconds)
 
 
 def engine_floor(engine: Engine, path: CasePath, cases: int) -> Sample:
-    definition, state = _definition(engine), engine.state
-    steps, seconds = 0, 0.0
-    for _ in range(cases):
-        workflow = state.loads(path.initial, definition, path.serializer_version)  # untimed: no load in (1)
-        workflow.script_engine = engine.script_engine
-        data = [copy.deepcopy(s.data) for s in path.steps]
-        start = time.perf_counter()
-        for step, values in zip(path.steps, data, strict=True):
-            _step(workflow, step, values)
-        seconds += time.perf_counter() - start
-        steps += len(path.steps)
-    return Sample(steps, seconds)
+    """(1): the workflow stays in memory from step to step."""
+    return _replay(engine, path, cases)
 
 
 def state_floor(engine: Engine, path: CasePath, cases: int) -> Sample:
-    definition, state = _definition(engine), engine.state
-    steps, seconds = 0, 0.0
-    for _ in range(cases):
-        data = [copy.deepcopy(s.data) for s in path.steps]
-        stored, version = path.initial, path.serializer_version
-        start = time.perf_counter()
-        for step, values in zip(path.steps, data, strict=True):
-            workflow = state.loads(stored, definition, version)
-            workflow.script_engine = engine.script_engine
-            _step(workflow, step, values)
-            stored, version = state.dumps(workflow), state.version
-        seconds += time.perf_counter() - start
-        steps += len(path.steps)
-    return Sample(steps, seconds)
+    """(2): case56's own state format (what Engine.load_workflow and _store_workflow use) around each step."""
+    definition, state = engine.registry.current, engine.state
+    return _replay(engine, path, cases, (path.initial, path.serializer_version),
+                   load=lambda stored: state.loads(stored[0], definition, stored[1]),
+                   dump=lambda workflow: (state.dumps(workflow), state.version))
 
 
 def raw_reference(engine: Engine, path: CasePath, cases: int) -> Sample:
-    definition = _definition(engine)
+    """The reference, not a floor: SpiffWorkflow's own serializer, the whole spec in every saved state."""
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    first = engine.state.loads(path.initial, definition, path.serializer_version)
-    initial = serializer.serialize_json(first)  # the whole spec in it, as SpiffWorkflow stores a workflow
-    steps, seconds = 0, 0.0
-    for _ in range(cases):
-        data = [copy.deepcopy(s.data) for s in path.steps]
-        stored = initial
-        start = time.perf_counter()
-        for step, values in zip(path.steps, data, strict=True):
-            workflow = serializer.deserialize_json(stored)
-            workflow.script_engine = engine.script_engine
-            _step(workflow, step, values)
-            stored = serializer.serialize_json(workflow)
-        seconds += time.perf_counter() - start
-        steps += len(path.steps)
-    return Sample(steps, seconds)
+    first = engine.state.loads(path.initial, engine.registry.current, path.serializer_version)
+    return _replay(engine, path, cases, serializer.serialize_json(first), load=serializer.deserialize_json,
+                   dump=serializer.serialize_json)
 
 
 # -- case56 on a database ------------------------------------------------------------------------------------
