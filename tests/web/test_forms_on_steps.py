@@ -272,3 +272,16 @@ def test_every_date_and_date_time_field_round_trips_through_its_input(app):
             again = forms.validate(name, formrender.parse(fields, posted), now=clock.local(at))
             assert _dates(fields, again) == _dates(fields, stored), name
     assert checked >= 30
+
+
+def test_the_api_token_form_summarises_its_errors_on_top(app):
+    officer = client_for(app, "canbo")
+    page = officer.get("/account/tokens").get_data(as_text=True)
+    assert 'id="error-summary"' not in page
+    refused = officer.post("/account/tokens", data={"csrf_token": token(page), "name": " ", "days": "7000"})
+    body = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code in (400, 422)
+    summary = body.split('id="error-summary"')[1].split("</div>")[0]
+    assert '<a href="#token-name">Tên (để nhận ra mã): Hãy đặt tên cho mã truy cập' in summary
+    assert '<a href="#token-days">Thời hạn hiệu lực: Hãy chọn một thời hạn trong danh sách.</a>' in summary
+    assert body.index('id="error-summary"') < body.index('id="token-name"')
