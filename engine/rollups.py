@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table
 
+from engine.models import UTCDateTime
+
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh (engine.clock.LOCAL_TZ): UTC+7 all year
 
 metadata = MetaData()
@@ -169,4 +171,112 @@ PG_DROP = ["DROP TRIGGER IF EXISTS stat_case_rollup ON case_file", "DROP TRIGGER
            "DROP FUNCTION IF EXISTS stat_case_rollup()", "DROP FUNCTION IF EXISTS stat_task_rollup()"]
 
 
-__all__ = ["backfill_sql", "compliance_day", "metadata", "pg_triggers", "sqlite_triggers"]
+
+
+# -- indicator 0101: one row per fact a child is counted by ------------------------------------------------------
+# `stat_child_mark` holds, for every counted report (category xam_hai, not found without basis), one row per thing
+# indicator 0101 counts children by: the child itself ('child', with sex and age), its environment ('env'), ethnic
+# group ('eth'), each form of abuse ('form'), each perpetrator relationship ('rel'), and whether it records forms at
+# all ('forms_known': a list, even empty) or any form / relationship ('any_form', 'any_rel'). Beside each row, the
+# receipt of the same child's previous row of the same kind and value — in the country (prev_n), in the case's
+# province (prev_p), in its commune (prev_c). A child counts once in a period under a value exactly when one of
+# their rows of that value lies in the period and its previous one does not (is before the period's start or
+# absent): distinct children become a plain count of rows, read from one index.
+# The rows of a child are recomputed by triggers on case_file whenever a report of theirs is inserted, deleted or
+# changes a column they depend on (typically one to three reports): the step path never touches them.
+child_mark = Table(
+    "stat_child_mark", metadata,
+    Column("case_id", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("value", String(40)),  # NULL: not recorded (environment, ethnic group)
+    Column("child_key", String(64), nullable=False),
+    Column("province_id", Integer, nullable=False),
+    Column("commune_id", Integer, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("sex", String(16)),
+    Column("age", Integer),
+    Column("prev_n", UTCDateTime),
+    Column("prev_p", UTCDateTime),
+    Column("prev_c", UTCDateTime),
+)
+
+CHILD_COLUMNS = ("category, status, child_key, received_at, commune_id, province_id, child_sex, child_age, "
+                 "environment, child_ethnicity, abuse_forms, perpetrator_relationships")
+
+
+def _elements(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"json_array_elements_text(CASE WHEN json_typeof({column}) = 'array' THEN {column} END) AS e(value)"
+    return f"json_each(CASE WHEN json_type({column}) = 'array' THEN {column} END) AS e"
+
+
+def _length(dialect: str, column: str) -> str:
+    """The length of a JSON list column; NULL when it holds no list (never an error inside a trigger)."""
+    if dialect == "postgresql":
+        return f"(CASE WHEN json_typeof({column}) = 'array' THEN json_array_length({column}) END)"
+    return f"(CASE WHEN json_type({column}) = 'array' THEN json_array_length({column}) END)"
+
+
+def child_marks_sql(dialect: str, keys: str | None = None) -> str:
+    """INSERT of the rows of the children whose key is in `keys` (an SQL list), or of every child."""
+    counted = "c.category = 'xam_hai' AND c.status <> 'no_basis'" + (f" AND c.child_key IN ({keys})" if keys else "")
+    common = "c.child_key, c.province_id, c.commune_id, c.received_at"
+    forms, rels = _length(dialect, "c.abuse_forms"), _length(dialect, "c.perpetrator_relationships")
+
+    def part(kind: str, value: str, extra: str = "", source: str = "case_file c", person: str = "NULL, NULL") -> str:
+        return (f"SELECT c.id AS case_id, '{kind}' AS kind, {value} AS value, {common}, {person} "
+                f"FROM {source} WHERE {counted}{extra}")
+
+    parts = [
+        part("child", "NULL", person="c.child_sex AS sex, c.child_age AS age"),
+        part("env", "c.environment"),
+        part("eth", "c.child_ethnicity"),
+        part("form", "e.value", source=f"case_file c CROSS JOIN {_elements(dialect, 'c.abuse_forms')}"),
+        part("forms_known", "NULL", f" AND {forms} IS NOT NULL"),
+        part("any_form", "NULL", f" AND {forms} > 0"),
+        part("rel", "e.value", source=f"case_file c CROSS JOIN {_elements(dialect, 'c.perpetrator_relationships')}"),
+        part("any_rel", "NULL", f" AND {rels} > 0"),
+    ]
+    order = "ORDER BY m.received_at, m.case_id"
+    return (
+        "INSERT INTO stat_child_mark (case_id, kind, value, child_key, province_id, commune_id, received_at, "
+        "sex, age, prev_n, prev_p, prev_c) "
+        "SELECT m.case_id, m.kind, m.value, m.child_key, m.province_id, m.commune_id, m.received_at, m.sex, m.age, "
+        f"lag(m.received_at) OVER (PARTITION BY m.child_key, m.kind, m.value {order}), "
+        f"lag(m.received_at) OVER (PARTITION BY m.child_key, m.kind, m.value, m.province_id {order}), "
+        f"lag(m.received_at) OVER (PARTITION BY m.child_key, m.kind, m.value, m.commune_id {order}) "
+        f"FROM ({' UNION ALL '.join(parts)}) m"
+    )
+
+
+def child_sqlite_triggers() -> list[str]:
+    keys = "OLD.child_key, NEW.child_key"
+    refresh = f"DELETE FROM stat_child_mark WHERE child_key IN ({{k}}); {child_marks_sql('sqlite', '{k}')};"
+    return [
+        f"CREATE TRIGGER stat_child_insert AFTER INSERT ON case_file BEGIN {refresh.format(k='NEW.child_key')} END",
+        f"CREATE TRIGGER stat_child_delete AFTER DELETE ON case_file BEGIN {refresh.format(k='OLD.child_key')} END",
+        f"CREATE TRIGGER stat_child_update AFTER UPDATE OF {CHILD_COLUMNS} ON case_file "
+        f"BEGIN {refresh.format(k=keys)} END",
+    ]
+
+
+CHILD_SQLITE_TRIGGER_NAMES = ("stat_child_insert", "stat_child_delete", "stat_child_update")
+
+
+def child_pg_triggers() -> list[str]:
+    refresh = f"DELETE FROM stat_child_mark WHERE child_key IN ({{k}}); {child_marks_sql('postgresql', '{k}')};"
+    return [
+        "CREATE FUNCTION stat_child_rollup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP = 'INSERT' THEN {refresh.format(k='NEW.child_key')} "
+        f"ELSIF TG_OP = 'DELETE' THEN {refresh.format(k='OLD.child_key')} "
+        f"ELSE {refresh.format(k='OLD.child_key, NEW.child_key')} END IF; RETURN NULL; END $$",
+        f"CREATE TRIGGER stat_child_rollup AFTER INSERT OR DELETE OR UPDATE OF {CHILD_COLUMNS} ON case_file "
+        "FOR EACH ROW EXECUTE FUNCTION stat_child_rollup()",
+    ]
+
+
+CHILD_PG_DROP = ["DROP TRIGGER IF EXISTS stat_child_rollup ON case_file", "DROP FUNCTION IF EXISTS stat_child_rollup()"]
+
+
+__all__ = ["backfill_sql", "child_mark", "child_marks_sql", "child_pg_triggers", "child_sqlite_triggers",
+           "compliance_day", "metadata", "pg_triggers", "sqlite_triggers"]

@@ -1,5 +1,6 @@
-"""The compliance rollup (engine.rollups, kept by triggers, migration 0023) gives exactly the figures of the direct
-query (`statistics.compliance_direct`), on both databases, for several periods and scopes, after:
+"""The statistics rollups (engine.rollups, kept by triggers, migrations 0023 and 0024) give exactly the figures of
+the direct queries (`statistics.compliance_direct`, `statistics.children_direct`: indicator 0101, a child counted
+once), on both databases, for several periods and scopes, after:
 
 - cases driven by the real engine at different moments: open with steps on time and late, closed, found without
   basis, a child reported twice (counted once by 0101), a closed case reopened for the same child, a case
@@ -9,7 +10,7 @@ query (`statistics.compliance_direct`), on both databases, for several periods a
   step reopened and completed again on another day, a limit removed and restored, a step renamed, task rows
   inserted and deleted, a case moved back.
 
-Also: the migration's backfill builds the same rollup as the triggers (downgrade, upgrade, compare rows).
+Also: the migrations' backfills build the same rollups as the triggers (downgrade, upgrade, compare rows).
 """
 
 from __future__ import annotations
@@ -59,11 +60,17 @@ def compare(session, actors: list[access.Actor], now: datetime) -> int:
             q = st.ReportQuery(session, actor, period, st.resolve_scope(session, actor))
             rolled, direct = st.compliance(q, now, {}), st.compliance_direct(q, now, {})
             assert rolled == direct, (actor.username, period.id)
-            compared += len(direct)
+            config = st.load_config()
+            kids, kids_direct = st.children(q, config), st.children_direct(q, config)
+            assert kids == kids_direct, (actor.username, period.id)
+            compared += len(direct) + kids_direct.total
     return compared
 
 
 def _open(engine, session, people, when: datetime, commune: str = "T01-X01", **mau01: Any) -> Case:
+    if "child" not in mau01:  # a child of their own, of varied sex and age (the sample's child is always the same)
+        mau01["child"] = {"full_name": f"Trẻ Số {when:%d%m%H}", "estimated_age": when.day % 17,
+                          "sex": ("male", "female")[when.day % 2]}
     with time_machine.travel(when, tick=False):
         return engine.open_case(session, people.actors["tiepnhan"], commune, demo.sample("mau_01", when, **mau01))
 
@@ -142,6 +149,8 @@ def test_rollup_equals_direct_query(case_engine, session, people, one_year):  # 
         Task.state == "completed", Task.due_at.is_not(None), Task.escalates_task_id.is_(None)))
     assert done >= 20  # the scenario completed steps with a limit
     assert compare(session, who, NOW) > 0
+    nation = st.ReportQuery(session, who[0], st.resolve_period("2026-Y"), st.resolve_scope(session, who[0]))
+    assert st.children_direct(nation, st.load_config()).total >= 4  # children, the one reported twice once
 
     # Row-level changes, each followed by a comparison.
     completed = list(session.scalars(select(Task).where(
@@ -172,6 +181,18 @@ def test_rollup_equals_direct_query(case_engine, session, people, one_year):  # 
     session.execute(update(Case).where(Case.id == made["moved"].id).values(commune_id=x01.id))
     session.commit()
     compare(session, who, NOW)
+    # Report fields 0101 counts by, changed on the child reported twice and on another case.
+    twice, other = made["twice"].id, made["late"].id
+    session.execute(update(Case).where(Case.id == twice).values(
+        environment=None, abuse_forms=[], perpetrator_relationships=["cha_me"], child_sex="male", child_age=17))
+    session.execute(update(Case).where(Case.id == other).values(
+        abuse_forms=["bao_luc", "bao_luc", "mua_ban"], child_ethnicity="01", child_key=made["twice"].child_key))
+    session.commit()
+    compare(session, who, NOW)
+    session.execute(update(Case).where(Case.id == twice).values(status="no_basis"))
+    session.execute(update(Case).where(Case.id == made["reopened"].id).values(received_at=vn(2026, 6, 30, 23, 59)))
+    session.commit()
+    compare(session, who, NOW)
     compare(session, who, NOW + timedelta(days=40))  # open steps: more of them overdue later
 
 
@@ -185,7 +206,13 @@ def test_backfill_builds_what_the_triggers_kept(case_engine, session, people, on
         return set(session.execute(select(*key, table.c.province_id, table.c.on_time, table.c.late)
                                    .where(table.c.on_time + table.c.late > 0)).tuples())
 
-    kept = rows()
+    marks = rollups.child_mark
+
+    def child_rows() -> list[tuple[Any, ...]]:
+        return sorted(session.execute(select(marks)).tuples(), key=repr)
+
+    kept, kept_marks = rows(), child_rows()
+    assert kept_marks
     assert kept and {r[3] for r in kept} == {"d", "m"}
     months = {(r[0], r[1], r[2], r[4]): (r[6], r[7]) for r in kept if r[3] == "m"}
     days: dict[tuple[Any, ...], list[int]] = {}
@@ -202,3 +229,4 @@ def test_backfill_builds_what_the_triggers_kept(case_engine, session, people, on
     schema.downgrade(db_url, "0022")
     schema.upgrade(db_url)
     assert rows() == kept
+    assert child_rows() == kept_marks
