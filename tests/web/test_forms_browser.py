@@ -5,6 +5,7 @@ round trip that lands on the row), and the step is completed both ways with the 
 beside the step shows the report's father and mother as labelled sub-lists and a 5,000-character note wrapped
 inside its column: screenshots test-artifacts/screenshots/forms-history.png and forms-history-note.png.
 
+The case page and the inspector's case page render the same (forms-case-page.png, forms-inspector.png).
 Last, the supervisor's empty acknowledgement: its error summary is in view at the top of the page after the
 submit, focused, and links to the note far below (screenshot forms-ack-error.png).
 
@@ -69,7 +70,7 @@ def _sign_in(browser, base: str, *, javascript: bool, username: str = "canbo"):
     page.fill("#username", username)
     page.fill("#password", demo.DEMO_PASSWORD)
     page.locator("main button.primary").click()
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(lambda url: "/login" not in url)  # each role has its own home page
     return context, page
 
 
@@ -146,6 +147,7 @@ def _with_javascript(browser, base: str, app) -> None:
     stored = task_of(app, task_id)
     assert [p["name"] for p in stored.form_data["participants"]] == ["Đinh Văn Tổ Trưởng", "Nguyễn Thị Mẹ", NEW_NAME]
     context.close()
+    _case_pages(browser, base, app, task_id)
 
 
 def _without_javascript(browser, base: str, app) -> None:
@@ -169,6 +171,26 @@ def _without_javascript(browser, base: str, app) -> None:
     stored = task_of(app, task_id)
     assert [p["name"] for p in stored.form_data["participants"]] == ["Đinh Văn Tổ Trưởng", "Nguyễn Thị Mẹ", NEW_NAME]
     context.close()
+
+
+def _case_pages(browser, base: str, app, task_id: int) -> None:
+    """The same renderer on the case page (officer) and the inspector's case page: the long note wraps inside
+    its card, no page scrolls sideways, father and mother are labelled sub-lists."""
+    case_id = task_of(app, task_id).case_id
+    for username, url, shot in (("canbo", f"/cases/{case_id}", "forms-case-page.png"),
+                                ("thanhtra", f"/inspector/cases/{case_id}", "forms-inspector.png")):
+        context, page = _sign_in(browser, base, javascript=True, username=username)
+        page.goto(f"{base}{url}")
+        page.evaluate("document.querySelectorAll('details.history').forEach(d => d.open = true)")
+        note = page.locator("dd.pre", has_text="Trẻ kể lại sự việc").first
+        card = note.locator("xpath=ancestor::section[1]")
+        box, frame = note.bounding_box(), card.bounding_box()
+        assert box["width"] >= 200 and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1, username
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), username
+        assert page.locator("dt.nested", has_text="Cha").first.is_visible(), username
+        page.locator("dt.nested", has_text="Cha").first.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.screenshot(path=str(SHOTS / shot))
+        context.close()
 
 
 def _refused_acknowledgement(browser, base: str) -> None:
