@@ -194,8 +194,8 @@ def _pages(ids: dict[str, int]) -> dict[str, dict[str, str]]:
         "statistics": "/statistics", "sessions": "/account/sessions", "tokens": "/account/tokens",
     }
     return {
-        "tiepnhan": {"inbox": "/", "report-form": "/reports/new", "cases": "/cases",
-                     "case": f"/cases/{fresh}"},
+        "tiepnhan": {"inbox": "/", "report-form": "/reports/new", "report-created": f"/reports/{fresh}",
+                     "cases": "/cases", "case": f"/cases/{fresh}"},
         "canbo": officer,
         "chutich": {"inbox": "/", "step": f"/tasks/{ids['fresh_verify']}", "assign":
                     f"/tasks/{ids['fresh_verify']}/assign", "case": f"/cases/{ids['emergency_case']}",
@@ -262,6 +262,41 @@ def test_every_page_of_the_role_passes_axe_at_desktop_and_phone_width(site, role
     assert not found, "axe-core: serious or critical violations\n" + _report(found)
 
 
+def test_the_sign_in_page_and_english_mode_pass_axe(site):
+    """Before signing in (the login page, at both widths), and an officer's daily pages in English: the pages
+    carry lang="en" and the Vietnamese originals left untranslated still pass."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for viewport in (DESKTOP, PHONE):
+        context = site.browser.new_context(locale="vi-VN", viewport=viewport)
+        page = context.new_page()
+        try:
+            page.goto(f"{site.base}/login")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"anonymous-login{'-phone' if viewport is PHONE else ''}.png"))
+            page.evaluate(AXE.read_text(encoding="utf-8"))
+            blocking = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
+            if blocking:
+                found[f"anonymous /login {viewport['width']} px"] = blocking
+        finally:
+            context.close()
+    officer = Person(site, "canbo")
+    officer.username = "canbo-en"  # the screenshots' name
+    try:
+        officer.page.locator("header").get_by_role("button", name="English").first.click()
+        officer.page.wait_for_load_state()
+        for name, path in (("inbox", "/"), ("step", f"/tasks/{site.ids['detailed']}"),
+                           ("case", f"/cases/{site.ids['emergency_case']}"), ("statistics", "/statistics")):
+            officer.open(path)
+            assert officer.page.locator("html").get_attribute("lang") == "en", path
+            officer.shot(name)
+            blocking = [v for v in officer.axe() if v["impact"] in BLOCKING]
+            if blocking:
+                found[f"canbo (English) {path}"] = blocking
+    finally:
+        officer.close()
+    assert not found, "axe-core: serious or critical violations\n" + _report(found)
+
+
 def test_axe_runs_under_the_apps_csp_and_reports_what_it_finds(site):
     """The sweep above proves something only if axe really runs on the app's pages (CSP: no inline script):
     an image without text and an input without a label, planted in the inbox, are reported as critical."""
@@ -312,6 +347,9 @@ def test_a_returned_plan_reopens_prefilled_with_the_chairmans_reasons_on_top(sit
         chairman.page.get_by_role("button", name="Hoàn thành", exact=True).click()
         chairman.page.wait_for_url(re.compile(r"/(tasks/\d+/done)?$"))
         assert "Đã hoàn thành bước" in chairman.page.locator("p.flash").first.inner_text()
+        chairman.shot("returned")
+        blocking = [v for v in chairman.axe() if v["impact"] in BLOCKING]
+        assert not blocking, _report({f"chutich2 {chairman.page.url}": blocking})
     finally:
         chairman.close()
     with site.app.app_context():
