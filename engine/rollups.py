@@ -249,6 +249,20 @@ def child_marks_sql(dialect: str, keys: str | None = None) -> str:
     )
 
 
+def _child_changed(dialect: str) -> str:
+    """An UPDATE changed something 0101 reads (a closure, open → closed, does not: only "no basis" matters)."""
+    def text(column: str) -> str:
+        return f"CAST({column} AS TEXT)" if dialect == "postgresql" else column
+
+    same = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    plain = ["category", "child_key", "received_at", "commune_id", "province_id", "child_sex", "child_age",
+             "environment", "child_ethnicity"]
+    changes = [f"OLD.{c} {same} NEW.{c}" for c in plain]
+    changes += [f"{text(f'OLD.{c}')} {same} {text(f'NEW.{c}')}" for c in ("abuse_forms", "perpetrator_relationships")]
+    changes.append(f"(OLD.status = 'no_basis') {same} (NEW.status = 'no_basis')")
+    return " OR ".join(changes)
+
+
 def child_sqlite_triggers() -> list[str]:
     keys = "OLD.child_key, NEW.child_key"
     refresh = f"DELETE FROM stat_child_mark WHERE child_key IN ({{k}}); {child_marks_sql('sqlite', '{k}')};"
@@ -256,7 +270,7 @@ def child_sqlite_triggers() -> list[str]:
         f"CREATE TRIGGER stat_child_insert AFTER INSERT ON case_file BEGIN {refresh.format(k='NEW.child_key')} END",
         f"CREATE TRIGGER stat_child_delete AFTER DELETE ON case_file BEGIN {refresh.format(k='OLD.child_key')} END",
         f"CREATE TRIGGER stat_child_update AFTER UPDATE OF {CHILD_COLUMNS} ON case_file "
-        f"BEGIN {refresh.format(k=keys)} END",
+        f"WHEN {_child_changed('sqlite')} BEGIN {refresh.format(k=keys)} END",
     ]
 
 
@@ -270,12 +284,15 @@ def child_pg_triggers() -> list[str]:
         f"IF TG_OP = 'INSERT' THEN {refresh.format(k='NEW.child_key')} "
         f"ELSIF TG_OP = 'DELETE' THEN {refresh.format(k='OLD.child_key')} "
         f"ELSE {refresh.format(k='OLD.child_key, NEW.child_key')} END IF; RETURN NULL; END $$",
-        f"CREATE TRIGGER stat_child_rollup AFTER INSERT OR DELETE OR UPDATE OF {CHILD_COLUMNS} ON case_file "
+        "CREATE TRIGGER stat_child_rollup AFTER INSERT OR DELETE ON case_file "
         "FOR EACH ROW EXECUTE FUNCTION stat_child_rollup()",
+        f"CREATE TRIGGER stat_child_rollup_update AFTER UPDATE OF {CHILD_COLUMNS} ON case_file "
+        f"FOR EACH ROW WHEN ({_child_changed('postgresql')}) EXECUTE FUNCTION stat_child_rollup()",
     ]
 
 
-CHILD_PG_DROP = ["DROP TRIGGER IF EXISTS stat_child_rollup ON case_file", "DROP FUNCTION IF EXISTS stat_child_rollup()"]
+CHILD_PG_DROP = ["DROP TRIGGER IF EXISTS stat_child_rollup_update ON case_file",
+                 "DROP TRIGGER IF EXISTS stat_child_rollup ON case_file", "DROP FUNCTION IF EXISTS stat_child_rollup()"]
 
 
 __all__ = ["backfill_sql", "child_mark", "child_marks_sql", "child_pg_triggers", "child_sqlite_triggers",
