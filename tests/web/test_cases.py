@@ -80,7 +80,7 @@ def test_case_page_shows_status_timeline_diagram_forms_and_audit(app):
     assert "Trễ 18 giờ" in page and "Đúng hạn" in page and "Đang chờ" in page
     assert f'href="/tasks/{ready_task(app, case_id, "detailed_assessment")}"' in page
     # The diagram inline, drawn from the case's process version: path taken and the waiting step.
-    svg = re.search(r'<div class="diagram">(.*?)</div>', page, re.S).group(1)
+    svg = re.search(r'<div class="diagram"[^>]*>(.*?)</div>', page, re.S).group(1)
     assert svg.lstrip().startswith("<svg") and "<script" not in svg
     assert "Đang thực hiện: Thu thập thông tin, đánh giá nguy cơ cụ thể (Mẫu số 03);" in svg
     assert "Xử lý quá hạn: Xác minh thông tin" in svg  # the supervisor's escalation of the late step
