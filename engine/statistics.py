@@ -1,7 +1,9 @@
 """Statistics and periodic reports (Thông tư 13/2021/TT-BLĐTBXH indicator 0101, procedure compliance).
 
 Every figure is one SQL aggregate over `case_file` and `task` (never a case loaded one by one, never the
-workflow JSON), scoped by `access.case_filter` and optional province/commune filters. The rules:
+workflow JSON), scoped by `access.case_filter` and optional province/commune filters — except indicator 0101 and
+the completed steps of compliance, which read the exact rollups of engine.rollups (kept by database triggers;
+`children_direct` and `compliance_direct` are their definitions, and tests check them equal). The rules:
 
 - A period is a span of Vietnam local dates [start, end], both inclusive (see processes/periods.toml).
 - Received in the period: `Case.received_at` (the receipt time on Mẫu 01) falls in it. Cases, children and
