@@ -29,6 +29,7 @@ from web.extensions import db
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-artifacts" / "screenshots" / "phone"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # pinned in package.json, installed by make venv
 PHONE = {"width": 390, "height": 844}
 HEADER_LIMIT = 0.2 * PHONE["height"]  # 168.8 px
 # Each demo role in Vietnamese; the supervisor once more in English (longer words, the same pages).
@@ -158,6 +159,12 @@ def _check_menu(page: Any, base: str, username: str) -> list[str]:
     assert menu.get_by_role("button", name=re.compile("^(Đăng xuất|Log out|Sign out)$")).is_visible(), username
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{username}-menu-open.png"))
+    # The opened menu, as axe-core sees it (the browser walks check the pages with it closed).
+    assert AXE.exists(), "axe-core is missing: make venv (npm ci) installs the pinned version"
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate("""async () => (await axe.run('header.top', {resultTypes: ['violations']}))
+        .violations.filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help)""")
+    assert violations == [], (username, violations)
     # A link of the opened menu leads to its page.
     links.last.click()
     page.wait_for_load_state()
