@@ -64,7 +64,7 @@ def init_app(app: Flask) -> None:
     # Static files are streamed (send_file): Flask-Compress's default list for streams leaves out gzip, which
     # would send the stylesheet uncompressed to a browser that offers gzip only (Chromium over plain HTTP).
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "gzip"])
-    app.config.setdefault("COMPRESS_BR_LEVEL", 5)  # ~1 ms on a 100 kB page, a few % under level 4
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)  # ~4 ms on a 200 kB case page, ~8% under level 4
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)  # below one packet, the header costs more than it saves
     # The long cache is decided per request below (the right `v` or not); Flask's own default is none.
     app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", None)
