@@ -117,8 +117,11 @@
     if (max && rows.length >= max) { announce(text(list, "full", max)); return; }
     var last = rows[rows.length - 1];
     var row = last.cloneNode(true);
-    last.after(row);
+    // Blanked and renamed while still detached: a checked radio inserted under the same name would uncheck
+    // the row it was copied from.
     clear(row);
+    renumber(row, list.getAttribute("data-path"), parseInt(last.getAttribute("data-index"), 10), rows.length);
+    last.after(row);
     renumberAll(list);
     var input = firstInput(row);
     if (input) { input.focus(); }
