@@ -173,6 +173,20 @@ def _without_javascript(browser, base: str, app) -> None:
     context.close()
 
 
+def _radios_in_rows(browser, base: str, app) -> None:
+    """A row copied from one with a checked radio (Mẫu 04's activity level) leaves that radio checked."""
+    task_id = ready_task(app, open_case(app, stop_at="draft_plan"), "draft_plan")
+    context, page = _sign_in(browser, base, javascript=True)
+    page.goto(f"{base}/tasks/{task_id}")
+    page.check("#f-activities-0-level-support")
+    page.locator("#f-activities > button.add-row").click()
+    assert page.is_checked("#f-activities-0-level-support")
+    assert page.get_attribute("#f-activities-1-level-support", "name") == "activities.1.level"
+    assert not page.is_checked("#f-activities-1-level-support")
+    assert not page.is_checked("#f-activities-1-level-intervention")
+    context.close()
+
+
 def _case_pages(browser, base: str, app, task_id: int) -> None:
     """The same renderer on the case page (officer) and the inspector's case page: the long note wraps inside
     its card, no page scrolls sideways, father and mother are labelled sub-lists."""
@@ -228,6 +242,7 @@ def test_rows_with_and_without_javascript_and_the_history_panel(demo_app, server
         try:
             _with_javascript(browser, server, app)
             _without_javascript(browser, server, app)
+            _radios_in_rows(browser, server, app)
             _refused_acknowledgement(browser, server)
         finally:
             browser.close()
