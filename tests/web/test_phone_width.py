@@ -227,6 +227,15 @@ def test_every_page_fits_a_phone(site, who):
                 if local and _shape(urlsplit(local).path) not in seen:
                     queue.append(local)
         assert len(visited) >= 2, (username, visited)
+        if "/reports/new" in visited:  # the report form refused: its error summary and field errors fit too
+            page.goto(f"{site.base}/reports/new")
+            page.get_by_role("button", name=re.compile("Ghi nhận báo cáo|Record the report")).click()
+            page.wait_for_load_state()
+            assert page.locator(".field-error").count() >= 1
+            figures = page.evaluate(MEASURE % CHARTS)
+            if figures["width"] > PHONE["width"]:
+                problems.append(f"/reports/new refused: width {figures['width']}px, wide: {figures['wide']}")
+            page.screenshot(path=str(SHOTS / f"{tag}-reports-new-refused.png"), full_page=True)
         if username in ("giamsat", "chutich"):  # the dashboard's and the statistics' charts were measured
             assert charts >= 3, (username, charts)
         assert not problems, "\n".join(problems)
