@@ -293,6 +293,10 @@ def test_the_sign_in_page_and_english_mode_pass_axe(site):
             if blocking:
                 found[f"canbo (English) {path}"] = blocking
     finally:
+        # The choice is kept on the account: back to Vietnamese for the officer's walks that follow.
+        officer.page.locator("header").get_by_role("button", name="Tiếng Việt").first.click()
+        officer.page.wait_for_load_state()
+        assert officer.page.locator("html").get_attribute("lang") == "vi"
         officer.close()
     assert not found, "axe-core: serious or critical violations\n" + _report(found)
 
