@@ -330,14 +330,16 @@ def write_section(rows: list[dict[str, Any]], rounds: int, seconds: float, path:
     target = [r for r in figures if r["measure"] in ("compliance 2025-Y, national (rollup)",
                                                      "indicator 0101 2025-Y, national (rollup)")]
     lines = [MARK_START, "", f"### National statistics at {figures[0]['cases']:,} cases (PostgreSQL)", "",
-             f"Written by `python bench/statistics.py --national` on {stamp} (Asia/Ho_Chi_Minh) in {seconds:.0f} s: "
+             f"Written by `python {' '.join(sys.argv)}` on {stamp} (Asia/Ho_Chi_Minh) in {seconds:.0f} s: "
              f"{rounds} interleaved rounds, a new session per call; CPUs: {os.cpu_count()}; load average (1 min) "
              f"after each round: {', '.join(str(x) for x in loads)}, at the end: "
              f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min). Every rollup result was checked "
              "equal to the direct query's.", "", "Target (issue 20): indicator 0101 and compliance for a year, "
              "national, ≤ 1 s:", ""]
+    at_scale = figures[0]["cases"] >= 1_000_000
     for row in target:
-        verdict = "met" if row["median_ms"] <= 1000 else "NOT met"
+        verdict = ("met" if row["median_ms"] <= 1000 else "NOT met") if at_scale else \
+            f"target not judged: this run is at {figures[0]['cases']:,} cases, the target at 1,000,000"
         lines.append(f"- {row['measure']}: median **{row['median_ms']} ms** — {verdict}")
     lines += ["", DESIGN]
     lines += ["", "| measure | min_ms | median_ms | max_ms |", "|---|---|---|---|"]
