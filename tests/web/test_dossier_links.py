@@ -87,3 +87,11 @@ def test_no_dossier_link_while_the_case_is_restricted(app, case_engine, login):
         assert response.status_code == 200, path
         assert case_id not in _links(response.get_data(as_text=True)), path
     assert officer.get(f"/cases/{case_id}/dossier.pdf").status_code == 409  # what the hidden link would give
+    # The inspector's search and case pages hide it too (they used to link to the 409).
+    inspector = app.test_client()
+    login(inspector, "thanhtra")
+    for path in (f"/inspector/cases/{case_id}", "/inspector"):
+        response = inspector.get(path)
+        assert response.status_code == 200, path
+        assert case_id not in _links(response.get_data(as_text=True)), path
+    assert inspector.get(f"/cases/{case_id}/dossier.pdf").status_code == 409

@@ -60,21 +60,23 @@ def download(case_id: int):
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
+def dossier_urls(cases: Iterable[Case]) -> dict[int, str]:
+    """Dossier links, shown exactly where `download` would answer the PDF (engine.access.can_download_dossier,
+    and no restriction in force: that export answers 409). One restriction query for a whole list."""
+    if not current_user.is_authenticated or not access.can_download_dossiers(current_user.actor):
+        return {}
+    readable = [c for c in cases if access.can_download_dossier(current_user.actor, c)]
+    held = restriction.active_for(db.session, (c.id for c in readable))
+    return {c.id: url_for("dossier.download", case_id=c.id) for c in readable if c.id not in held}
+
+
+def dossier_url(case: Case) -> str | None:
+    return dossier_urls([case]).get(case.id)
+
+
 @bp.app_context_processor
 def _links() -> dict[str, Any]:
-    """Dossier links for the case page, the step page and the lists: shown exactly where `download` would answer
-    the PDF (engine.access.can_download_dossier, and no restriction in force: that export answers 409)."""
-
-    def dossier_urls(cases: Iterable[Case]) -> dict[int, str]:
-        if not current_user.is_authenticated or not access.can_download_dossiers(current_user.actor):
-            return {}
-        readable = [c for c in cases if access.can_download_dossier(current_user.actor, c)]
-        held = restriction.active_for(db.session, (c.id for c in readable))  # one query for a whole list
-        return {c.id: url_for("dossier.download", case_id=c.id) for c in readable if c.id not in held}
-
-    def dossier_url(case: Case) -> str | None:
-        return dossier_urls([case]).get(case.id)
-
+    """The same links for the case page, the step page and the lists."""
     return {"dossier_urls": dossier_urls, "dossier_url": dossier_url}
 
 

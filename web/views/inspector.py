@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from engine import access, casefile, clock, worklists
 from engine.errors import EngineError
@@ -27,22 +26,13 @@ from web.filters import duration
 from web.gate import blueprint_gate
 from web.labels import role_label, rule_label, status_label
 from web.pages import communes_in_scope, locale, rendered_form
+from web.views.dossier import dossier_url, dossier_urls
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspector")
 bp.record_once(lambda state: formrender.install(state.app))  # the read-only form macros
 
 PAGE_SIZE = 25
 STATUSES = ("open", "closed", "no_basis")
-
-
-def dossier_url(case_id: int) -> str | None:
-    """The dossier PDF (`dossier.download`), offered only once that endpoint is registered."""
-    if "dossier.download" not in current_app.view_functions:
-        return None
-    try:
-        return url_for("dossier.download", case_id=case_id)
-    except BuildError:
-        return f"/cases/{case_id}/dossier.pdf"
 
 
 bp.before_request(blueprint_gate(access.can_inspect))
@@ -142,8 +132,9 @@ def search() -> tuple[str, int]:
         if not criteria.errors else worklists.Page([], 1, PAGE_SIZE, 0)
     cases = [row[0] for row in result.rows]
     names = {c.id: c.name for c in communes}
+    pdfs = dossier_urls(cases)
     rows = [{"case": c, "commune": names.get(c.commune_id, ""), "status": status_label(c.status),
-             "category": _category(c.category, lang), "dossier_url": dossier_url(c.id)} for c in cases]
+             "category": _category(c.category, lang), "dossier_url": pdfs.get(c.id)} for c in cases]
     return render_template(
         "inspector/search.html", criteria=criteria, rows=rows, result=result,
         pager_args={k: v for k, v in criteria.args().items() if k != "page"}, communes=communes,
@@ -178,6 +169,6 @@ def case_file(case_id: int) -> str:
     return render_template(
         "inspector/case.html", file=file, case=file.case, timeline=timeline, documents=documents, trail=trail,
         status=status_label(file.case.status), category=_category(file.case.category, locale()),
-        dossier_url=dossier_url(case_id),
+        dossier_url=dossier_url(file.case),
         linked=[{"case": c, "readable": access.can_read_case(actor, c)} for c in file.linked],
     )
