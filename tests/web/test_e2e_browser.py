@@ -252,7 +252,7 @@ def _flow(browser, base: str, app) -> None:
     officer = Person(browser, base, "canbo")
     page = officer.page
     page.goto(f"{base}/cases?number={number}")
-    page.get_by_role("link", name=number).click()
+    page.get_by_role("link", name=number, exact=True).click()  # not the dossier link, named "Tải hồ sơ PDF <number>"
     assert "Đã đóng" in page.locator("h1").inner_text()
     assert page.locator(".diagram svg").count() == 1
     assert page.locator("table.timeline tbody tr").count() >= 11
