@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, ScalarSelect, event, insert, select, update
+from sqlalchemy import CursorResult, ScalarSelect, column, event, exists, insert, select, update, values
+from sqlalchemy import cast as cast_to
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
@@ -97,6 +98,33 @@ def _head(session: Session, count: int) -> tuple[int, str]:
     return row.last_id - count, row.hash
 
 
+def _write_after(session: Session, queued: list[tuple[Any, ...]], seen: tuple[int, str]) -> bool:
+    """Write the queued rows after the head as read earlier in this transaction (`seen_head`), moving the head
+    from exactly that state; False, with nothing written, when it moved meanwhile. The guarded UPDATE locks the
+    head like `_head`: on PostgreSQL a writer holding it makes this one wait and then miss, so a match means the
+    ids after `seen` are ours until the commit. On PostgreSQL the move and the insert are one statement (the
+    insert reads the moved head's row from a data-modifying WITH), elsewhere two."""
+    rows, new_hash = _chain(queued, *seen)
+    move = (update(AuditHead).where(AuditHead.id == 1, AuditHead.last_id == seen[0], AuditHead.hash == seen[1])
+            .values(last_id=seen[0] + len(queued), hash=new_hash))
+    if session.get_bind().dialect.name == "postgresql":
+        moved = move.returning(AuditHead.id).cte("moved_head")
+        names = list(rows[0])
+        queued_rows = values(*(column(name, AuditEntry.__table__.c[name].type) for name in names),
+                             name="queued").data([tuple(r[name] for name in names) for r in rows])
+        typed = [cast_to(queued_rows.c[name], AuditEntry.__table__.c[name].type) for name in names]  # NULL too
+        # The ids written come back (the driver's rowcount of a WITH … INSERT is not dependable): all or none.
+        written = session.execute(
+            insert(AuditEntry).from_select(names, select(*typed).where(exists(select(moved.c.id))))
+            .add_cte(moved).returning(AuditEntry.id), execution_options={"synchronize_session": False}).all()
+        return len(written) == len(rows)
+    result = session.execute(move, execution_options={"synchronize_session": False})
+    if cast(CursorResult[Any], result).rowcount != 1:
+        return False
+    session.execute(insert(AuditEntry), rows)
+    return True
+
+
 @event.listens_for(Session, "before_commit")
 def _write_queued(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint is released: its rows wait for the real commit
@@ -106,18 +134,8 @@ def _write_queued(session: Session) -> None:
     if not queued:
         return
     session.flush()  # the transaction's own writes first: the head is locked only for the last statements
-    if seen is not None:
-        # The head as read earlier in this transaction: move it from exactly that state in one UPDATE. It locks the
-        # head like the path below; on PostgreSQL a writer holding it makes this one wait and then miss (the head
-        # moved), so a match means the ids after `seen` are ours until the commit.
-        rows, new_hash = _chain(queued, *seen)
-        moved = session.execute(
-            update(AuditHead).where(AuditHead.id == 1, AuditHead.last_id == seen[0], AuditHead.hash == seen[1])
-            .values(last_id=seen[0] + len(queued), hash=new_hash),
-            execution_options={"synchronize_session": False})
-        if cast(CursorResult[Any], moved).rowcount == 1:
-            session.execute(insert(AuditEntry), rows)
-            return
+    if seen is not None and _write_after(session, queued, seen):
+        return
     last_id, prev_hash = _head(session, len(queued))
     rows, new_hash = _chain(queued, last_id, prev_hash)
     session.execute(insert(AuditEntry), rows)

@@ -23,7 +23,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import JSON, CursorResult, func, insert, or_, select, update
+from sqlalchemy import JSON, CursorResult, func, inspect, literal_column, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -646,6 +647,7 @@ class Engine:
             row.state, row.completed_at, row.cancel_reason = "cancelled", now, reason
             audit.append(session, "system", "task_cancelled", case.id,
                          {"task": row.id, "step": row.step, "reason": reason}, now)
+        opened: list[tuple[Task, Task | None]] = []
         for spiff_id, spiff_task in ready.items():
             if spiff_id in open_rows:
                 continue
@@ -661,10 +663,15 @@ class Engine:
             )
             late_step = self._escalated_row(spiff_task, open_rows) if step.escalates else None
             if late_step is not None:
+                if not inspect(late_step).has_identity:  # the late step opened in this same sync: its id first
+                    session.flush()
                 row.escalates_task_id, row.due_at = late_step.id, None
             session.add(row)
-            session.flush()  # the row's id goes into the audit trail
             open_rows[spiff_id] = row
+            opened.append((row, late_step))
+        if opened:
+            session.flush()  # the new rows in one INSERT (several activities of a plan): their ids go into the trail
+        for row, late_step in opened:
             if late_step is not None:
                 late_step.escalated_at = now
                 details = {"task": late_step.id, "step": late_step.step, "due_at": late_step.due_at,
@@ -726,16 +733,24 @@ class Engine:
 
     def _sync_timers(self, session: Session, case: Case, workflow: BpmnWorkflow, open_rows: dict[str, Task],
                      now: datetime, timers: list[tuple[int, str, str]] | None = None) -> None:
-        """Make the timer rows follow the workflow's waiting timer events; written with one statement per kind
-        of change (fired, cancelled, new), not one per row. `timers`: the pending (id, spiff id, kind) when the
+        """Make the timer rows follow the workflow's waiting timer events, in one statement (issue 20): the timers
+        that ended (fired or cancelled) and the new ones go into one INSERT … ON CONFLICT (id) DO UPDATE, which
+        ends the existing rows by id and adds the new ones. `timers`: the pending (id, spiff id, kind) when the
         caller read them already."""
         if timers is None:
             timers = [(t.id, t.spiff_id, t.kind) for t in session.execute(
                 select(Timer.id, Timer.spiff_id, Timer.kind)
                 .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)))]
         pending = {(spiff_id, kind): timer_id for timer_id, spiff_id, kind in timers}
-        fired_ids: list[int] = []
-        cancelled_ids: list[int] = []
+        postgres = session.get_bind().dialect.name == "postgresql"
+        rows: list[dict[str, Any]] = []
+
+        def row(timer_id: Any, spiff_id: str, kind: str, fire_at: datetime, task_id: int | None = None,
+                fired: bool = False, cancelled: bool = False) -> None:
+            rows.append({"id": timer_id, "case_id": case.id, "task_id": task_id, "spiff_id": spiff_id, "kind": kind,
+                         "fire_at": fire_at, "fired_at": now if fired else None,
+                         "cancelled_at": now if cancelled else None, "attempts": 0, "incident": False})
+
         waiting: dict[str, SpiffTask] = {}
         for spiff_task in workflow.get_tasks(state=TaskState.WAITING):
             if isinstance(getattr(spiff_task.task_spec, "event_definition", None), TimerEventDefinition):
@@ -747,20 +762,10 @@ class Engine:
                 fired = workflow.get_task_from_id(uuid.UUID(spiff_id))
             except TaskNotFoundException:  # its subprocess is gone (an interrupted intervention)
                 fired = None
-            if kind == "deadline" and fired is not None and fired.state == TaskState.COMPLETED:
-                fired_ids.append(timer_id)
-            else:
-                cancelled_ids.append(timer_id)
-        # Core statements by id (the rows were read as pending in this transaction; the guard only keeps a
-        # timer's first end should one have been written since).
-        still_pending = (Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
-        if fired_ids:
-            session.execute(update(Timer).where(Timer.id.in_(fired_ids), *still_pending).values(fired_at=now),
-                            execution_options={"synchronize_session": False})
-        if cancelled_ids:
-            session.execute(update(Timer).where(Timer.id.in_(cancelled_ids), *still_pending)
-                            .values(cancelled_at=now), execution_options={"synchronize_session": False})
-        new_rows: list[dict[str, Any]] = []
+            done = kind == "deadline" and fired is not None and fired.state == TaskState.COMPLETED
+            # An existing row's proposed values only satisfy NOT NULL: DO UPDATE keeps the row and writes its end.
+            row(timer_id, spiff_id, kind, now, fired=done, cancelled=not done)
+        new_id: Any = literal_column("DEFAULT") if postgres else None  # the table's own id (SQLite: NULL is the rowid)
         for spiff_id, timer_task in waiting.items():
             if (spiff_id, "deadline") in pending:
                 continue
@@ -769,15 +774,20 @@ class Engine:
                 continue
             fire_at = clock.parse_moment(value)
             step_row = self._step_row_of_timer(timer_task, open_rows)
-            new_rows.append({"case_id": case.id, "task_id": step_row.id if step_row else None,
-                             "spiff_id": spiff_id, "kind": "deadline", "fire_at": fire_at})
+            row(new_id, spiff_id, "deadline", fire_at, step_row.id if step_row else None)
             if step_row is not None and step_row.rule:
                 remind = self.rules.reminder_at(step_row.rule, step_row.created_at, fire_at)
                 if remind is not None:
-                    new_rows.append({"case_id": case.id, "task_id": step_row.id, "spiff_id": spiff_id,
-                                     "kind": "reminder", "fire_at": remind})
-        if new_rows:  # one executemany; nothing reads the new rows' ids in this transaction
-            session.execute(insert(Timer), new_rows)
+                    row(new_id, spiff_id, "reminder", remind, step_row.id)
+        if not rows:
+            return
+        upsert = (postgresql.insert if postgres else sqlite.insert)(Timer).values(rows)
+        # Only a timer still pending is ended (the rows were read as pending in this transaction, under the
+        # case's lock on PostgreSQL); nothing reads the new rows' ids in this transaction.
+        session.execute(upsert.on_conflict_do_update(
+            index_elements=[Timer.id],
+            set_={"fired_at": upsert.excluded.fired_at, "cancelled_at": upsert.excluded.cancelled_at},
+            where=Timer.fired_at.is_(None) & Timer.cancelled_at.is_(None)))
 
     @staticmethod
     def _step_row_of_timer(timer_task: SpiffTask, open_rows: dict[str, Task]) -> Task | None:
