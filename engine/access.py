@@ -204,9 +204,12 @@ REASSIGNERS = frozenset({"officer", "chairman"})
 
 def can_reassign(actor: Actor, task: Task, case: Case) -> bool:
     """Give an open, assigned step (a plan activity) to another account: the officer or chairman of the case's
-    commune, who drafted and approved the plan (Art. 28-29) — also when the assignee's account was deactivated."""
+    commune, who drafted and approved the plan (Art. 28-29) — also when the assignee's account was deactivated.
+    A step of a role that someone claimed also has an assignee, but it changes hands by the ownership rules
+    (can_assign / can_release), not here."""
     return (actor.role in REASSIGNERS and actor.commune_id is not None and actor.commune_id == case.commune_id
-            and task.case_id == case.id and task.state == "ready" and bool(task.assignee))
+            and task.case_id == case.id and task.state == "ready" and bool(task.assignee)
+            and not is_role_step(task))
 
 
 # -- who holds a step (engine.ownership; issue 17) ----------------------------------------------------------

@@ -163,6 +163,11 @@ def refusal(actor: access.Actor, task: Task, case: Case) -> EngineError | None:
     if task.state != "ready":
         return Conflict("Bước này đã được hoàn thành hoặc đã huỷ; không có thay đổi nào được lưu.",
                         "This step was already completed or cancelled; nothing was saved.")
+    if access.is_role_step(task):
+        return InvalidState("Bước này thuộc một vai trò, không phải hoạt động của kế hoạch: người đảm nhận bước do "
+                            "chủ tịch UBND xã/phường hoặc Sở Y tế giao (“Giao bước cho người khác”).",
+                            "This step belongs to a role, not to a plan activity: its holder is changed with "
+                            "“Give the step to someone else”.")
     return InvalidState("Bước này không giao cho một tài khoản cụ thể nên không giao lại được.",
                         "This step is not assigned to an account, so it cannot be reassigned.")
 

@@ -58,6 +58,15 @@ def test_claim_release_and_the_holder_seen_by_others(app):
     assert task_of(app, task_id).assignee == "canbo"
     page = text(me.get(f"/tasks/{task_id}"))
     assert "Bạn đã nhận bước này" in page and "Trả việc" in page and 'id="step-form"' in page
+    # A claimed step of a role has an assignee, but it is no plan activity: no "Giao lại hoạt động" card (issue 17),
+    # and the plan activity's reassign form refuses it; its holder changes by "Giao bước cho người khác".
+    assert 'id="reassign"' not in page and "Giao lại hoạt động" not in page
+    chairman = client_for(app, "chutich")
+    held = text(chairman.get(f"/tasks/{task_id}"))
+    assert 'id="reassign"' not in held and "Giao bước cho người khác" in held
+    refused_form = chairman.get(f"/tasks/{task_id}/reassign")
+    assert refused_form.status_code == 409 and "Giao bước cho người khác" in text(refused_form)
+    assert task_of(app, task_id).assignee == "canbo"
 
     # The colleague sees who holds it, gets no form and no claim button; a forced post is refused.
     seen = text(other.get(f"/tasks/{task_id}"))
