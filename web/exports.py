@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.orm import Session
 
 from engine import audit, stamp
@@ -83,7 +84,7 @@ def sections(report: st.Report, language: str) -> list[Section]:
                   "13/2021)"),
                 [_("Phân tổ"), _("Nhóm"), _("Số trẻ em")], more, numeric_from=2, sheet=_("Dân tộc, quan hệ")),
         Section("categories", _("Hồ sơ tiếp nhận theo loại thông tin"),
-                [_("Loại thông tin"), _("Số hồ sơ"), _("Số trẻ em"), _("Trong đó: không có cơ sở")],
+                [_("Loại thông tin"), pgettext("count", "Số hồ sơ"), _("Số trẻ em"), _("Trong đó: không có cơ sở")],
                 [[pick(r.label_vi, r.label_en, language), r.cases, r.children, r.no_basis]
                  for r in report.categories], sheet=_("Loại thông tin")),
         Section("units", _("Theo xã/phường và tỉnh"),
@@ -95,10 +96,11 @@ def sections(report: st.Report, language: str) -> list[Section]:
                 [[r.commune_name, pick(r.title_vi, r.title_en, language), r.on_time, r.late, r.overdue, r.pending]
                  for r in report.compliance], numeric_from=2, sheet=_("Tuân thủ thời hạn")),
         Section("durations", _("Thời gian xử lý (tính từ khi tiếp nhận thông tin)"),
-                [_("Chỉ số"), _("Số hồ sơ"), _("Trung vị (giờ)"), _("Phân vị 90 (giờ)")],
+                [_("Chỉ số"), pgettext("count", "Số hồ sơ"), _("Trung vị (giờ)"), _("Phân vị 90 (giờ)")],
                 [[pick(d.label_vi, d.label_en, language), d.count, hours(d.median_seconds), hours(d.p90_seconds)]
                  for d in report.durations], sheet=_("Thời gian xử lý")),
-        Section("stages", _("Hồ sơ đang mở theo bước (hiện tại)"), [_("Bước đang mở"), _("Số hồ sơ")], stage_rows,
+        Section("stages", _("Hồ sơ đang mở theo bước (hiện tại)"),
+                [_("Bước đang mở"), pgettext("count", "Số hồ sơ")], stage_rows,
                 sheet=_("Đang mở theo bước")),
     ]
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -26,16 +27,26 @@ PROJECT = TRANSLATIONS.parents[1]
 POT = TRANSLATIONS / "messages.pot"
 
 
+CONTEXT_SEPARATOR = "\x04"  # gettext's own key for a message with a context: "context\x04msgid"
+
+
+def _key(message: Any) -> str:
+    """A message's key: its msgid, or "context\x04msgid" when it has a msgctxt (pgettext)."""
+    msgid = message.id if isinstance(message.id, str) else message.id[0]
+    return f"{message.context}{CONTEXT_SEPARATOR}{msgid}" if message.context else msgid
+
+
 def translated(lang_dir: Path) -> dict[str, str]:
-    """msgid → msgstr of every translated message of a language's .po files."""
+    """key (msgid, or "context\x04msgid") → msgstr of every translated message of a language's .po files."""
     out: dict[str, str] = {}
     for source in sorted(lang_dir.glob("*.po")):
         with source.open("rb") as handle:
             for message in read_po(handle, locale=lang_dir.name):
                 if message.id and message.string:
                     # The first file (in name order) wins when two areas translate one msgid, as Babel's
-                    # catalogue merge always did: "Lưu nháp" is the button in cases.po before dossier.po.
-                    out.setdefault(message.id if isinstance(message.id, str) else message.id[0],
+                    # catalogue merge always did. One Vietnamese text with two meanings (the button "Lưu nháp",
+                    # the audit trail's "draft saved") takes a context instead: pgettext("audit", …).
+                    out.setdefault(_key(message),
                                    message.string if isinstance(message.string, str) else message.string[0])
     return out
 
@@ -47,8 +58,9 @@ def compile_catalogs(root: Path = TRANSLATIONS, target_root: Path | None = None)
         if not list(lang_dir.glob("*.po")):
             continue
         merged = Catalog(locale=lang_dir.name)
-        for msgid, msgstr in translated(lang_dir).items():
-            merged.add(msgid, msgstr)
+        for key, msgstr in translated(lang_dir).items():
+            context, _sep, msgid = key.rpartition(CONTEXT_SEPARATOR)
+            merged.add(msgid, msgstr, context=context or None)
         target = (target_root or root) / lang_dir.name / "LC_MESSAGES" / "messages.mo"
         target.parent.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed over the target (atomic): a running app never reads half a catalogue.
@@ -73,7 +85,7 @@ def extract(pot: Path = POT) -> Path:
 def untranslated(pot: Path = POT, lang: str = "en") -> list[str]:
     have = translated(TRANSLATIONS / lang)
     with pot.open("rb") as handle:
-        ids = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id]
+        ids = [_key(m) for m in read_po(handle) if m.id]
     return [i for i in ids if i not in have]
 
 
@@ -85,9 +97,10 @@ def update(pot: Path = POT, lang: str = "en") -> list[str]:
     if target.exists():
         with target.open("rb") as handle:
             catalog = read_po(handle, locale=lang)
-    for msgid in missing:
-        if msgid not in catalog:
-            catalog.add(msgid, "")
+    for key in missing:
+        context, _sep, msgid = key.rpartition(CONTEXT_SEPARATOR)
+        if catalog.get(msgid, context=context or None) is None:
+            catalog.add(msgid, "", context=context or None)
     if missing:
         with target.open("wb") as handle:
             write_po(handle, catalog, omit_header=False, no_location=True)

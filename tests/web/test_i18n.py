@@ -251,3 +251,43 @@ def test_unsettled_law_is_flagged_once_on_the_supervisor_and_inspector_pages(app
     page = inspector.get(f"/inspector/cases/{cases[0]}").get_data(as_text=True)
     assert page.count('class="to-confirm-ref"') >= 2
     assert page.count("[cần xác nhận]") == 1 and page.count('id="to-confirm"') == 1
+
+
+def test_one_vietnamese_text_with_two_meanings_is_translated_by_its_context(app, login):
+    """Issue 17: the step page's link "Tải hồ sơ PDF" is "Download dossier PDF", while the audit trail's row of
+    the same words reads "Dossier PDF downloaded" (pgettext "audit"); "Lưu nháp" is the button "Save draft" and the
+    trail's "Draft saved"; the form's legal basis under its title is English; the statistics' count column is
+    "Cases" (pgettext "count"), not "Case number"."""
+    import re
+
+    from tests.web.casework_kit import open_case
+    from web import labels
+
+    case_id = open_case(app)  # its verification step open for the commune's officer
+    _english(app, "canbo")
+    client = app.test_client()
+    login(client, "canbo")
+    inbox = client.get("/").get_data(as_text=True)
+    task_id = re.findall(r'href="/tasks/(\d+)"', inbox)[0]
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    link = re.search(r'<a class="dossier-link" href="([^"]+)">([^<]*)</a>', page)
+    assert link and link.group(2) == "Download dossier PDF" and "Dossier PDF downloaded" not in page
+    basis = re.search(r'<h2 id="form-title">.*?</h2>\s*<p class="muted">(.*?)</p>', page, re.S).group(1)
+    assert basis.startswith("Decree 56/2017/NĐ-CP, Art.") and "Điều" not in basis and "Vietnamese original" not in basis
+    assert ">Save draft</button>" in page and "Lưu nháp" not in page
+    assert client.get(link.group(1)).status_code == 200
+    with app.test_request_context():
+        actions = labels.audit_actions("en")
+        assert actions["dossier_downloaded"] == "Dossier PDF downloaded" and actions["draft_saved"] == "Draft saved"
+        assert labels.audit_actions("vi")["dossier_downloaded"] == "Tải hồ sơ PDF"
+        # Every form's legal basis has its English (process_texts.po), so none is shown as a Vietnamese original.
+        import forms.kit.registry as form_registry
+
+        for versions_ in form_registry._forms.values():
+            for spec in versions_.values():
+                assert not isinstance(labels.law_text(spec.article, "en"), labels.Original), spec.article
+    case_page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Dossier PDF downloaded" in case_page
+    stats = client.get("/statistics").get_data(as_text=True)
+    assert '<th scope="col" class="num">Cases</th>' in stats and "Case number</th>" not in stats
+
