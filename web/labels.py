@@ -249,12 +249,22 @@ def national_db_occasion(kind: str, locale: str | None = None) -> str:
     return en if _lang(locale) == "en" else vi
 
 
-def role_label(role: str | None, locale: str | None = None) -> str:
+# Roles whose label starts with a proper name ("Sở Y tế", "Provincial Department of Health"): capitalised anywhere.
+_PROPER_ROLE_LABELS = frozenset({"supervisor"})
+
+
+def role_label(role: str | None, locale: str | None = None, mid_sentence: bool = False) -> str:
+    """A role's name; `mid_sentence=True` where it follows other words ("mọi người làm công tác…", "every
+    commune child-protection officer…"): lower-cased first letter, except for an office's proper name."""
     if role == "system":  # what the engine does by itself (a routed transfer, a deadline's escalation)
         with _speaking(_lang(locale)):
-            return _("Hệ thống")
-    vi, en = access.ROLE_LABELS.get(role or "", (role or "", role or ""))
-    return en if _lang(locale) == "en" else vi
+            label = _("Hệ thống")
+    else:
+        vi, en = access.ROLE_LABELS.get(role or "", (role or "", role or ""))
+        label = en if _lang(locale) == "en" else vi
+    if mid_sentence and label and role not in _PROPER_ROLE_LABELS:
+        return label[0].lower() + label[1:]
+    return label
 
 
 def routed_label(reason: str, locale: str | None = None) -> str:

@@ -291,3 +291,14 @@ def test_one_vietnamese_text_with_two_meanings_is_translated_by_its_context(app,
     stats = client.get("/statistics").get_data(as_text=True)
     assert '<th scope="col" class="num">Cases</th>' in stats and "Case number</th>" not in stats
 
+
+
+def test_a_role_named_inside_a_sentence_starts_in_lower_case_but_an_office_keeps_its_capital(app):
+    from web import labels
+
+    with app.test_request_context():
+        assert labels.role_label("officer", "vi", mid_sentence=True) == "người làm công tác bảo vệ trẻ em cấp xã"
+        assert labels.role_label("chairman", "en", mid_sentence=True) == "commune chairman"
+        assert labels.role_label("officer", "vi") == "Người làm công tác bảo vệ trẻ em cấp xã"  # at a line's start
+        assert labels.role_label("supervisor", "vi", mid_sentence=True).startswith("Sở Y tế")
+        assert labels.role_label("supervisor", "en", mid_sentence=True).startswith("Provincial Department")

@@ -52,6 +52,8 @@ def test_claim_release_and_the_holder_seen_by_others(app):
     me, other = client_for(app, "canbo"), client_for(app, "canbo_b")
     page = text(me.get(f"/tasks/{task_id}"))
     assert "Nhận việc" in page and "Chưa ai nhận bước này" in page
+    # The role's name inside the sentence starts in lower case (labels.role_label(mid_sentence=True)).
+    assert "mọi người làm công tác bảo vệ trẻ em cấp xã của địa bàn" in page and "mọi Người" not in page
 
     response = post(me, f"/tasks/{task_id}/claim", f"/tasks/{task_id}")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/tasks/{task_id}")

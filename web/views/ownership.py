@@ -65,7 +65,7 @@ def card(actor: access.Actor, task: Task) -> dict[str, Any]:
         "can_remind": access.can_remind(actor, task),
         "held_by_other": (role_step and bool(task.assignee) and task.assignee != actor.username
                           and access.may_hold(actor, task)),
-        "role": role_label(task.role),
+        "role": role_label(task.role, mid_sentence=True),  # read inside a sentence on the card
     }
 
 
