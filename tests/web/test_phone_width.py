@@ -300,3 +300,39 @@ def test_chart_labels_of_any_length_stay_inside(site):
             assert page.evaluate(CHARTS) == [], width
     finally:
         context.close()
+
+
+# The selected option's text against the room inside its closed <select> (the width less padding and arrow).
+SELECT_FITS = """(id) => {
+  const select = document.getElementById(id);
+  const style = getComputedStyle(select);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = style.font;
+  const text = select.options[select.selectedIndex].text;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  return {text, need: Math.ceil(ctx.measureText(text).width), room: Math.floor(room)};
+}"""
+
+
+def test_question_labels_take_no_colon_and_the_period_is_read_whole(site):
+    """Issue 17: a stacked cell whose label is a question ("Đúng hạn?") shows no "?:" on the phone; the statistics
+    page's period dropdown shows its whole selected text at 1280 px and at 390 px."""
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        context, page = _login(site, "giamsat", viewport)
+        try:
+            assert page.goto(f"{site.base}/statistics").status == 200
+            fit = page.evaluate(SELECT_FITS, "s-period")
+            assert fit["need"] <= fit["room"], (viewport, fit)
+        finally:
+            context.close()
+    context, page = _login(site, "canbo", PHONE)
+    try:
+        case = next(h for h in (page.goto(f"{site.base}/cases") and page.eval_on_selector_all(
+            "a.case-number", "as => as.map(a => a.getAttribute('href'))")))
+        assert page.goto(f"{site.base}{case}").status == 200
+        befores = page.eval_on_selector_all(
+            "table.responsive td[data-label]", "tds => tds.map(td => getComputedStyle(td, '::before').content)")
+        assert any("Đúng hạn?" in b for b in befores), befores[:12]
+        assert not [b for b in befores if "?:" in b], befores
+    finally:
+        context.close()

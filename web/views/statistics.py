@@ -27,7 +27,7 @@ from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import OrgUnit
 from web import engine
 from web.charts import Series, stacked_bars
-from web.exports import FORMATS, audit_export, export, file_name, meta, notes, period_text, pick, sections
+from web.exports import FORMATS, audit_export, export, file_name, meta, notes, pick, sections
 from web.extensions import db
 from web.filters import duration, vn_date
 from web.gate import blueprint_gate
@@ -154,7 +154,9 @@ def _options(actor: access.Actor, scope: st.Scope | None) -> dict[str, Any]:
 
 
 def period_option(period: st.Period, language: str) -> str:
-    text = period_text(period, language)
+    """A period in the dropdown: its name and due day, short enough for a phone's closed <select> (issue 17);
+    the chosen period's dates head the report (exports.meta)."""
+    text = period.label(language)
     if period.due:
         text += " · " + _("hạn %(d)s", d=vn_date(period.due))
     return text
