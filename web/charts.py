@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 320  # fits a 360-px phone's content box and a statistics grid cell without scaling
+# Fits the content box of the narrowest phone served, 320 px (273 px once the page's and card's padding are
+# taken): drawn at 320 units, a 320-px phone scaled the supervisor's charts to 11 px text (issue 17).
+WIDTH = 272
 FONT_SIZE = 13
 LINE_HEIGHT = 16
 BAR_HEIGHT = 16

@@ -336,3 +336,17 @@ def test_question_labels_take_no_colon_and_the_period_is_read_whole(site):
         assert not [b for b in befores if "?:" in b], befores
     finally:
         context.close()
+
+
+def test_supervisor_charts_read_at_12_px_at_every_common_width(site):
+    """Issue 17: a chart (web/charts.WIDTH) is never wider than its cell on the supervisor dashboard or the
+    statistics page, so its text is not scaled below 12 px — from a 320-px phone through a tablet to a desktop."""
+    for width in (320, 360, 390, 768, 1024, 1280):
+        context, page = _login(site, "giamsat", {"width": width, "height": 900})
+        try:
+            for path in ("/supervisor", "/statistics"):
+                assert page.goto(f"{site.base}{path}").status == 200
+                assert page.locator("svg.chart").count() >= 3, (path, width)
+                assert page.evaluate(CHARTS) == [], (path, width)
+        finally:
+            context.close()
