@@ -290,6 +290,7 @@ def test_one_vietnamese_text_with_two_meanings_is_translated_by_its_context(app,
     assert "Dossier PDF downloaded" in case_page
     stats = client.get("/statistics").get_data(as_text=True)
     assert '<th scope="col" class="num">Cases</th>' in stats and "Case number</th>" not in stats
+    assert '<h2 id="h-notes">How the figures are counted</h2>' in stats  # a step's "Counted as" elsewhere
 
 
 
