@@ -167,7 +167,7 @@ def refusal(actor: access.Actor, task: Task, case: Case) -> EngineError | None:
         return InvalidState("Bước này thuộc một vai trò, không phải hoạt động của kế hoạch: người đảm nhận bước do "
                             "chủ tịch UBND xã/phường hoặc Sở Y tế giao (“Giao bước cho người khác”).",
                             "This step belongs to a role, not to a plan activity: its holder is changed with "
-                            "“Give the step to someone else”.")
+                            "“Assign to someone else”.")
     return InvalidState("Bước này không giao cho một tài khoản cụ thể nên không giao lại được.",
                         "This step is not assigned to an account, so it cannot be reassigned.")
 
