@@ -29,8 +29,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bench.synthetic import Synthetic, fresh_database
-from engine import access, casefile, worklists
-from engine.models import Case, User
+from engine import access, casefile, clock, worklists
+from engine.models import Case, OrgUnit, User, make_session_factory
 from web import demo
 
 WARMUP = 10
@@ -170,6 +170,58 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000), pg_url: str | None = None, rep
     return rows
 
 
+def ensure_people(url: str) -> list[str]:
+    """Give a database built without accounts (bench/statistics.py's case56_bench_100k: cases and tasks only) a
+    supervisor per province and an officer and a chairman per commune, so the dashboard can be measured on it
+    (the officers and chairmen make its open steps workable, as they are in production: without them every
+    open case would be listed as stranded). Adds only the missing accounts; returns the supervisors."""
+    from werkzeug.security import generate_password_hash
+
+    from bench.synthetic import FAST_HASH
+
+    factory = make_session_factory(url)
+    with factory() as session:
+        existing = set(session.scalars(select(User.username)))
+        password = generate_password_hash(demo.DEMO_PASSWORD, method=FAST_HASH)
+        now = clock.now()
+        supervisors = []
+        for unit in session.scalars(select(OrgUnit).order_by(OrgUnit.id)):
+            roles = (("giamsat", "supervisor"),) if unit.kind == "province" else (("canbo", "officer"),
+                                                                                  ("chutich", "chairman"))
+            for prefix, role in roles:
+                name = f"{prefix}.{unit.code.lower().replace('-', '')}"
+                if role == "supervisor":
+                    supervisors.append(name)
+                if name not in existing:
+                    session.add(User(username=name, full_name=f"{prefix} {unit.code}", role=role, org_unit_id=unit.id,
+                                     password_hash=password, created_at=now, locale="vi"))
+        if session.get_bind().dialect.name == "postgresql":
+            # bench/statistics.py writes process_version 1 with its id: the first page would store the shipped
+            # process under the same id (a unique violation) unless the sequence moves past it.
+            session.execute(text("SELECT setval(pg_get_serial_sequence('process_version', 'id'), "
+                                 "(SELECT max(id) FROM process_version))"))
+        session.commit()
+    factory.kw["bind"].dispose()
+    return supervisors
+
+
+def dashboard_main(url: str, repeat: int) -> None:
+    """GET /supervisor at the size the database already has, every province's supervisor in turn."""
+    supervisors = ensure_people(url)
+    with make_session_factory(url)() as session:
+        cases = session.scalar(text("SELECT count(*) FROM case_file"))
+    samples, cpu = time_dashboard(url, supervisors, repeat)
+    print(f"province dashboard page, {cases} cases, {len(supervisors)} supervisors, {repeat} pages: "
+          f"p50 {statistics.median(samples):.1f} ms, p95 {percentile(samples, 0.95):.1f} ms, "
+          f"max {max(samples):.1f} ms, CPU {cpu:.1f} ms per page")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    for row in run():
-        print(row)
+    # `python -m bench.queries --dashboard URL [PAGES]`: the dashboard alone on an existing database.
+    import sys
+
+    if len(sys.argv) > 2 and sys.argv[1] == "--dashboard":
+        dashboard_main(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 200)
+    else:
+        for row in run():
+            print(row)
