@@ -164,7 +164,8 @@ def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[
 def _stranded(actor: Any, names: dict[int, str], lang: str) -> tuple[list[dict[str, Any]], int]:
     """The oldest stranded cases in scope with their reasons, and how many there are (engine.liveness): one
     query, the count riding on each row (a second query for the count read the province's cases twice)."""
-    rows = db.session.execute(liveness.stranded_query(actor).add_columns(func.count().over())
+    hashed = liveness.hashed_for(db.session)
+    rows = db.session.execute(liveness.stranded_query(actor, hashed).add_columns(func.count().over())
                               .limit(ESCALATIONS_SHOWN)).all()
     total = rows[0][1] if rows else 0
     cases = [case for case, _total in rows]
