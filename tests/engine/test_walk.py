@@ -10,7 +10,7 @@ must have open; deadlines that passed must have escalated.
 After a number of actions the walker only takes closing branches, so every walk must end closed; the steps
 that go on after closure (the police track) are then done too, and nothing may be left open or pending.
 
-    pytest tests/engine/test_walk.py -s                       # CI: WALKS_CI[database] walks
+    pytest tests/engine/test_walk.py -s                       # CI: the seeds WALKS_CI[database]
     pytest tests/engine/test_walk.py --walks 2000 -k sqlite   # (or CASE56_WALKS=2000) many more
     pytest tests/engine/test_walk.py --walk-seed 1234         # replay one walk exactly
 
@@ -44,10 +44,13 @@ from engine.models import Case, OrgUnit, ServiceProvider, Task, Timer, User
 from engine.runtime import Engine
 from web import demo
 
-# Walks per database in CI: every branch in BRANCHES is taken. A seed makes the same walk on both databases;
-# seeds 0..44 take every branch since issue 16 added the separation and adjustment branches (30 walks missed two
-# of them). Measured on a loaded machine: 45 SQLite walks 81 s, 30 PostgreSQL walks 76 s; `--walks N` runs more.
-WALKS_CI = {"sqlite": 45, "postgresql": 45}
+# Walks per database in CI; together they take every branch in BRANCHES. A seed makes the same walk on both
+# databases. SQLite explores: seeds 0..44, which take every branch since issue 16 added the separation and
+# adjustment branches (30 walks missed two). PostgreSQL walks the same paths through its own SQL, locking and
+# types: a few seeds plus the 7 that between them take every branch (6, 7, 13, 14, 18, 30, 37: a greedy cover of
+# the 45, recomputed from the walks' printed branches when the process changes; the assertion below says when).
+# Measured on a loaded machine: 45 SQLite walks 103 s, 45 PostgreSQL walks 124 s — 13 of them about a third.
+WALKS_CI = {"sqlite": list(range(45)), "postgresql": sorted({*range(8), 6, 7, 13, 14, 18, 30, 37})}
 CLOSE_AFTER = 55  # actions; from then on every choice is a closing one, so a walk ends
 MAX_ACTIONS = 250  # a walk still open after this many actions is a stranded case
 MAX_REPORTED = 10  # failing walks reported with all their actions (the others by seed)
@@ -109,7 +112,9 @@ def _walk_seeds(config: pytest.Config, db_kind: str) -> list[int]:
         seed = int(os.environ["CASE56_WALK_SEED"])
     if seed is not None and not walks:
         return [seed]  # replay exactly one walk
-    return list(range(seed or 0, (seed or 0) + int(walks or WALKS_CI[db_kind])))
+    if not walks and seed is None:
+        return WALKS_CI[db_kind]
+    return list(range(seed or 0, (seed or 0) + int(walks or len(WALKS_CI[db_kind]))))
 
 
 # -- the walker's model of the process ------------------------------------------------------------------------
@@ -866,8 +871,9 @@ def test_no_case_is_ever_stranded(request: pytest.FixtureRequest, db_kind: str, 
         pytest.fail(f"{len(failed)} walk(s) failed, seeds {failed}; the first {len(failures)}:\n\n"
                     + "\n\n".join(failures), pytrace=False)
     assert audit.verify(session) == []
-    if len(seeds) >= WALKS_CI[db_kind]:  # a single replayed walk cannot cover everything
-        assert not missing, f"the walks never took these branches: {missing}"
+    if set(seeds) >= set(WALKS_CI[db_kind]):  # a replayed walk or a few cannot cover everything
+        assert not missing, (f"the walks never took these branches: {missing} (after a process change, the seeds "
+                            "of WALKS_CI may need recomputing: see its comment)")
     if known:
         pytest.xfail("known engine bugs (KNOWN_BUGS): "
                      + "; ".join(f"{name} in {n} walks: {KNOWN_BUGS[name]}" for name, n in sorted(known.items())))
