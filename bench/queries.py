@@ -13,6 +13,9 @@ random cases. The database grows in place (1,000 → 10,000 → 100,000 cases) a
 a VACUUM ANALYZE and a CHECKPOINT on PostgreSQL (what autovacuum and the checkpointer do after a bulk
 load); SQLite is used as it comes (no ANALYZE). Besides the wall-clock percentiles, the mean CPU time of the
 benchmark process per call is given.
+
+`python -m bench.queries --dashboard URL [PAGES]` times the dashboard alone on a database that already exists
+(e.g. bench/statistics.py's 100,000-case case56_bench_100k, given its accounts by `ensure_people`).
 """
 
 from __future__ import annotations
