@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, or_, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine import access
 from engine.models import Case, OrgUnit, Task, Timer, User
+from engine.worklists import _task_scope  # worklists' rule for the open steps of a scope
 
 ACTING_ROLES = {"officer", "chairman", "supervisor", "partner"}  # the roles `access.can_act` lets act
 
@@ -110,14 +111,14 @@ def _pending_timer(case_id: int | SQLColumnExpression[int]) -> ColumnElement[boo
                 Timer.cancelled_at.is_(None), Timer.incident.is_(False))
 
 
-def _unworkable_open_tasks() -> CompoundSelect[tuple[int]]:
+def _unworkable_open_tasks(scope: ColumnElement[bool]) -> CompoundSelect[tuple[int]]:
     """SQL: the case ids of open steps no active account can do — `access.can_act` as a query (`workable`
     per step), in three parts joined by UNION ALL whose tests are equalities under NOT EXISTS: PostgreSQL
     answers each with one anti-join over the open steps instead of testing every account against every open
     step under one OR (`_workable_task_condition`; about 2 s for a province's dashboard at 100,000 cases on
     PostgreSQL, issue 20)."""
     unit = aliased(OrgUnit)
-    open_step = Task.state == "ready"
+    open_step = and_(Task.state == "ready", scope)
     in_scope = or_(User.org_unit_id.is_(None), User.org_unit_id == Task.commune_id,
                    and_(unit.kind == "province", unit.id == Task.province_id))
     # A named holder: their own active account, a partner or of the step's role within its unit.
@@ -155,12 +156,15 @@ def _workable_task_condition() -> ColumnElement[bool]:
                   .where(User.active.is_(True), or_(assigned, by_role)))
 
 
-def stranded_condition(hashed: bool = False) -> ColumnElement[bool]:
+def stranded_condition(hashed: bool = False, actor: access.Actor | None = None) -> ColumnElement[bool]:
     """SQL condition on `Case`: the case is stranded (see the module docstring). `hashed`: the unworkable steps
     as one uncorrelated list (`_unworkable_open_tasks`), for PostgreSQL; otherwise tested per case, for SQLite
-    (at 100,000 cases a province takes 60 ms vs 1.9 s on PostgreSQL, 2.2 s vs 0.18 s on SQLite)."""
-    open_task = and_(Task.case_id == Case.id, Task.state == "ready")
-    unworkable = (Case.id.in_(_unworkable_open_tasks()) if hashed
+    (at 100,000 cases a province takes 60 ms vs 1.9 s on PostgreSQL, 2.2 s vs 0.18 s on SQLite). With `actor`,
+    the hashed form reads only the open steps of the actor's commune or province (engine.worklists: an open
+    step always carries its case's; a transfer moves them) instead of every open step of the country."""
+    scope = _task_scope(actor) if hashed and actor is not None else true()
+    open_task = and_(Task.case_id == Case.id, Task.state == "ready", scope)
+    unworkable = (Case.id.in_(_unworkable_open_tasks(scope)) if hashed
                   else exists(select(Task.id).where(open_task, ~_workable_task_condition())))
     after_close = exists(select(Task.id).where(open_task, Task.track.is_(None)))
     nothing_waits = and_(~exists(select(Task.id).where(open_task)),
@@ -175,14 +179,14 @@ def hashed_for(session: Session) -> bool:
 
 def stranded_query(actor: access.Actor | None = None, hashed: bool = False) -> Select[tuple[Case]]:
     """The stranded cases (in `actor`'s scope when given), oldest receipt first."""
-    query = select(Case).where(stranded_condition(hashed))
+    query = select(Case).where(stranded_condition(hashed, actor))
     if actor is not None:
         query = query.where(access.case_filter(actor))
     return query.order_by(Case.received_at, Case.id)
 
 
 def count_stranded(session: Session, actor: access.Actor | None = None) -> int:
-    query = select(func.count()).select_from(Case).where(stranded_condition(hashed_for(session)))
+    query = select(func.count()).select_from(Case).where(stranded_condition(hashed_for(session), actor))
     if actor is not None:
         query = query.where(access.case_filter(actor))
     return session.scalar(query) or 0
