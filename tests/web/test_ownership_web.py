@@ -129,6 +129,35 @@ def test_chairman_assigns_with_a_field_error_and_supervisor_reminds(app):
     assert "Lời nhắc việc" not in text(client_for(app, "canbo_b").get("/"))
 
 
+def test_a_refused_reminder_note_is_summarised_at_the_top_and_nothing_is_sent(app):
+    case_id = open_case(app)
+    task_id = ready_task(app, case_id, "verify")
+    supervisor = client_for(app, "giamsat")
+    step_page = text(supervisor.get(f"/tasks/{task_id}"))
+    assert 'id="error-summary"' not in step_page
+    too_long = "Nhắc " + "x" * 1000  # the engine takes 1,000 characters; the page's maxlength is only a hint
+    refused = supervisor.post(f"/tasks/{task_id}/remind", data={"note": too_long, "csrf_token": token(step_page)})
+    body = text(refused)
+    assert refused.status_code == 422
+    summary = body.split('id="error-summary"')[1].split("</div>")[0]
+    assert f'<a href="#remind-note-{task_id}">Lời nhắc (không bắt buộc): ' in summary
+    # The field the link names is on the page, below the summary, marked and keeping the note as typed.
+    field = body.split(f'<textarea id="remind-note-{task_id}"')[1].split("</textarea>")[0]
+    assert 'aria-invalid="true"' in field and field.endswith(too_long)
+    assert body.index('id="error-summary"') < body.index(f'id="remind-note-{task_id}"')
+    assert f'id="remind-note-{task_id}-err"' in body
+    # Nothing sent: no reminder, no audit line.
+    with app.app_context():
+        assert db.session.scalars(select(TaskReminder)).all() == []
+        db.session.remove()
+    assert audits(app, "task_reminded", case_id) == []
+    # A person the step page offers no note field gets the refusal, not a field error without its field.
+    officer = client_for(app, "canbo")
+    crafted = officer.post(f"/tasks/{task_id}/remind",
+                           data={"note": too_long, "csrf_token": token(text(officer.get(f"/tasks/{task_id}")))})
+    assert crafted.status_code == 403 and 'id="error-summary"' not in text(crafted)
+
+
 def test_after_completing_the_next_step_is_one_click_away(app):
     case_id = open_case(app)
     task_id = ready_task(app, case_id, "verify")

@@ -3,7 +3,8 @@ confirmation after "Hoàn thành" that offers the next step when the same person
 
 The step page shows a card with the holder and the buttons the person may use (`card`); assigning has its own
 small page (pick list of the accounts that may hold the step, optional reason) where a refusal comes back next to
-its field with the input kept. Reminders come back from the supervisor's dashboard or the step page.
+its field with the input kept. Reminders come back from the supervisor's dashboard or the step page; a refused
+note comes back on the step page (status 422, nothing sent), at its field and in the summary at the top.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ def _back(task: Task) -> Any:
     return redirect(url_for("steps.task", task_id=task.id))
 
 
-def card(actor: access.Actor, task: Task) -> dict[str, Any]:
+def card(actor: access.Actor, task: Task, remind: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the step page shows about who holds the step, and which ownership buttons this person gets. Opening
-    the step marks the reminders about it to this person as read."""
+    the step marks the reminders about it to this person as read. `remind`: a refused reminder's note as typed
+    and its messages, shown at its field and (`error_items`) in the page's error summary."""
     if ownership.mark_read(db.session, actor.username, task.id):
         db.session.commit()
     names = person_names({task.assignee}) if task.assignee else {}
@@ -66,6 +68,10 @@ def card(actor: access.Actor, task: Task) -> dict[str, Any]:
         "held_by_other": (role_step and bool(task.assignee) and task.assignee != actor.username
                           and access.may_hold(actor, task)),
         "role": role_label(task.role, mid_sentence=True),  # read inside a sentence on the card
+        "remind_note": remind["note"] if remind else "",
+        "remind_errors": remind["errors"] if remind else [],
+        "error_items": [(f"remind-note-{task.id}", _("Lời nhắc (không bắt buộc)"), message)
+                        for message in (remind["errors"] if remind else [])],
     }
 
 
@@ -145,14 +151,19 @@ def assign(task_id: int):
 def remind(task_id: int):
     actor: access.Actor = current_user.actor
     loc = locale()
+    note = (request.form.get("note") or "")[:TEXT_MAX]
     try:
         task, case = _load(actor, task_id)
-        sent = ownership.remind(web.engine(), db.session, actor, task.id,
-                                {"note": (request.form.get("note") or "")[:TEXT_MAX]}, locale=loc)
+        sent = ownership.remind(web.engine(), db.session, actor, task.id, {"note": note}, locale=loc)
     except forms.FormError as exc:
-        flash(_("Chưa gửi được lời nhắc: %(why)s", why="; ".join(formrender.messages(exc.errors.get("note")))),
-              "error")
-        return _back(task)
+        # The engine reads the note before its other checks: a person the step page offers no note field
+        # (step done, or not theirs to remind) gets the refusal, not a field error without its field.
+        if task.state != "ready" or not access.can_remind(actor, task):
+            return refuse(Forbidden("Bạn không nhắc được bước này (đã xong hoặc ngoài quyền của bạn).",
+                                    "You cannot send a reminder about this step (done, or not yours to remind)."))
+        # Nothing sent: the step page again, the note as typed at its field and in the summary at the top.
+        from web.views import steps  # steps imports this module for its ownership card
+        return steps.refused_reminder(actor, task, case, note, formrender.messages(exc.errors.get("note"))), 422
     except EngineError as exc:
         return refuse(exc)
     names = person_names({r.recipient for r in sent})

@@ -102,11 +102,7 @@ def task(task_id: int):
         task, case = _load(actor, task_id)
     except EngineError as exc:
         return refuse(exc)
-    editable = task.state == "ready" and bool(task.form) and access.can_act(actor, task)
-    description = formrender.describe(task.form, locale=loc) if editable else None
-    if description and task.form == "mau_04":
-        assign.plan_pick_list(description, case)
-        assign.plan_provider_list(description, case)
+    editable, description = _form_of(actor, task, case)
     values: dict[str, Any] = {}
     errors: dict[str, Any] = {}
     conflict = None
@@ -146,15 +142,41 @@ def task(task_id: int):
                 return redirect(url_for("inbox.index"))
         editable = task.state == "ready"  # a conflict may mean the step was done meanwhile
     elif editable:
-        fields = description["fields"]
-        # A plan the chairman returned continues from the returned version (engine.returns), a draft first.
-        start = task.draft_data if task.draft_data is not None else returns.prefill(db.session, task)
-        values = formrender.to_inputs(fields, start if start is not None else formrender.defaults(fields))
+        values = _start_values(task, description)
     return _page(actor, task, case, description, values, errors, conflict, editable), status
 
 
+def _form_of(actor: access.Actor, task: Task, case: Case) -> tuple[bool, dict[str, Any] | None]:
+    """Whether this person fills the step's form now, and the form described for the page."""
+    editable = task.state == "ready" and bool(task.form) and access.can_act(actor, task)
+    description = formrender.describe(task.form, locale=locale()) if editable else None
+    if description and task.form == "mau_04":
+        assign.plan_pick_list(description, case)
+        assign.plan_provider_list(description, case)
+    return editable, description
+
+
+def _start_values(task: Task, description: dict[str, Any] | None) -> dict[str, Any]:
+    """The form's inputs as the page opens: a draft first, else a plan the chairman returned continues from
+    the returned version (engine.returns), else the form's defaults."""
+    if description is None:
+        return {}
+    fields = description["fields"]
+    start = task.draft_data if task.draft_data is not None else returns.prefill(db.session, task)
+    return formrender.to_inputs(fields, start if start is not None else formrender.defaults(fields))
+
+
+def refused_reminder(actor: access.Actor, task: Task, case: Case, note: str, errors: list[str]) -> str:
+    """The step page as it opens, with a refused reminder (web.views.ownership.remind) back in its note field
+    and listed in the error summary at the top; the step's own form is as a GET shows it."""
+    editable, description = _form_of(actor, task, case)
+    values = _start_values(task, description) if editable else {}
+    return _page(actor, task, case, description, values, {}, None, editable, remind={"note": note, "errors": errors})
+
+
 def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, Any] | None,
-          values: dict[str, Any], errors: dict[str, Any], conflict: str | None, editable: bool) -> str:
+          values: dict[str, Any], errors: dict[str, Any], conflict: str | None, editable: bool,
+          remind: dict[str, Any] | None = None) -> str:
     partner = access.reads_only_assigned(actor)
     history: list[tuple[Task, str, dict[str, Any] | None]] = []
     casefile.record_step_read(db.session, actor, task, case, via="web")  # the API records the same
@@ -184,7 +206,7 @@ def _page(actor: access.Actor, task: Task, case: Case, description: dict[str, An
         who=names.get(task.assignee, task.assignee) if task.assignee else role_label(task.role),
         can_attach=not partner and access.can_manage_case(actor, case),
         reassign_offers=assign.offers(actor, case, [task]), reassign_back="task",
-        own=ownership_view.card(actor, task),
+        own=ownership_view.card(actor, task, remind),
         **_plan_return(actor, task),
     )
 
