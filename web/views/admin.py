@@ -267,14 +267,15 @@ def user_unlock(user_id: int) -> Any:
 
 # -- provinces and communes --------------------------------------------------------------------------
 def _units_page(errors: dict[str, str] | None = None, data: dict[str, str] | None = None,
-                rename_errors: dict[int, str] | None = None, status: int = 200) -> tuple[str, int]:
+                rename_errors: dict[int, str] | None = None, rename_typed: dict[int, str] | None = None,
+                status: int = 200) -> tuple[str, int]:
     units = _units()
     provinces = [u for u in units if u.kind == "province"]
     tree = [(p, [c for c in units if c.parent_id == p.id]) for p in provinces]
     orphans = [u for u in units if u.kind == "commune" and u.parent_id not in {p.id for p in provinces}]
     return render_template("admin/units.html", tree=tree, orphans=orphans, provinces=provinces,
                            errors=errors or {}, data=data or {"kind": "commune"},
-                           rename_errors=rename_errors or {}), status
+                           rename_errors=rename_errors or {}, rename_typed=rename_typed or {}), status
 
 
 def _check_name(name: str) -> str | None:
@@ -327,7 +328,7 @@ def unit_rename(unit_id: int) -> Any:
         abort(404)
     name = _text("name")
     if message := _check_name(name):
-        return _units_page(rename_errors={unit.id: message}, status=422)
+        return _units_page(rename_errors={unit.id: message}, rename_typed={unit.id: name}, status=422)
     if name != unit.name:
         old, unit.name = unit.name, name
         _commit_with_audit("unit_renamed", {"code": unit.code, "old": old, "new": name})

@@ -1,0 +1,63 @@
+"""The error summary at the top of the forms that sit in a list row or stand alone (issue 17), both databases: a
+unit's rename, a restriction's lift, a legal hold's release and a destruction's withdrawal on the admin pages,
+and the log-in form. Each refusal is listed at the top of the page, linking to the id of the field it is about
+(which is on the page, below the summary), and nothing changes."""
+
+from __future__ import annotations
+
+import html
+
+from sqlalchemy import select
+
+from engine.models import AuditEntry, OrgUnit
+from tests.web.casework_kit import client_for, token
+from web.extensions import db
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def summary_of(body: str) -> str:
+    """The error summary's own markup (there is one per page)."""
+    assert body.count('id="error-summary"') == 1
+    return body.split('id="error-summary"')[1].split("</div>")[0]
+
+
+def assert_links_to_field(body: str, field_id: str, item: str) -> None:
+    """The summary lists `item`, linked to `#field_id`, and that field is on the page below the summary."""
+    assert f'<a href="#{field_id}">{item}</a>' in summary_of(body)
+    assert body.index('id="error-summary"') < body.index(f'id="{field_id}"')
+
+
+def audit_count(app, action: str) -> int:
+    with app.app_context():
+        count = len(db.session.scalars(select(AuditEntry.id).where(AuditEntry.action == action)).all())
+        db.session.remove()
+        return count
+
+
+def test_a_refused_unit_rename_is_summarised_at_the_top(app):
+    admin = client_for(app, "quantri")
+    page = text(admin.get("/admin/units"))
+    assert 'id="error-summary"' not in page
+    with app.app_context():
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.kind == "commune").order_by(OrgUnit.code))
+        unit_id, code, name = unit.id, unit.code, unit.name
+        db.session.remove()
+    for typed, message in (("   ", "Tên đơn vị là bắt buộc."),
+                           ("Xã " + "x" * 200, "Tên tối đa 200 ký tự, không có ký tự điều khiển.")):
+        refused = admin.post(f"/admin/units/{unit_id}/rename", data={"csrf_token": token(page), "name": typed})
+        body = text(refused)
+        assert refused.status_code == 422
+        assert_links_to_field(body, f"rename-{unit_id}", f"Tên của {code}: {message}")
+        # Above the list of units and its own form, the field marked, the message next to it.
+        first_unit = body.index('<section class="card">')
+        assert body.index('id="error-summary"') < first_unit < body.index(f'id="rename-{unit_id}"')
+        field = body.split(f'id="rename-{unit_id}"')[1].split(">")[0]
+        assert 'aria-invalid="true"' in field and f'aria-describedby="rename-{unit_id}-err"' in field
+        assert f'id="rename-{unit_id}-err"' in body and message in body.split(f'id="rename-{unit_id}-err"')[1]
+    with app.app_context():
+        assert db.session.get(OrgUnit, unit_id).name == name
+        db.session.remove()
+    assert audit_count(app, "unit_renamed") == 0
