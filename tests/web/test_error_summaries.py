@@ -9,8 +9,10 @@ import html
 
 from sqlalchemy import select
 
-from engine.models import AuditEntry, OrgUnit
-from tests.web.casework_kit import client_for, token
+from engine import clock, restriction, retention
+from engine.models import AuditEntry, Case, CaseRestriction, Destruction, LegalHold, OrgUnit
+from tests.web.casework_kit import client_for, open_case, token
+from web import demo
 from web.extensions import db
 
 
@@ -61,3 +63,65 @@ def test_a_refused_unit_rename_is_summarised_at_the_top(app):
         assert db.session.get(OrgUnit, unit_id).name == name
         db.session.remove()
     assert audit_count(app, "unit_renamed") == 0
+
+
+def test_a_refused_lift_of_a_restriction_is_summarised_at_the_top(app):
+    case_id = open_case(app)
+    with app.app_context():
+        row = restriction.restrict(db.session, demo.cast(db.session).actors["quantri"], case_id, {
+            "authority": "Công an tỉnh (PA05)", "document_number": "123/CV-PA05", "document_date": "01/12/2026",
+            "reason": "Đề nghị tạm dừng xử lý."})
+        restriction_id, number = row.id, db.session.get(Case, case_id).number
+        db.session.remove()
+    admin = client_for(app, "quantri")
+    page = text(admin.get("/admin/restrictions"))
+    assert 'id="error-summary"' not in page
+    refused = admin.post(f"/admin/restrictions/{restriction_id}/lift",
+                         data={"csrf_token": token(page), "reason": "  "})
+    body = text(refused)
+    assert refused.status_code == 400
+    assert_links_to_field(body, f"lift-{restriction_id}", f"{number} — Lý do gỡ hạn chế: Hãy nhập lý do gỡ hạn chế.")
+    assert body.index('id="error-summary"') < body.index('id="h-new"')  # above the new-restriction form
+    field = body.split(f'id="lift-{restriction_id}"')[1].split(">")[0]
+    assert 'aria-invalid="true"' in field
+    with app.app_context():
+        assert db.session.get(CaseRestriction, restriction_id).lifted_at is None
+        db.session.remove()
+    assert audit_count(app, "restriction_lifted") == 0
+
+
+def test_a_refused_release_or_withdrawal_on_the_retention_page_is_summarised_at_the_top(app):
+    case_id = open_case(app)
+    with app.app_context():
+        people = demo.cast(db.session)
+        hold = retention.place_hold(db.session, people.actors["quantri"], case_id, {"reason": "Đang thanh tra."})
+        hold_id, number = hold.id, db.session.get(Case, case_id).number
+        # A pending request by another administrator: this one may confirm it or withdraw it.
+        pending = Destruction(reason="Hết hạn", status="requested", requested_by="quantri_khac",
+                              requested_at=clock.now(), cases={"ids": [], "numbers": [], "records": {}})
+        db.session.add(pending)
+        db.session.commit()
+        destruction_id = pending.id
+        db.session.remove()
+    admin = client_for(app, "quantri")
+    page = text(admin.get("/admin/retention"))
+    assert 'id="error-summary"' not in page
+    refused = admin.post(f"/admin/retention/holds/{hold_id}/release", data={"csrf_token": token(page), "reason": ""})
+    body = text(refused)
+    assert refused.status_code == 400
+    assert_links_to_field(body, f"release-{hold_id}", f"{number} — Lý do gỡ phong toả: Hãy nhập lý do gỡ phong toả.")
+    assert body.index('id="error-summary"') < body.index('id="h-policy"')
+    assert 'aria-invalid="true"' in body.split(f'id="release-{hold_id}"')[1].split(">")[0]
+    for action, field, message in (("cancel", "Lý do huỷ bỏ đề nghị", "Hãy nhập lý do huỷ bỏ yêu cầu."),
+                                   ("confirm", "Ghi chú xác nhận", "Hãy nhập ghi chú xác nhận.")):
+        refused = admin.post(f"/admin/retention/destructions/{destruction_id}/{action}",
+                             data={"csrf_token": token(page), "note": " "})
+        body = text(refused)
+        assert refused.status_code == 400, action
+        assert_links_to_field(body, f"{action}-{destruction_id}",
+                              f"Đề nghị huỷ số {destruction_id} — {field}: {message}")
+    with app.app_context():
+        assert db.session.get(LegalHold, hold_id).released_at is None
+        assert db.session.get(Destruction, destruction_id).status == "requested"
+        db.session.remove()
+    assert audit_count(app, "legal_hold_released") == audit_count(app, "destruction_cancelled") == 0

@@ -90,7 +90,8 @@ def lift(restriction_id: int) -> Any:
     try:
         restriction.lift(db.session, current_user.actor, restriction_id, _form())
     except FieldErrors as exc:
-        return _restrictions_page({f"lift-{restriction_id}": exc.by_field(locale())["reason"]}, _form(), 400)
+        # No data: the typed lift reason must not refill the new-restriction form's own "Lý do".
+        return _restrictions_page({f"lift-{restriction_id}": exc.by_field(locale())["reason"]}, None, 400)
     except EngineError as exc:
         return refuse(exc)
     flash(_("Đã gỡ hạn chế xử lý."), "success")
