@@ -125,3 +125,18 @@ def test_a_refused_release_or_withdrawal_on_the_retention_page_is_summarised_at_
         assert db.session.get(Destruction, destruction_id).status == "requested"
         db.session.remove()
     assert audit_count(app, "legal_hold_released") == audit_count(app, "destruction_cancelled") == 0
+
+
+def test_a_refused_log_in_is_summarised_at_the_top_with_its_message(app):
+    client = app.test_client()
+    page = text(client.get("/login"))
+    assert 'id="error-summary"' not in page and "autofocus" in page.split('id="username"')[1].split(">")[0]
+    refused = client.post("/login", data={"csrf_token": token(page), "username": "canbo", "password": "sai-mat-khau"})
+    body = text(refused)
+    assert refused.status_code == 401
+    assert_links_to_field(body, "username", "Tên đăng nhập hoặc mật khẩu không đúng.")
+    assert "autofocus" in summary_of(body)  # the summary takes the focus, not the user name
+    field = body.split('id="username"')[1].split(">")[0]
+    assert "autofocus" not in field and 'value="canbo"' in field and 'aria-invalid="true"' in field
+    assert client.get("/").status_code == 302  # still signed out
+    assert audit_count(app, "login") == 0
