@@ -9,30 +9,24 @@ are covered by the test-client tests. Screenshots of the main pages go to test-a
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import audit, clock
 from engine.models import Case
+from tests.web.browser_kit import chromium, serve
 from web.extensions import db
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
 def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield base
 
 
 def _moment(minutes_ago: int = 5) -> str:
@@ -87,15 +81,8 @@ class Person:
 @pytest.mark.browser
 @pytest.mark.parametrize("db_kind", ["sqlite"])
 def test_report_to_closure_in_the_browser(app, server):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium (never download a browser)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            _flow(browser, server, app)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        _flow(browser, server, app)
 
 
 def _flow(browser, base: str, app) -> None:

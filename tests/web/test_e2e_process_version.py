@@ -18,7 +18,8 @@ from sqlalchemy import select
 from engine import clock
 from engine.models import Case, ProcessVersion
 from tests.processes import variants
-from tests.web.test_e2e_browser import CHROMIUM, SHOTS, Person, _moment, playwright_api
+from tests.web.browser_kit import chromium
+from tests.web.test_e2e_browser import SHOTS, Person, _moment
 from tests.web.test_e2e_browser import server as server  # noqa: F401  (the live-server fixture)
 from web import demo
 from web.extensions import db
@@ -60,8 +61,6 @@ def _shot(person: Person, name: str) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("db_kind", ["sqlite"])
 def test_upload_lint_diff_activate_then_new_cases_on_the_new_version(app, server, case_engine, tmp_path):  # noqa: F811
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium (never download a browser)")
     # A case opened before the upload, on the shipped version.
     with app.app_context():
         people = demo.cast(db.session)
@@ -72,15 +71,10 @@ def test_upload_lint_diff_activate_then_new_cases_on_the_new_version(app, server
     variant = tmp_path / "decree56-v2.bpmn"
     variant.write_text(_variant(), encoding="utf-8")
 
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            new_version = _deploy(browser, server, variant)
-            new_number = _record_report(browser, server)
-            _case_pages(browser, server, app, old_id, old_version, new_number, new_version)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        new_version = _deploy(browser, server, variant)
+        new_number = _record_report(browser, server)
+        _case_pages(browser, server, app, old_id, old_version, new_number, new_version)
 
 
 def _deploy(browser, base: str, variant: Path) -> int:

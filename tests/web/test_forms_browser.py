@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import clock
+from tests.web.browser_kit import chromium, serve
 from tests.web.casework_kit import open_case, ready_task, task_of
 from web import demo
 from web.extensions import db
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 LONG_NOTE = "Trẻ kể lại sự việc " + "x" * 5000
 NEW_NAME = "Phạm Thị Giáo Viên"
@@ -37,12 +35,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield base
 
 
 def _meeting_with_a_draft(app) -> int:
@@ -234,15 +228,8 @@ def _refused_acknowledgement(browser, base: str) -> None:
 @pytest.mark.parametrize("db_kind", ["sqlite"])
 def test_rows_with_and_without_javascript_and_the_history_panel(demo_app, server):
     app = demo_app
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium (never download a browser)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            _with_javascript(browser, server, app)
-            _without_javascript(browser, server, app)
-            _radios_in_rows(browser, server, app)
-            _refused_acknowledgement(browser, server)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        _with_javascript(browser, server, app)
+        _without_javascript(browser, server, app)
+        _radios_in_rows(browser, server, app)
+        _refused_acknowledgement(browser, server)

@@ -12,7 +12,6 @@ are covered by the test-client tests.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import FAST_HASH, _prepare, _truncate
+from tests.web.browser_kit import chromium, demo_site, serve
 from web import demo
 from web.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-artifacts" / "screenshots" / "phone"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # pinned in package.json, installed by make venv
 PHONE = {"width": 390, "height": 844}
@@ -89,36 +86,14 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, case_engine) -> Iterator[Site]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium (never download a browser)")
-    from web import create_app
-
-    url, engine = _prepare("sqlite", tmp_path_factory.getbasetemp())
-    _truncate(engine, "sqlite")
-    app = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "CASE56_ENGINE": case_engine,
-        "CASE56_ATTACHMENTS": str(tmp_path_factory.mktemp("attachments")),
-        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
-    })
-    with app.app_context():
-        demo.seed_people(db.session, FAST_HASH)
-        demo.seed_cases(db.session, case_engine)
-        db.session.remove()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield Site(f"http://127.0.0.1:{httpd.server_port}", browser)
-        finally:
-            browser.close()
-            httpd.shutdown()
-            thread.join(timeout=5)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    app = demo_site(tmp_path_factory, case_engine)
+    try:
+        with serve(app) as base, chromium() as browser:
+            yield Site(base, browser)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _shape(path: str) -> str:

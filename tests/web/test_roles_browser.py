@@ -12,7 +12,6 @@ test-artifacts/screenshots/roles/<role>-<page>.png (desktop) and <role>-<page>-p
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,16 +19,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from engine import clock
 from engine.models import Case, CaseChild, ProcessVersion, ServiceProvider, Task, User
-from tests.conftest import FAST_HASH, _prepare, _truncate
+from tests.web.browser_kit import chromium, demo_site, serve
 from web import demo
 from web.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "test-artifacts" / "screenshots" / "roles"
 PHONE = {"width": 390, "height": 844}
@@ -101,22 +98,10 @@ def _ids(app) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, case_engine) -> Iterator[Site]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install -y chromium (never download a browser)")
     if not AXE.exists():
         pytest.fail("axe-core is missing: make venv (npm ci) installs the pinned version")
-    from web import create_app
-
-    url, engine = _prepare("sqlite", tmp_path_factory.getbasetemp())
-    _truncate(engine, "sqlite")
-    app = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "CASE56_ENGINE": case_engine,
-        "CASE56_ATTACHMENTS": str(tmp_path_factory.mktemp("attachments")),
-        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
-    })
+    app = demo_site(tmp_path_factory, case_engine)
     with app.app_context():
-        demo.seed_people(db.session, FAST_HASH)
-        demo.seed_cases(db.session, case_engine)
         canbo = db.session.scalar(select(User).where(User.username == "canbo"))
         # A second officer of the first commune: the chairman assigns a step claimed by the first to her.
         db.session.add(User(username="canbo_b", full_name="Bùi Thị Cán Bộ B", role="officer",
@@ -124,21 +109,13 @@ def site(tmp_path_factory, case_engine) -> Iterator[Site]:
                             created_at=clock.now(), locale="vi"))
         db.session.commit()
         db.session.remove()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield Site(f"http://127.0.0.1:{httpd.server_port}", browser, app, _ids(app))
-        finally:
-            browser.close()
-            httpd.shutdown()
-            thread.join(timeout=5)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    try:
+        with serve(app) as base, chromium() as browser:
+            yield Site(base, browser, app, _ids(app))
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 class Person:
