@@ -82,11 +82,11 @@ def backfill_sql(dialect: str) -> str:
 _TASK_COLUMNS = "state, completed_at, due_at, step, title, escalates_task_id, case_id"
 
 
-def _sqlite_task_change(row: str, sign: str) -> str:
-    """The statement a SQLite trigger runs to add (sign '') or take out (sign '-') one task row's contribution."""
+def _task_change(dialect: str, row: str, sign: str) -> str:
+    """The statement a trigger runs to add (sign '') or take out (sign '-') one task row's contribution."""
     return (
         "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
-        f"SELECT c.commune_id, {row}.step, {row}.title, g.grain, {_day('sqlite', f'{row}.completed_at')}, "
+        f"SELECT c.commune_id, {row}.step, {row}.title, g.grain, {_day(dialect, f'{row}.completed_at')}, "
         "c.province_id, "
         f"{sign}(CASE WHEN {row}.completed_at <= {row}.due_at THEN 1 ELSE 0 END), "
         f"{sign}(CASE WHEN {row}.completed_at > {row}.due_at THEN 1 ELSE 0 END) "
@@ -94,15 +94,16 @@ def _sqlite_task_change(row: str, sign: str) -> str:
     )
 
 
-def _sqlite_case_move(row: str, sign: str) -> str:
+def _case_move(dialect: str, row: str, sign: str) -> str:
+    """The statement a trigger runs to add or take out a whole case's figures in its old or new commune."""
     return (
         "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
-        f"SELECT {row}.commune_id, t.step, t.title, g.grain, {_day('sqlite', 't.completed_at')}, "
+        f"SELECT {row}.commune_id, t.step, t.title, g.grain, {_day(dialect, 't.completed_at')}, "
         f"{row}.province_id, "
         f"{sign}sum(CASE WHEN t.completed_at <= t.due_at THEN 1 ELSE 0 END), "
         f"{sign}sum(CASE WHEN t.completed_at > t.due_at THEN 1 ELSE 0 END) "
         f"FROM task t CROSS JOIN {GRAINS} WHERE t.case_id = NEW.id AND {_QUALIFIES.format(t='t')} "
-        f"GROUP BY t.step, t.title, g.grain, {_day('sqlite', 't.completed_at')} {_UPSERT};"
+        f"GROUP BY t.step, t.title, g.grain, {_day(dialect, 't.completed_at')} {_UPSERT};"
     )
 
 
@@ -111,15 +112,15 @@ def sqlite_triggers() -> list[str]:
     moved = "OLD.commune_id IS NOT NEW.commune_id OR OLD.province_id IS NOT NEW.province_id"
     return [
         f"CREATE TRIGGER stat_task_insert AFTER INSERT ON task WHEN {new} "
-        f"BEGIN {_sqlite_task_change('NEW', '')} END",
+        f"BEGIN {_task_change('sqlite', 'NEW', '')} END",
         f"CREATE TRIGGER stat_task_delete AFTER DELETE ON task WHEN {old} "
-        f"BEGIN {_sqlite_task_change('OLD', '-')} END",
+        f"BEGIN {_task_change('sqlite', 'OLD', '-')} END",
         f"CREATE TRIGGER stat_task_update_old AFTER UPDATE OF {_TASK_COLUMNS} ON task WHEN {old} "
-        f"BEGIN {_sqlite_task_change('OLD', '-')} END",
+        f"BEGIN {_task_change('sqlite', 'OLD', '-')} END",
         f"CREATE TRIGGER stat_task_update_new AFTER UPDATE OF {_TASK_COLUMNS} ON task WHEN {new} "
-        f"BEGIN {_sqlite_task_change('NEW', '')} END",
+        f"BEGIN {_task_change('sqlite', 'NEW', '')} END",
         f"CREATE TRIGGER stat_case_moved AFTER UPDATE OF commune_id, province_id ON case_file WHEN {moved} "
-        f"BEGIN {_sqlite_case_move('OLD', '-')} {_sqlite_case_move('NEW', '')} END",
+        f"BEGIN {_case_move('sqlite', 'OLD', '-')} {_case_move('sqlite', 'NEW', '')} END",
     ]
 
 
@@ -128,26 +129,7 @@ SQLITE_TRIGGER_NAMES = ("stat_task_insert", "stat_task_delete", "stat_task_updat
 
 
 def _pg_task_change(row: str, sign: str) -> str:
-    return (
-        f"IF {_QUALIFIES.format(t=row)} THEN "
-        "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
-        f"SELECT c.commune_id, {row}.step, {row}.title, g.grain, {_day('postgresql', f'{row}.completed_at')}, "
-        f"c.province_id, {sign}(CASE WHEN {row}.completed_at <= {row}.due_at THEN 1 ELSE 0 END), "
-        f"{sign}(CASE WHEN {row}.completed_at > {row}.due_at THEN 1 ELSE 0 END) "
-        f"FROM case_file c CROSS JOIN {GRAINS} WHERE c.id = {row}.case_id {_UPSERT}; END IF;"
-    )
-
-
-def _pg_case_move(row: str, sign: str) -> str:
-    return (
-        "INSERT INTO stat_compliance_day (commune_id, step, title, grain, day, province_id, on_time, late) "
-        f"SELECT {row}.commune_id, t.step, t.title, g.grain, {_day('postgresql', 't.completed_at')}, "
-        f"{row}.province_id, "
-        f"{sign}sum(CASE WHEN t.completed_at <= t.due_at THEN 1 ELSE 0 END), "
-        f"{sign}sum(CASE WHEN t.completed_at > t.due_at THEN 1 ELSE 0 END) "
-        f"FROM task t CROSS JOIN {GRAINS} WHERE t.case_id = NEW.id AND {_QUALIFIES.format(t='t')} "
-        f"GROUP BY t.step, t.title, g.grain, {_day('postgresql', 't.completed_at')} {_UPSERT};"
-    )
+    return f"IF {_QUALIFIES.format(t=row)} THEN {_task_change('postgresql', row, sign)} END IF;"
 
 
 def pg_triggers() -> list[str]:
@@ -157,7 +139,7 @@ def pg_triggers() -> list[str]:
         f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_pg_task_change('NEW', '')} END IF; "
         "RETURN NULL; END $$",
         "CREATE FUNCTION stat_case_rollup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"{_pg_case_move('OLD', '-')} {_pg_case_move('NEW', '')} RETURN NULL; END $$",
+        f"{_case_move('postgresql', 'OLD', '-')} {_case_move('postgresql', 'NEW', '')} RETURN NULL; END $$",
         # Only the columns a contribution depends on fire the update trigger (the ORM sets changed columns only).
         "CREATE TRIGGER stat_task_rollup AFTER INSERT OR DELETE OR UPDATE OF "
         f"{_TASK_COLUMNS} ON task FOR EACH ROW EXECUTE FUNCTION stat_task_rollup()",
