@@ -207,7 +207,6 @@ def remind(engine: Engine, session: Session, actor: access.Actor, task_id: int, 
            locale: str = "vi") -> list[TaskReminder]:
     """Remind the holder of an open step (or, nobody holding it, every active account that may do it): an in-app
     notice in their inbox and a line in their next e-mail digest. Returns the reminders written."""
-    clean = _load(RemindInput(), REMIND_FORM, data, locale)
     with engine.transaction(session):
         task = session.get(Task, task_id)
         case = session.get(Case, task.case_id) if task is not None else None
@@ -220,6 +219,9 @@ def remind(engine: Engine, session: Session, actor: access.Actor, task_id: int, 
             raise Forbidden("Chỉ chủ tịch UBND xã/phường của hồ sơ hoặc Sở Y tế của tỉnh được nhắc việc.",
                             "Only the case's commune chairman or the province's Department of Health may send "
                             "reminders.")
+        # The note is read only once the step is the actor's to remind: someone without the right gets 403 (or
+        # 404/409), never a field error about a note they may not send at all.
+        clean = _load(RemindInput(), REMIND_FORM, data, locale)
         if task.assignee:
             holder = session.scalar(select(User).where(User.username == task.assignee))
             recipients = [task.assignee] if holder is not None and holder.active else []

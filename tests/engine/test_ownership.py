@@ -208,6 +208,23 @@ def test_reminders_reach_the_holder_or_everyone_who_may_do_the_step(case_engine,
         ownership.remind(case_engine, session, people.actors["giamsat"], task.id, {})
 
 
+def test_a_reminder_checks_the_right_before_the_note(case_engine, session, people):
+    """Someone who may not remind is refused (403/404) whatever the note; the right holder with a bad note gets the
+    field error; in both orders nothing is sent."""
+    case = open_case(case_engine, session, people)
+    task = first_step(session, case)
+    for bad in ("x" * 1001, "ghi chú\x00"):
+        with pytest.raises(Forbidden):  # the commune's officer sees the step but may not remind
+            ownership.remind(case_engine, session, people.actors["canbo"], task.id, {"note": bad})
+        with pytest.raises(NotFound):  # another commune's chairman does not see it at all
+            ownership.remind(case_engine, session, people.actors["chutich2"], task.id, {"note": bad})
+        with pytest.raises(forms.FormError) as err:
+            ownership.remind(case_engine, session, people.actors["chutich"], task.id, {"note": bad})
+        assert set(err.value.errors) == {"note"}
+    assert session.scalar(select(func.count()).select_from(TaskReminder)) == 0
+    assert "task_reminded" not in [action for _who, action, _details in actions(session, case)]
+
+
 def test_next_steps_are_the_ones_the_same_person_may_do(case_engine, session, people):
     case = open_case(case_engine, session, people)
     task = first_step(session, case)

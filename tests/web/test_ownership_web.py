@@ -215,6 +215,16 @@ def test_api_claim_release_assign_remind_and_next_tasks(app):
     assert reminded.status_code == 201 and reminded.get_json() == {"task_id": task_id, "recipients": ["canbo"]}
     assert client.post(f"/api/v1/tasks/{task_id}/remind", json={}, headers=officer).status_code == 403
 
+    # The right is checked before the note: the officer (no right to remind) gets 403 whatever the note holds,
+    # the chairman the field error on `note`; nothing sent either way.
+    sent_before = len(audits(app, "task_reminded", case_id))
+    for note in ("Gấp\x07", "Gấp\x1b[31m"):
+        refused = client.post(f"/api/v1/tasks/{task_id}/remind", json={"note": note}, headers=officer)
+        assert refused.status_code == 403, refused.get_json()
+        invalid = client.post(f"/api/v1/tasks/{task_id}/remind", json={"note": note}, headers=chairman)
+        assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"note"}, invalid.get_json()
+    assert len(audits(app, "task_reminded", case_id)) == sent_before
+
     version = case_of(app, case_id).version
     completed = client.post(f"/api/v1/tasks/{task_id}/complete", headers={**officer, "If-Match": f'"{version}"'},
                             json={"data": demo.sample("verification", clock.now())})

@@ -156,8 +156,8 @@ def remind(task_id: int):
         task, case = _load(actor, task_id)
         sent = ownership.remind(web.engine(), db.session, actor, task.id, {"note": note}, locale=loc)
     except forms.FormError as exc:
-        # The engine reads the note before its other checks: a person the step page offers no note field
-        # (step done, or not theirs to remind) gets the refusal, not a field error without its field.
+        # The engine reads the note only after its own checks; this guards a person the step page offers no note
+        # field (step done, or not theirs to remind) anyway: the refusal, never a field error without its field.
         if task.state != "ready" or not access.can_remind(actor, task):
             return refuse(Forbidden("Bạn không nhắc được bước này (đã xong hoặc ngoài quyền của bạn).",
                                     "You cannot send a reminder about this step (done, or not yours to remind)."))
