@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,11 +81,24 @@ def load_visible(task_id: int) -> tuple[Task, Case]:
     """The task and its case if `actor` may see it; 404 otherwise (out of scope looks like missing)."""
     if not 0 < task_id <= MAX_ID:
         raise not_found()
-    task = db.session.get(Task, task_id)
-    case = db.session.get(Case, task.case_id) if task is not None else None
-    if task is None or case is None or not access.can_view_task(actor(), task, case):
+    found = db.session.execute(select(Task, Case).join(Case, Case.id == Task.case_id)
+                               .where(Task.id == task_id)).one_or_none()  # one statement for both
+    if found is None or not access.can_view_task(actor(), found[0], found[1]):
         raise not_found()
-    return task, case
+    return found[0], found[1]
+
+
+@contextmanager
+def kept_after_commit() -> Iterator[None]:
+    """The request's session keeps its objects as committed inside the block, as the engine's own sessions do
+    (engine.models.make_session_factory): what a step wrote is read back from memory, not from the database."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
 
 
 def expected_version(headers: dict[str, Any]) -> int | None:
@@ -151,10 +166,12 @@ def complete(headers: dict[str, Any], body: dict[str, Any], task_id: int) -> Any
     `next_tasks`: the case's open steps the caller may do now (the next one in one request).
     """
     version = expected_version(headers)
-    load_visible(task_id)
-    done = engine().complete_task(db.session, actor(), task_id, body["data"], expected_version=version,
-                                  locale=locale())
-    case = db.session.get(Case, done.case_id)
+    # Held on purpose: the session's identity map is weak, and the step re-reads (populate_existing) and changes
+    # this very object, so the answer's version and status are the ones the step committed, with no read-back.
+    _task, case = load_visible(task_id)
+    with kept_after_commit():
+        done = engine().complete_task(db.session, actor(), task_id, body["data"], expected_version=version,
+                                      locale=locale())
     summary = task_summary(done, case, db.session.get(OrgUnit, done.commune_id))
     following = [t.id for t in ownership.next_steps(db.session, actor(), case.id)]
     return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status},

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
-from engine.models import ApiToken, User
+from engine.models import ApiToken, OrgUnit, User
 from web.api.common import LOCALES, ApiError, _
 
 PREFIX = "c56_"
@@ -80,20 +80,24 @@ def authenticate(session: Session) -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized(_("Cần mã truy cập API hợp lệ (Authorization: Bearer …)."))
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token))) if len(token) < 200 else None
+    # One statement per request (issue 20): the token, its owner and the owner's unit (the actor's scope), read
+    # fresh every time, so a revocation, an expiry or a deactivated account is refused on the next request.
+    found = session.execute(select(ApiToken, User, OrgUnit).join(User, User.id == ApiToken.user_id)
+                            .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+                            .where(ApiToken.token_hash == digest(token))).one_or_none() if len(token) < 200 else None
+    row, user, unit = found if found is not None else (None, None, None)
     now = clock.now()
-    user = session.get(User, row.user_id) if row is not None else None
     if (row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now)
             or user is None or not user.active):
         raise _unauthorized(_("Mã truy cập API không hợp lệ, đã hết hạn hoặc đã bị thu hồi."), "invalid_token")
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
-        row.last_used_at = now
-        session.commit()
     g.api_token = row
     g.api_user = user
-    g.api_actor = access.Actor.of(user.username, user.role, user.org_unit, user.id)
+    g.api_actor = access.Actor.of(user.username, user.role, unit, user.id)
     g.api_locale = request.accept_languages.best_match(LOCALES) or (
         user.locale if user.locale in LOCALES else "vi")
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:  # after the reads: the commit expires
+        row.last_used_at = now
+        session.commit()
 
 
 def status(row: ApiToken, now: datetime | None = None) -> str:
