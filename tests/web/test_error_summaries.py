@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import html
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine import clock, restriction, retention
-from engine.models import AuditEntry, Case, CaseRestriction, Destruction, LegalHold, OrgUnit
+from engine.models import AuditEntry, Case, CaseRestriction, Destruction, LegalHold, OrgUnit, User
 from tests.web.casework_kit import client_for, open_case, token
 from web import demo
 from web.extensions import db
@@ -125,6 +125,90 @@ def test_a_refused_release_or_withdrawal_on_the_retention_page_is_summarised_at_
         assert db.session.get(Destruction, destruction_id).status == "requested"
         db.session.remove()
     assert audit_count(app, "legal_hold_released") == audit_count(app, "destruction_cancelled") == 0
+
+
+def test_a_row_another_administrator_handled_meanwhile_is_said_at_the_top(app):
+    """Two administrators on one page: the second acts on a row the first one lifted, released, withdrew or confirmed
+    since. With or without a reason, the answer is the page with the error summary saying who handled the row
+    (its form is gone), linking to where the row is now; nothing changes; English through the catalogue."""
+    case_id = open_case(app)
+    with app.app_context():
+        people = demo.cast(db.session)
+        admin = people.actors["quantri"]
+        row = restriction.restrict(db.session, admin, case_id, {
+            "authority": "Công an tỉnh (PA05)", "document_number": "123/CV-PA05", "document_date": "01/12/2026",
+            "reason": "Đề nghị tạm dừng xử lý."})
+        hold = retention.place_hold(db.session, admin, case_id, {"reason": "Đang thanh tra."})
+        asked = [Destruction(reason="Hết hạn", status="requested", requested_by="quantri_khac",
+                             requested_at=clock.now(), cases={"ids": [], "numbers": [], "records": {}})
+                 for _ in range(2)]
+        db.session.add_all(asked)
+        db.session.add(User(username="quantri2", full_name="Quản Trị Hai", role="admin", created_at=clock.now(),
+                            password_hash=db.session.scalar(select(User.password_hash)
+                                                            .where(User.username == "quantri")), locale="vi"))
+        db.session.commit()
+        restriction_id, hold_id, number = row.id, hold.id, db.session.get(Case, case_id).number
+        withdrawn, confirmed = (d.id for d in asked)
+        db.session.remove()
+    first, second = client_for(app, "quantri"), client_for(app, "quantri2")
+    restrictions, retention_page = text(first.get("/admin/restrictions")), text(first.get("/admin/retention"))
+    assert f'id="lift-{restriction_id}"' in restrictions and f'id="release-{hold_id}"' in retention_page
+    # Meanwhile the other administrator handles every row.
+    other = text(second.get("/admin/retention"))
+    for path, data in ((f"/admin/restrictions/{restriction_id}/lift", {"reason": "Cơ quan đã rút yêu cầu."}),
+                       (f"/admin/retention/holds/{hold_id}/release", {"reason": "Thanh tra xong."}),
+                       (f"/admin/retention/destructions/{withdrawn}/cancel", {"note": "Chưa đủ căn cứ."}),
+                       (f"/admin/retention/destructions/{confirmed}/confirm", {"note": "Đã kiểm tra."})):
+        assert second.post(path, data={**data, "csrf_token": token(other)}).status_code == 302, path
+    audits = {action: audit_count(app, action) for action in (
+        "restriction_lifted", "legal_hold_released", "destruction_cancelled", "destruction_confirmed")}
+
+    late = {f"/admin/restrictions/{restriction_id}/lift": (
+                "reason", f"r{restriction_id}",
+                f"Hạn chế xử lý hồ sơ {number} đã được gỡ (bởi quantri2); không có thay đổi nào được lưu."),
+            f"/admin/retention/holds/{hold_id}/release": (
+                "reason", "h-holds",
+                f"Lệnh phong toả hồ sơ {number} đã được gỡ (bởi quantri2); không có thay đổi nào được lưu."),
+            f"/admin/retention/destructions/{withdrawn}/cancel": (
+                "note", f"d{withdrawn}",
+                f"Đề nghị huỷ số {withdrawn} đã được quantri2 huỷ bỏ; không có thay đổi nào được lưu."),
+            f"/admin/retention/destructions/{withdrawn}/confirm": (
+                "note", f"d{withdrawn}",
+                f"Đề nghị huỷ số {withdrawn} đã được quantri2 huỷ bỏ; không có thay đổi nào được lưu."),
+            f"/admin/retention/destructions/{confirmed}/confirm": (
+                "note", f"d{confirmed}",
+                f"Đề nghị huỷ số {confirmed} đã được quantri2 xác nhận; không có thay đổi nào được lưu."),
+            f"/admin/retention/destructions/{confirmed}/cancel": (
+                "note", f"d{confirmed}",
+                f"Đề nghị huỷ số {confirmed} đã được quantri2 xác nhận; không có thay đổi nào được lưu.")}
+    for path, (field, target, message) in late.items():
+        for typed in ("", "Tôi cũng xử lý."):  # a blank field (was: 400 with no message) and a filled one
+            refused = first.post(path, data={field: typed, "csrf_token": token(restrictions)})
+            body = text(refused)
+            assert refused.status_code == 409, (path, typed)
+            assert_links_to_field(body, target, message)
+            assert 'aria-invalid="true"' not in body  # no field of the page is wrong
+
+    with app.app_context():
+        lifted = db.session.get(CaseRestriction, restriction_id)
+        assert (lifted.lifted_by, lifted.lift_reason) == ("quantri2", "Cơ quan đã rút yêu cầu.")
+        released = db.session.get(LegalHold, hold_id)
+        assert (released.released_by, released.release_reason) == ("quantri2", "Thanh tra xong.")
+        assert [db.session.get(Destruction, i).status for i in (withdrawn, confirmed)] == ["cancelled", "done"]
+        db.session.execute(update(User).where(User.username == "quantri").values(locale="en"))
+        db.session.commit()
+        db.session.remove()
+    assert audits == {action: audit_count(app, action) for action in audits}
+
+    english = first.post(f"/admin/restrictions/{restriction_id}/lift", data={"reason": "", "csrf_token": token(
+        restrictions)})
+    assert english.status_code == 409
+    assert_links_to_field(text(english), f"r{restriction_id}",
+                          f"The restriction of case {number} was already lifted (by quantri2); nothing was changed.")
+    english = first.post(f"/admin/retention/destructions/{confirmed}/cancel", data={"note": "", "csrf_token": token(
+        restrictions)})
+    assert_links_to_field(text(english), f"d{confirmed}",
+                          f"Destruction request {confirmed} was already confirmed by quantri2; nothing was changed.")
 
 
 def test_a_refused_log_in_is_summarised_at_the_top_with_its_message(app):

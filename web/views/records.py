@@ -3,7 +3,9 @@ authority's request (engine.restriction), legal holds and the two-person destruc
 (engine.retention). Administrators know a case by its number only; they never read its file here.
 
 Every form is validated first (field errors in Vietnamese, status 400, nothing saved); every change is one
-commit with its audit row. The case page shows the restriction and what was destroyed (`case_privacy`).
+commit with its audit row. A row another administrator handled meanwhile (lifted, released, decided) is no longer
+where the form was: whatever the refusal, the page says so in its error summary (status 409, nothing changed).
+The case page shows the restriction and what was destroyed (`case_privacy`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine import access, restriction, retention
-from engine.errors import EngineError, FieldErrors
-from engine.models import Case, LegalHold
+from engine.errors import EngineError, FieldErrors, InvalidState
+from engine.models import Case, CaseRestriction, Destruction, LegalHold
 from web import attachments as storage
 from web import engine
 from web.extensions import db
@@ -48,11 +50,17 @@ def _case_id(errors: dict[str, str]) -> int | None:
 # -- restriction of processing -------------------------------------------------------------------------------
 
 def _restrictions_page(errors: dict[str, str] | None = None, data: dict[str, str] | None = None,
-                       status: int = 200) -> tuple[str, int]:
+                       status: int = 200, handled: int | None = None) -> tuple[str, int]:
+    """`handled`: the restriction a refused lift was about, lifted meanwhile (its message is errors["handled"])."""
     rows = restriction.history(db.session)
     return render_template("admin/restrictions.html", active=[r for r in rows if r[0].lifted_at is None],
                            lifted=[r for r in rows if r[0].lifted_at is not None][:50],
-                           errors=errors or {}, data=data or {}), status
+                           errors=errors or {}, data=data or {}, handled=handled), status
+
+
+def _case_number(case_id: int) -> str:
+    case = db.session.get(Case, case_id)
+    return case.number if case is not None else str(case_id)
 
 
 @bp.route("/restrictions")
@@ -89,7 +97,14 @@ def restrict() -> Any:
 def lift(restriction_id: int) -> Any:
     try:
         restriction.lift(db.session, current_user.actor, restriction_id, _form())
-    except FieldErrors as exc:
+    except (FieldErrors, InvalidState) as exc:
+        row = db.session.get(CaseRestriction, restriction_id)
+        if row is not None and row.lifted_at is not None:  # lifted meanwhile: its form is gone from the page
+            message = _("Hạn chế xử lý hồ sơ %(n)s đã được gỡ (bởi %(who)s); không có thay đổi nào được lưu.",
+                        n=_case_number(row.case_id), who=row.lifted_by)
+            return _restrictions_page({"handled": message}, None, 409, handled=restriction_id)
+        if not isinstance(exc, FieldErrors):
+            return refuse(exc)
         # No data: the typed lift reason must not refill the new-restriction form's own "Lý do".
         return _restrictions_page({f"lift-{restriction_id}": exc.by_field(locale())["reason"]}, None, 400)
     except EngineError as exc:
@@ -101,14 +116,27 @@ def lift(restriction_id: int) -> Any:
 # -- retention, legal hold, destruction ----------------------------------------------------------------------
 
 def _retention_page(errors: dict[str, str] | None = None, data: dict[str, str] | None = None,
-                    status: int = 200) -> tuple[str, int]:
+                    status: int = 200, handled: str | None = None) -> tuple[str, int]:
+    """`handled`: the id on the page a refused row action links to, its row handled meanwhile (errors["handled"])."""
     current = policy()
     holds = db.session.execute(select(LegalHold, Case.number).join(Case, Case.id == LegalHold.case_id)
                                .where(LegalHold.released_at.is_(None)).order_by(LegalHold.id.desc())).all()
     due = retention.eligible(db.session, current)
     return render_template("admin/retention.html", policy=current, record_types=retention.RECORD_TYPES,
                            holds=holds, eligible=due, destructions=retention.history(db.session),
-                           me=current_user.username, errors=errors or {}, data=data or {}), status
+                           me=current_user.username, errors=errors or {}, data=data or {}, handled=handled), status
+
+
+def _decided(destruction_id: int) -> tuple[str, int] | None:
+    """The retention page saying the destruction request was decided meanwhile, or None while it is pending."""
+    row = db.session.get(Destruction, destruction_id)
+    if row is None or row.status == "requested":
+        return None
+    message = (_("Đề nghị huỷ số %(n)s đã được %(who)s xác nhận; không có thay đổi nào được lưu.", n=row.id,
+                 who=row.decided_by) if row.status == "done" else
+               _("Đề nghị huỷ số %(n)s đã được %(who)s huỷ bỏ; không có thay đổi nào được lưu.", n=row.id,
+                 who=row.decided_by))
+    return _retention_page({"handled": message}, None, 409, handled=f"d{row.id}")
 
 
 @bp.route("/retention")
@@ -142,7 +170,14 @@ def hold() -> Any:
 def release(hold_id: int) -> Any:
     try:
         retention.release_hold(db.session, current_user.actor, hold_id, _form())
-    except FieldErrors as exc:
+    except (FieldErrors, InvalidState) as exc:
+        hold = db.session.get(LegalHold, hold_id)
+        if hold is not None and hold.released_at is not None:  # released meanwhile: no longer listed
+            message = _("Lệnh phong toả hồ sơ %(n)s đã được gỡ (bởi %(who)s); không có thay đổi nào được lưu.",
+                        n=_case_number(hold.case_id), who=hold.released_by)
+            return _retention_page({"handled": message}, None, 409, handled="h-holds")
+        if not isinstance(exc, FieldErrors):
+            return refuse(exc)
         return _retention_page({f"release-{hold_id}": exc.by_field(locale())["reason"]}, _form(), 400)
     except EngineError as exc:
         return refuse(exc)
@@ -168,7 +203,11 @@ def destruction_request() -> Any:
 def destruction_confirm(destruction_id: int) -> Any:
     try:
         row, files = retention.confirm(engine(), db.session, current_user.actor, policy(), destruction_id, _form())
-    except FieldErrors as exc:
+    except (FieldErrors, InvalidState) as exc:
+        if (decided := _decided(destruction_id)) is not None:
+            return decided
+        if not isinstance(exc, FieldErrors):
+            return refuse(exc)
         return _retention_page({f"confirm-{destruction_id}": exc.by_field(locale())["note"]}, _form(), 400)
     except EngineError as exc:
         return refuse(exc)
@@ -185,7 +224,11 @@ def destruction_confirm(destruction_id: int) -> Any:
 def destruction_cancel(destruction_id: int) -> Any:
     try:
         retention.cancel(db.session, current_user.actor, destruction_id, _form())
-    except FieldErrors as exc:
+    except (FieldErrors, InvalidState) as exc:
+        if (decided := _decided(destruction_id)) is not None:
+            return decided
+        if not isinstance(exc, FieldErrors):
+            return refuse(exc)
         return _retention_page({f"cancel-{destruction_id}": exc.by_field(locale())["note"]}, _form(), 400)
     except EngineError as exc:
         return refuse(exc)
