@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from engine import access, clock
-from engine.models import Case, OrgUnit, ServiceProvider, Task, User
+from engine import access, breaches, clock, data_requests, representatives
+from engine.models import Case, CaseChild, OrgUnit, ServiceProvider, Task, User
 from engine.runtime import Engine
 
 PROVINCE = ("T01", "Tỉnh Thái Nguyên (demo)")
@@ -239,6 +239,7 @@ def seed(session: Session, engine: Engine, password_method: str = "scrypt") -> b
         return False
     seed_people(session, password_method)
     seed_cases(session, engine)
+    seed_privacy(session, engine)
     return True
 
 
@@ -320,6 +321,34 @@ def seed_cases(session: Session, engine: Engine) -> None:
     # A closed case, plan done and ended.
     c = new_case(4, child={"full_name": "Ngô Gia Huy", "estimated_age": 11, "sex": "male"})
     drive(engine, session, c, people)
+
+
+def seed_privacy(session: Session, engine: Engine) -> None:
+    """For the privacy pages (issue 18, /admin/privacy): the closed case's mother, recorded as its legal
+    representative, asking for a copy of her son's file (received yesterday, waiting for its acknowledgement), and
+    a breach discovered this morning, its 72-hour notice to A05 still to send. Not part of `seed_cases`, whose
+    cases the web tests share."""
+    now = clock.now()
+    people = cast(session)
+    case = session.scalar(select(Case).join(CaseChild, CaseChild.case_id == Case.id)
+                          .where(CaseChild.full_name == "Ngô Gia Huy"))
+    if case is None:
+        raise LookupError("seed_cases first: the request is about the closed case of Ngô Gia Huy")
+    mother = representatives.record(engine, session, people.actors["canbo"], case.id, {
+        "full_name": "Đặng Thị Thu", "relation": "mother", "contact": "Tổ 7, phường Phan Đình Phùng; 0915 226 418",
+        "id_number": "019186004512", "alleged_abuser": False})
+    admin = people.actors["quantri"]
+    data_requests.of(engine).receive(session, admin, {
+        "case_number": case.number, "received_at": _iso(now - timedelta(days=1)),
+        "requester_kind": "representative", "requester_name": "Đặng Thị Thu", "representative_id": mother.id,
+        "request_type": "copy", "identity_document": "Căn cước công dân 019186004512", "channel": "Trực tiếp",
+        "details": "Xin bản sao biên bản xác minh và kế hoạch hỗ trợ của con tôi để nộp cho nhà trường mới."})
+    breaches.record(engine, session, admin, {
+        "discovered_at": _iso(now - timedelta(hours=3)), "discovered_by": "Trần Văn Cán Bộ, công chức văn hóa – xã hội",
+        "description": "Một bản in danh sách trẻ em đang được hỗ trợ để quên trên bàn tiếp dân của phường; người "
+                       "dân chụp ảnh và gửi vào nhóm Zalo tổ dân phố trước khi cán bộ thu hồi.",
+        "data_categories": ["identity", "location"], "subjects_count": 4, "risks": ["dignity"],
+        "by_processor": False, "measures": "Đã thu hồi bản in, đề nghị người gửi gỡ ảnh khỏi nhóm Zalo."})
 
 
 def banner(created: bool, url: str) -> str:

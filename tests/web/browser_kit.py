@@ -45,7 +45,7 @@ def chromium() -> Iterator[Any]:
 
 
 def demo_site(tmp_path_factory: Any, case_engine: Any) -> Any:
-    """An app on its own SQLite file with the demo's people and cases, for a module's walks."""
+    """An app on its own SQLite file with the demo's people, cases and privacy records, for a module's walks."""
     from tests.conftest import FAST_HASH, _prepare, _truncate
     from web import create_app, demo
     from web.extensions import db
@@ -60,5 +60,6 @@ def demo_site(tmp_path_factory: Any, case_engine: Any) -> Any:
     with app.app_context():
         demo.seed_people(db.session, FAST_HASH)
         demo.seed_cases(db.session, case_engine)
+        demo.seed_privacy(db.session, case_engine)
         db.session.remove()
     return app
