@@ -16,6 +16,7 @@ produces "required" errors.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -293,6 +294,36 @@ def install(app: Flask) -> None:
     app.add_template_global(messages, "form_messages")
     app.add_template_global(field_id, "form_field_id")
     app.add_template_global(has_value, "form_has_value")
+    app.add_template_global(fold, "fold_text")
+
+
+FOLD_AT = 300  # characters of a long free text shown before "xem thêm"
+FOLD_SLACK = 100  # a text at most this much longer is shown whole: folding would hide a line or two
+FOLD_LINES = 6  # nor more lines than this (a list typed one item a line is tall at few characters)
+
+
+def fold(text: Any, limit: int = FOLD_AT) -> str | None:
+    """The head a long free text (a note of thousands of characters) shows folded, or None to show it whole.
+
+    The head is about `limit` characters of the NFC text, cut at the last space or line break in its second half
+    (or after FOLD_LINES lines), never inside a word when it has spaces; a run without any is cut between two
+    letters, never between a letter and its combining marks (a decomposed Vietnamese "ệ" stays whole)."""
+    if not isinstance(text, str):
+        return None
+    value = unicodedata.normalize("NFC", text).strip()
+    breaks = [m.start() for m in re.finditer("\n", value)]
+    by_lines = breaks[FOLD_LINES - 1] if len(breaks) >= FOLD_LINES else None
+    if len(value) <= limit + FOLD_SLACK and by_lines is None:
+        return None
+    if by_lines is not None and by_lines <= limit:
+        cut = by_lines
+    else:
+        spaces = [m.start() for m in re.finditer(r"\s", value[:limit + 1]) if m.start() >= limit // 2]
+        cut = spaces[-1] if spaces else limit
+        while cut > 0 and unicodedata.category(value[cut])[0] == "M":  # combining marks go with their letter
+            cut -= 1
+    head = value[:cut].rstrip()
+    return head if head and len(head) < len(value) else None
 
 
 def has_value(rendered: Fields) -> bool:
