@@ -17,14 +17,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, func, or_, select, true, union_all
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union,
+)
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine import access
 from engine.models import Case, OrgUnit, Task, Timer, User
-from engine.worklists import _task_scope  # worklists' rule for the open steps of a scope
+from engine.worklists import TASK_SCOPED, _task_scope  # worklists' rule for the open steps of a scope
 
 ACTING_ROLES = {"officer", "chairman", "supervisor", "partner"}  # the roles `access.can_act` lets act
 
@@ -111,82 +126,121 @@ def _pending_timer(case_id: int | SQLColumnExpression[int]) -> ColumnElement[boo
                 Timer.cancelled_at.is_(None), Timer.incident.is_(False))
 
 
-def _unworkable_open_tasks(scope: ColumnElement[bool]) -> CompoundSelect[tuple[int]]:
-    """SQL: the case ids of open steps no active account can do — `access.can_act` as a query (`workable`
-    per step), in three parts joined by UNION ALL whose tests are equalities under NOT EXISTS: PostgreSQL
-    answers each with one anti-join over the open steps instead of testing every account against every open
-    step under one OR (`_workable_task_condition`; about 2 s for a province's dashboard at 100,000 cases on
-    PostgreSQL, issue 20)."""
-    unit = aliased(OrgUnit)
-    open_step = and_(Task.state == "ready", scope)
-    in_scope = or_(User.org_unit_id.is_(None), User.org_unit_id == Task.commune_id,
-                   and_(unit.kind == "province", unit.id == Task.province_id))
-    # A named holder: their own active account, a partner or of the step's role within its unit.
-    holder = exists(select(User.id).outerjoin(unit, unit.id == User.org_unit_id)
-                    .where(User.active.is_(True), User.username == Task.assignee,
-                           or_(User.role == "partner", and_(User.role == Task.role, in_scope))))
-    assigned = select(Task.case_id).where(open_step, Task.assignee.is_not(None), ~holder)
+# Literals, not parameters: SQLite uses a partial index (WHERE state = 'ready') only for a literal.
+READY: ColumnElement[str] = literal_column("'ready'")
+OPEN: ColumnElement[str] = literal_column("'open'")
+
+
+# Joins the parts of a membership key. A key ends with the parts that cannot hold it (role, unit id), so it
+# reads back one way only, whatever a user name holds.
+SEP = "\x1f"
+
+
+def _key(*parts: Any) -> ColumnElement[str]:
+    """One text key of several columns (user name, role, unit id): SQLite tests a text in a list far faster
+    than a row value (25 vs 3 ms over a province's 8,000 open steps at 100,000 cases)."""
+    texts = [part if isinstance(part.type, String) else cast(part, String) for part in parts]
+    key = texts[0]
+    for part in texts[1:]:
+        key = key + SEP + part
+    return key
+
+
+def _unworkable_step() -> ColumnElement[bool]:
+    """SQL: the open `Task` row can be done by no active account — `access.can_act` as membership tests in
+    uncorrelated lists of the accounts (a few hundred keys, built once per query: PostgreSQL hashes them,
+    SQLite indexes them), so each open step costs a few lookups instead of a correlated search of the
+    accounts (which SQLite cannot hash-join: 2.2 s for a province at 100,000 cases, issue 20). No list holds
+    a NULL (NOT IN would then be unknown)."""
+    active = User.active.is_(True)
+    with_unit = (active, User.org_unit_id.is_not(None))
+    in_province = (*with_unit, User.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.kind == "province")))
+    # A named holder: their own active account, a partner, or of the step's role without a unit, in the
+    # step's commune or in its province.
+    named = and_(Task.assignee.is_not(None),
+                 Task.assignee.not_in(select(User.username).where(active, User.role == "partner")),
+                 _key(Task.assignee, Task.role).not_in(
+                     select(_key(User.username, User.role)).where(active, User.org_unit_id.is_(None))),
+                 _key(Task.assignee, Task.role, Task.commune_id).not_in(
+                     select(_key(User.username, User.role, User.org_unit_id)).where(*with_unit)),
+                 _key(Task.assignee, Task.role, Task.province_id).not_in(
+                     select(_key(User.username, User.role, User.org_unit_id)).where(*in_province)))
     # Nobody named: someone of the step's role (a partner's step needs a name) without a unit, of the step's
     # commune or of its province.
-    roles = ACTING_ROLES - {"partner"}
-    of_role = (User.active.is_(True), User.role == Task.role)
-    province = aliased(OrgUnit)
-    unassigned = (select(Task.case_id).where(open_step, Task.assignee.is_(None), Task.role.in_(roles),
-                                             ~exists(select(User.id).where(*of_role, User.org_unit_id.is_(None))),
-                                             ~exists(select(User.id).where(*of_role,
-                                                                           User.org_unit_id == Task.commune_id)),
-                                             ~exists(select(User.id).join(province, province.id == User.org_unit_id)
-                                                     .where(*of_role, province.kind == "province",
-                                                            province.id == Task.province_id))))
-    no_role = select(Task.case_id).where(open_step, Task.assignee.is_(None), Task.role.not_in(roles))
-    return union_all(assigned, unassigned, no_role)
+    roles = sorted(ACTING_ROLES - {"partner"})
+    unnamed = and_(Task.assignee.is_(None), or_(
+        Task.role.not_in(roles),
+        and_(Task.role.not_in(select(User.role).where(active, User.org_unit_id.is_(None))),
+             _key(Task.role, Task.commune_id).not_in(select(_key(User.role, User.org_unit_id)).where(*with_unit)),
+             _key(Task.role, Task.province_id).not_in(
+                 select(_key(User.role, User.org_unit_id)).where(*in_province)))))
+    return or_(named, unnamed)
 
 
-def _workable_task_condition() -> ColumnElement[bool]:
-    """SQL: the open `Task` row can be done by some active account — `access.can_act` as one correlated test,
-    what SQLite answers fastest (per case, from ix_task_case; it has no hash join for the other form)."""
-    unit = aliased(OrgUnit)
-    in_scope = or_(User.org_unit_id.is_(None), User.org_unit_id == Task.commune_id,
-                   and_(unit.id == User.org_unit_id, unit.kind == "province", unit.id == Task.province_id))
-    assigned = and_(Task.assignee.is_not(None), User.username == Task.assignee,
-                    or_(User.role == "partner", and_(User.role == Task.role, in_scope)))
-    by_role = and_(Task.assignee.is_(None), User.role == Task.role, User.role.in_(ACTING_ROLES - {"partner"}),
-                   in_scope)
-    return exists(select(User.id).outerjoin(unit, unit.id == User.org_unit_id)
-                  .where(User.active.is_(True), or_(assigned, by_role)))
+def _case_scope(actor: access.Actor | None) -> ColumnElement[bool]:
+    """The case rows of `_task_scope`'s unit (the actor's commune or province), everything otherwise."""
+    if actor is None or actor.role not in TASK_SCOPED:
+        return true()
+    if actor.commune_id is not None:
+        return Case.commune_id == actor.commune_id
+    if actor.province_id is not None:
+        return Case.province_id == actor.province_id
+    return true()
 
 
-def stranded_condition(hashed: bool = False, actor: access.Actor | None = None) -> ColumnElement[bool]:
-    """SQL condition on `Case`: the case is stranded (see the module docstring). `hashed`: the unworkable steps
-    as one uncorrelated list (`_unworkable_open_tasks`), for PostgreSQL; otherwise tested per case, for SQLite
-    (at 100,000 cases a province takes 60 ms vs 1.9 s on PostgreSQL, 2.2 s vs 0.18 s on SQLite). With `actor`,
-    the hashed form reads only the open steps of the actor's commune or province (engine.worklists: an open
-    step always carries its case's; a transfer moves them) instead of every open step of the country."""
-    scope = _task_scope(actor) if hashed and actor is not None else true()
-    open_task = and_(Task.case_id == Case.id, Task.state == "ready", scope)
-    unworkable = (Case.id.in_(_unworkable_open_tasks(scope)) if hashed
-                  else exists(select(Task.id).where(open_task, ~_workable_task_condition())))
-    after_close = exists(select(Task.id).where(open_task, Task.track.is_(None)))
-    nothing_waits = and_(~exists(select(Task.id).where(open_task)),
-                         ~exists(select(Timer.id).where(_pending_timer(Case.id))))
-    return or_(unworkable, and_(Case.status == "open", nothing_waits), and_(Case.status != "open", after_close))
+def stranded_ids(actor: access.Actor | None = None) -> CompoundSelect[tuple[int]]:
+    """SQL: the ids of the stranded cases of `actor`'s commune or province (every case without an actor),
+    in two passes, one over the unit's open steps (engine.worklists: an open step carries its case's commune
+    and province, a transfer moves them; partial index ix_task_open), one over its open cases (ix_case_open):
+    - an open step nobody can do (`_unworkable_step`), or one off the legal tracks on a case that is not open
+      (its case is missing from the unit's open cases);
+    - an open case none of the unit's open steps belongs to, with no pending deadline.
+    `access.case_filter` is still the caller's to apply on the cases."""
+    scope = _task_scope(actor) if actor is not None else true()
+    open_cases = select(Case.id).where(Case.status == OPEN, _case_scope(actor))
+    open_steps = and_(Task.state == READY, scope)
+    steps = select(Task.case_id)
+    if actor is None or actor.commune_id is None:
+        # A province's (or the country's) open steps: SQLite's planner prefers ix_task_province_due, whose
+        # rows it must then read for role, holder and track (8,000 per province at 100,000 cases, ten times
+        # slower): the covering partial index is named. A commune's few hundred come from ix_task_commune_due.
+        steps = steps.with_hint(Task, "INDEXED BY ix_task_open", "sqlite")
+    by_step = steps.where(open_steps, or_(_unworkable_step(),
+                                          and_(Task.track.is_(None), Task.case_id.not_in(open_cases))))
+    idle = open_cases.where(Case.id.not_in(steps.where(open_steps)),
+                            ~exists(select(Timer.id).where(_pending_timer(Case.id))))
+    return union(by_step, idle)
 
 
-def hashed_for(session: Session) -> bool:
-    """Which form of `stranded_condition` suits the session's database."""
-    return session.get_bind().dialect.name == "postgresql"
+def stranded_condition(actor: access.Actor | None = None) -> ColumnElement[bool]:
+    """SQL condition on `Case`: the case is stranded (see the module docstring; with `actor`, among the cases
+    of their unit)."""
+    return Case.id.in_(stranded_ids(actor))
 
 
-def stranded_query(actor: access.Actor | None = None, hashed: bool = False) -> Select[tuple[Case]]:
+def stranded_query(actor: access.Actor | None = None) -> Select[tuple[Case]]:
     """The stranded cases (in `actor`'s scope when given), oldest receipt first."""
-    query = select(Case).where(stranded_condition(hashed, actor))
+    query = select(Case).where(stranded_condition(actor))
     if actor is not None:
         query = query.where(access.case_filter(actor))
     return query.order_by(Case.received_at, Case.id)
 
 
+def stranded_page(session: Session, actor: access.Actor | None, page: int = 1,
+                  size: int = 20) -> tuple[list[Case], int]:
+    """One page of `stranded_query` and the total, computing the stranded set once: its (receipt, id) pairs
+    (a province has hundreds at most, each two numbers), ordered here, then the page's cases by id."""
+    query = select(Case.received_at, Case.id).where(stranded_condition(actor))
+    if actor is not None:
+        query = query.where(access.case_filter(actor))
+    keys = sorted(session.execute(query).tuples())
+    shown = [case_id for _received, case_id in keys[(page - 1) * size: page * size]]
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(shown)))} if shown else {}
+    return [cases[case_id] for case_id in shown], len(keys)
+
+
 def count_stranded(session: Session, actor: access.Actor | None = None) -> int:
-    query = select(func.count()).select_from(Case).where(stranded_condition(hashed_for(session), actor))
+    query = select(func.count()).select_from(Case).where(stranded_condition(actor))
     if actor is not None:
         query = query.where(access.case_filter(actor))
     return session.scalar(query) or 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from engine import audit, check, clock, liveness
 from engine.models import AuditEntry, Case, Task, Timer, User
@@ -149,3 +149,62 @@ def test_closing_with_only_acknowledgements_left_ends_the_workflow(case_engine, 
     assert set(cancelled) == {"case_closed"}
     assert case_engine.load_workflow(session, case).is_completed()
     assert check.check_case(case_engine, session, case) == []
+
+
+def _sql_agrees_with_problems(session, people) -> int:
+    """The SQL stranded set (list, page, count) is exactly the cases `problems` finds, in every scope: the
+    country, the province's supervisor, each commune's officer. Returns how many cases are stranded."""
+    from engine import access
+
+    cases = list(session.scalars(select(Case)))
+    found = liveness.problems_of(session, cases)
+    for actor in (None, people.actors["giamsat"], people.actors["canbo"], people.actors["canbo2"]):
+        expected = sorted((c.received_at, c.id) for c in cases
+                          if found[c.id] and (actor is None or access.can_read_case(actor, c)))
+        listed = [c.id for c in session.scalars(liveness.stranded_query(actor))]
+        assert listed == [case_id for _at, case_id in expected], actor
+        page, total = liveness.stranded_page(session, actor, 2, 2)
+        assert [c.id for c in page] == listed[2:4] and total == len(expected)
+        assert liveness.count_stranded(session, actor) == len(expected)
+    return sum(1 for problems in found.values() if problems)
+
+
+def test_the_stranded_query_follows_every_kind_of_change(case_engine, session, people):
+    """engine.liveness.stranded_ids (lists of account keys, the unit's open cases against its open steps) stays
+    equal to `problems` (access.can_act per step, in Python) after each change it depends on: accounts
+    deactivated, moved, re-roled, added without a unit or at the province; steps held by a missing account or
+    by one of another role; a case closed with a step open; an open case left with nothing open or waiting."""
+    demo.seed_cases(session, case_engine)
+    session.commit()
+    counts = [_sql_agrees_with_problems(session, people)]
+
+    def change(*statements) -> None:
+        for statement in statements:
+            session.execute(statement)
+        session.commit()
+        counts.append(_sql_agrees_with_problems(session, people))
+
+    change(update(User).where(User.username == "yte").values(active=False))
+    change(update(User).where(User.username == "canbo").values(active=False))
+    province_id = session.scalar(select(User.org_unit_id).where(User.username == "giamsat"))
+    other_commune = session.scalar(select(User.org_unit_id).where(User.username == "canbo2"))
+    change(update(User).where(User.username == "thanhtra").values(role="officer", org_unit_id=None))  # no unit
+    change(update(User).where(User.username == "thanhtra").values(org_unit_id=province_id))  # the province
+    change(update(User).where(User.username == "thanhtra").values(role="inspector"))
+    change(update(User).where(User.username == "chutich").values(org_unit_id=other_commune))  # moved away
+    change(update(User).where(User.username == "canbo2").values(role="inspector"))  # re-roled
+    [held, other] = session.scalars(select(Task).where(Task.state == "ready", Task.escalates_task_id.is_(None),
+                                                       Task.role == "officer").order_by(Task.id).limit(2))
+    change(update(Task).where(Task.id == held.id).values(assignee="nobody-of-that-name"))
+    change(update(Task).where(Task.id == other.id).values(assignee="chutich2"))  # an account of another role
+    change(update(Task).where(Task.id == other.id).values(assignee="ctxh"))  # a partner may hold any step
+    live = session.scalar(select(Case).where(Case.status == "open", Case.id.not_in([held.case_id, other.case_id]))
+                          .order_by(Case.id))
+    change(update(Case).where(Case.id == live.id).values(status="closed"))
+    change(update(Case).where(Case.id == live.id).values(status="open"),
+           update(Task).where(Task.case_id == live.id, Task.state == "ready").values(state="cancelled"),
+           update(Timer).where(Timer.case_id == live.id).values(cancelled_at=clock.now()))
+    change(insert(Timer).values(case_id=live.id, spiff_id="a-pending-deadline", kind="deadline",  # waits again
+                                fire_at=clock.now() + timedelta(days=1), attempts=0, incident=False))
+    change(update(User).where(User.username.in_(["yte", "canbo"])).values(active=True))
+    assert counts[0] == 0 and max(counts) >= 4 and len(set(counts)) >= 4, counts  # the changes did strand cases

@@ -276,12 +276,13 @@ def stranded(args: dict[str, Any]) -> Any:
     who = actor()
     if not access.can_list_stranded(who):
         raise ApiError(403, "forbidden", _("Vai trò của bạn không xem được danh sách hồ sơ bị bỏ lửng."))
-    count = select(Case.id).where(liveness.stranded_condition(), access.case_filter(who))
-    page = worklists.paged(db.session, liveness.stranded_query(who), count, args["page"], args["per_page"])
-    cases = [row[0] for row in page.rows]
+    # The stranded set computed once for the page and its total (engine.liveness.stranded_page).
+    cases, total = liveness.stranded_page(db.session, who, args["page"], args["per_page"])
+    page = worklists.Page(cases, args["page"], args["per_page"], total)
     names = units(db.session, (c.commune_id for c in cases))
     english = locale() == "en"
+    found = liveness.problems_of(db.session, cases)
     body = [{"case": case_summary(case, names.get(case.commune_id)),
              "problems": [{"code": p.code, "message": p.en if english else p.vi, "task_id": p.task_id}
-                          for p in liveness.problems(db.session, case)]} for case in cases]
+                          for p in found[case.id]]} for case in cases]
     return body, 200, page_headers(page)

@@ -162,18 +162,9 @@ def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[
 
 
 def _stranded(actor: Any, names: dict[int, str], lang: str) -> tuple[list[dict[str, Any]], int]:
-    """The oldest stranded cases in scope with their reasons, and how many there are (engine.liveness). On
-    PostgreSQL one query, the count riding on each row (a separate count read the province's cases twice); on
-    SQLite a count, then the list, which stops at its twentieth case (faster there than the window, which
-    reads every stranded case's whole row: 205 vs 245 ms of SQL per page for a province at 100,000 cases)."""
-    if liveness.hashed_for(db.session):
-        rows = db.session.execute(liveness.stranded_query(actor, True).add_columns(func.count().over())
-                                  .limit(ESCALATIONS_SHOWN)).all()
-        total = rows[0][1] if rows else 0
-        cases = [case for case, _total in rows]
-    else:
-        total = liveness.count_stranded(db.session, actor)
-        cases = list(db.session.scalars(liveness.stranded_query(actor).limit(ESCALATIONS_SHOWN))) if total else []
+    """The oldest stranded cases in scope with their reasons, and how many there are (engine.liveness: the
+    stranded set computed once for both, from the province's open steps and open cases)."""
+    cases, total = liveness.stranded_page(db.session, actor, 1, ESCALATIONS_SHOWN)
     found = liveness.problems_of(db.session, cases)
     return [{"case": case, "commune": names.get(case.commune_id, ""),
              "problems": [p.en if lang == "en" else p.vi for p in found[case.id]]}
