@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from engine import clock
-from engine.models import AuditEntry, Case, Task
+from engine.models import AuditEntry, Case, OrgUnit, Task
+from engine.sqlcount import count_statements
 from tests.api.apikit import assert_error
 from web import demo
+from web.extensions import db
 
 
 def _ids(response) -> list[int]:
@@ -159,6 +161,41 @@ def test_complete_with_the_current_version_advances_the_case(client, auth, world
     again = client.post(f"/api/v1/tasks/{task.id}/complete", json={"data": demo.sample("verification", clock.now())},
                         headers=auth("canbo"))
     assert_error(again, 409, "conflict")
+
+
+def test_completing_reads_only_what_the_answer_needs_and_answers_what_was_committed(
+        app, client, auth, world, case_engine, monkeypatch):
+    """Issue 20: besides the step's own statements, a completion reads the token with its owner and unit, the task
+    with its case and commune, then the child's label and the next steps — four — and its answer is the database's."""
+    case_id = world.open()
+    task = world.open_task(case_id)
+    headers = auth("canbo", **{"If-Match": f'"{world.get(Case, case_id).version}"'})
+    client.get("/api/v1/me", headers=headers)  # the token's first use is stamped (a commit every few minutes)
+    with app.app_context():
+        bind = db.engine
+    inside: list[int] = []
+    real = case_engine.complete_task
+
+    def counted(*args, **kwargs):
+        with count_statements(bind) as step:
+            try:
+                return real(*args, **kwargs)
+            finally:
+                inside.append(step.count)
+
+    monkeypatch.setattr(case_engine, "complete_task", counted)
+    with count_statements(bind) as whole:
+        response = client.post(f"/api/v1/tasks/{task.id}/complete",
+                               json={"data": demo.sample("verification", clock.now())}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert len(inside) == 1 and whole.count - inside[0] == 4, whole.statements
+    body = response.get_json()
+    case, unit = world.get(Case, case_id), world.get(OrgUnit, task.commune_id)
+    assert body["case"] == {"id": case_id, "version": case.version, "status": case.status}
+    assert response.headers["ETag"] == f'"{case.version}"'
+    assert (body["task"]["state"], body["task"]["commune"], body["task"]["commune_name"]) == (
+        "completed", unit.code, unit.name)
+    assert body["next_tasks"] == [world.open_task(case_id, "initial_assessment").id]
 
 
 def test_stale_version_and_invalid_data_change_nothing(client, auth, world):

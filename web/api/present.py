@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import url_for
 from flask_babel import force_locale
@@ -64,7 +64,14 @@ def child_of(case: Case) -> dict[str, Any] | None:
 _UNSET: Any = object()
 
 
-def task_summary(task: Task, case: Case, unit: OrgUnit | None, now: datetime | None = None,
+class UnitLabel(NamedTuple):
+    """What an answer shows of a commune (its code and name), kept apart from the session's objects."""
+
+    code: str
+    name: str
+
+
+def task_summary(task: Task, case: Case, unit: OrgUnit | UnitLabel | None, now: datetime | None = None,
                  child_json: dict[str, Any] | None = _UNSET) -> dict[str, Any]:
     now = now or clock.now()
     overdue_by = (now - task.due_at).total_seconds() if task.due_at and task.state == "ready" else None

@@ -17,7 +17,7 @@ from engine import access, casefile, ownership, worklists
 from engine.models import Case, OrgUnit, Task
 from web import engine
 from web.api.common import MAX_ID, ApiError, _, actor, locale, not_found
-from web.api.present import task_detail, task_page, task_summary
+from web.api.present import UnitLabel, task_detail, task_page, task_summary
 from web.api.schemas import (
     CompletionSchema,
     DraftSavedSchema,
@@ -77,15 +77,23 @@ def page_headers(page: worklists.Page) -> dict[str, str]:
             "X-Page": str(page.page), "X-Per-Page": str(page.size), "Link": ", ".join(links)}
 
 
-def load_visible(task_id: int) -> tuple[Task, Case]:
-    """The task and its case if `actor` may see it; 404 otherwise (out of scope looks like missing)."""
+def visible(task_id: int) -> tuple[Task, Case, OrgUnit | None]:
+    """The task, its case and its commune, in one statement, if `actor` may see the task; 404 otherwise (out of
+    scope looks like missing). A caller that holds the commune finds it in the session (the identity map is weak)."""
     if not 0 < task_id <= MAX_ID:
         raise not_found()
-    found = db.session.execute(select(Task, Case).join(Case, Case.id == Task.case_id)
-                               .where(Task.id == task_id)).one_or_none()  # one statement for both
+    found = db.session.execute(select(Task, Case, OrgUnit).join(Case, Case.id == Task.case_id)
+                               .outerjoin(OrgUnit, OrgUnit.id == Task.commune_id)
+                               .where(Task.id == task_id)).one_or_none()
     if found is None or not access.can_view_task(actor(), found[0], found[1]):
         raise not_found()
-    return found[0], found[1]
+    return found[0], found[1], found[2]
+
+
+def load_visible(task_id: int) -> tuple[Task, Case]:
+    """The task and its case if `actor` may see it; 404 otherwise (out of scope looks like missing)."""
+    task, case, _unit = visible(task_id)
+    return task, case
 
 
 @contextmanager
@@ -130,7 +138,7 @@ def tasks(args: dict[str, Any]) -> Any:
 @bp.alt_response(404, response="NOT_FOUND")
 def task(task_id: int) -> Any:
     """Một việc với biểu mẫu (JSON Schema), thời hạn và căn cứ / a task with its form, deadline and article."""
-    task_row, case = load_visible(task_id)
+    task_row, case, _unit = visible(task_id)  # the commune held: task_detail finds it without a read
     who = actor()
     out = task_detail(db.session, who, task_row, case)
     casefile.record_step_read(db.session, who, task_row, case, via="api")  # as the step page does
@@ -166,13 +174,19 @@ def complete(headers: dict[str, Any], body: dict[str, Any], task_id: int) -> Any
     `next_tasks`: the case's open steps the caller may do now (the next one in one request).
     """
     version = expected_version(headers)
-    # Held on purpose: the session's identity map is weak, and the step re-reads (populate_existing) and changes
-    # this very object, so the answer's version and status are the ones the step committed, with no read-back.
-    _task, case = load_visible(task_id)
+    # `case` is held on purpose: the session's identity map is weak, and the step re-reads (populate_existing) and
+    # changes this very object, so the answer's version and status are the ones the step committed, read from
+    # memory. The step expires everything else it did not re-read, so the commune's label is taken now (read
+    # again only if the step's row names another commune).
+    _task, case, unit = visible(task_id)
+    commune: OrgUnit | UnitLabel | None = UnitLabel(unit.code, unit.name) if unit is not None else None
+    commune_id = unit.id if unit is not None else None  # not read from `unit` later: that would reload it
     with kept_after_commit():
         done = engine().complete_task(db.session, actor(), task_id, body["data"], expected_version=version,
                                       locale=locale())
-    summary = task_summary(done, case, db.session.get(OrgUnit, done.commune_id))
+    if done.commune_id != commune_id:
+        commune = None if done.commune_id is None else db.session.get(OrgUnit, done.commune_id)
+    summary = task_summary(done, case, commune)
     following = [t.id for t in ownership.next_steps(db.session, actor(), case.id)]
     return ({"task": summary, "case": {"id": case.id, "version": case.version, "status": case.status},
              "next_tasks": following}, 200, {"ETag": f'"{case.version}"'})
