@@ -14,11 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, ScalarSelect, column, event, exists, insert, select, update, values
-from sqlalchemy import cast as cast_to
+from sqlalchemy import CursorResult, ScalarSelect, Table, bindparam, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
@@ -98,6 +97,25 @@ def _head(session: Session, count: int) -> tuple[int, str]:
     return row.last_id - count, row.hash
 
 
+# Core statements on the tables, built once: the ORM's bulk paths cost more than these statements (issue 20).
+_ENTRIES, _HEAD = cast(Table, AuditEntry.__table__), cast(Table, AuditHead.__table__)
+_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1, _HEAD.c.last_id == bindparam("seen_last"),
+                                   _HEAD.c.hash == bindparam("seen_hash"))
+              .values(last_id=bindparam("last_id"), hash=bindparam("new_hash")))
+# PostgreSQL: the head moves and the rows go in with one statement, the same text whatever the number of rows
+# (column arrays, unnested), so it is prepared once (issue 20). `at` as stored: UTC without a zone (UTCDateTime).
+_PG_WRITE_AFTER = text("""
+WITH moved_head AS (
+    UPDATE audit_head SET last_id = :last_id, hash = :new_hash
+    WHERE id = 1 AND last_id = :seen_last AND hash = :seen_hash RETURNING id)
+INSERT INTO audit (id, case_id, at, actor, action, details, prev_hash, hash)
+SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:case_ids AS integer[]), CAST(:ats AS timestamp[]),
+                     CAST(:actors AS varchar[]), CAST(:actions AS varchar[]), CAST(:details AS json[]),
+                     CAST(:prev_hashes AS varchar[]), CAST(:hashes AS varchar[]))
+WHERE EXISTS (SELECT 1 FROM moved_head)
+RETURNING id""")
+
+
 def _write_after(session: Session, queued: list[tuple[Any, ...]], seen: tuple[int, str]) -> bool:
     """Write the queued rows after the head as read earlier in this transaction (`seen_head`), moving the head
     from exactly that state; False, with nothing written, when it moved meanwhile. The guarded UPDATE locks the
@@ -105,23 +123,20 @@ def _write_after(session: Session, queued: list[tuple[Any, ...]], seen: tuple[in
     ids after `seen` are ours until the commit. On PostgreSQL the move and the insert are one statement (the
     insert reads the moved head's row from a data-modifying WITH), elsewhere two."""
     rows, new_hash = _chain(queued, *seen)
-    move = (update(AuditHead).where(AuditHead.id == 1, AuditHead.last_id == seen[0], AuditHead.hash == seen[1])
-            .values(last_id=seen[0] + len(queued), hash=new_hash))
+    move = {"last_id": seen[0] + len(queued), "new_hash": new_hash, "seen_last": seen[0], "seen_hash": seen[1]}
     if session.get_bind().dialect.name == "postgresql":
-        moved = move.returning(AuditHead.id).cte("moved_head")
-        names = list(rows[0])
-        queued_rows = values(*(column(name, AuditEntry.__table__.c[name].type) for name in names),
-                             name="queued").data([tuple(r[name] for name in names) for r in rows])
-        typed = [cast_to(queued_rows.c[name], AuditEntry.__table__.c[name].type) for name in names]  # NULL too
         # The ids written come back (the driver's rowcount of a WITH … INSERT is not dependable): all or none.
-        written = session.execute(
-            insert(AuditEntry).from_select(names, select(*typed).where(exists(select(moved.c.id))))
-            .add_cte(moved).returning(AuditEntry.id), execution_options={"synchronize_session": False}).all()
+        written = session.execute(_PG_WRITE_AFTER, {
+            **move, "ids": [r["id"] for r in rows], "case_ids": [r["case_id"] for r in rows],
+            "ats": [clock.parse_moment(r["at"]).astimezone(UTC).replace(tzinfo=None) for r in rows],
+            "actors": [r["actor"] for r in rows], "actions": [r["action"] for r in rows],
+            "details": [json.dumps(r["details"]) for r in rows], "prev_hashes": [r["prev_hash"] for r in rows],
+            "hashes": [r["hash"] for r in rows]}).all()
         return len(written) == len(rows)
-    result = session.execute(move, execution_options={"synchronize_session": False})
+    result = session.execute(_MOVE_HEAD, move)
     if cast(CursorResult[Any], result).rowcount != 1:
         return False
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(_ENTRIES), rows)
     return True
 
 
@@ -138,7 +153,7 @@ def _write_queued(session: Session) -> None:
         return
     last_id, prev_hash = _head(session, len(queued))
     rows, new_hash = _chain(queued, last_id, prev_hash)
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(_ENTRIES), rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=new_hash),
                     execution_options={"synchronize_session": False})
 

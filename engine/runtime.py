@@ -8,6 +8,7 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
@@ -23,10 +24,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import JSON, CursorResult, func, inspect, literal_column, or_, select, update
+from sqlalchemy import JSON, Integer, Table, bindparam, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 import forms
 from engine import access, audit, children, clock, restriction
@@ -135,6 +137,56 @@ def _json_rows(postgres: bool, *columns: Any) -> Any:
     return func.json_group_array(func.json_array(*columns), type_=JSON)
 
 
+@functools.cache
+def _step_statements(postgres: bool) -> tuple[Any, Any]:
+    """The statements `Engine._step_for_change` reads a step with, built once per dialect (issue 20: building
+    them costs more than SQLite takes to run them; parameters :task_id and :case_id). PostgreSQL: the case row
+    locked first (with the version's content hash and the audit head), then the step's rows; SQLite: one read."""
+    task_id = bindparam("task_id", type_=Integer)
+    head_last, head_hash = audit.head_columns()
+    content_hash = select(ProcessVersion.content_hash).where(
+        ProcessVersion.id == Case.process_version_id).scalar_subquery()
+    fresh = {"populate_existing": True}  # decide on the database's rows, never on cached objects
+    lock_case = None
+    if postgres:
+        case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+        lock_case = (select(Case, content_hash, head_last, head_hash).where(Case.id == case_of_task)
+                     .with_for_update(of=Case).execution_options(**fresh))
+        case_id: Any = bindparam("case_id", type_=Integer)
+        extra: tuple[Any, ...] = ()
+    else:
+        case_id = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
+        extra = (Case, content_hash, head_last, head_hash)
+    pending = (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
+               .where(Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+               .scalar_subquery())
+    read_step = (select(Task, CaseWorkflow.state, CaseWorkflow.serializer_version, restriction.active_id(case_id),
+                        pending, *extra)
+                 .outerjoin(CaseWorkflow, CaseWorkflow.case_id == Task.case_id)
+                 .where(Task.case_id == case_id, or_(Task.id == task_id, Task.state == "ready")))
+    if not postgres:
+        read_step = read_step.join(Case, Case.id == Task.case_id)
+    return lock_case, read_step.execution_options(**fresh)
+
+
+@functools.cache
+def _timer_upsert(postgres: bool) -> Any:
+    """`Engine._sync_timers`' one statement, built once per dialect and run with a row per timer (one
+    multi-row INSERT, compiled once: issue 20). A row whose timer is already pending (same case, BPMN event and
+    kind: uq_timer) ends it instead — only a timer still pending is ended (the rows were read as pending in this
+    transaction, under the case's lock on PostgreSQL); nothing reads the new rows' ids in this transaction."""
+    upsert = (postgresql.insert if postgres else sqlite.insert)(cast(Table, Timer.__table__))
+    return upsert.on_conflict_do_update(
+        index_elements=[Timer.case_id, Timer.spiff_id, Timer.kind],
+        set_={"fired_at": upsert.excluded.fired_at, "cancelled_at": upsert.excluded.cancelled_at},
+        where=Timer.fired_at.is_(None) & Timer.cancelled_at.is_(None))
+
+
+_WORKFLOWS = cast(Table, CaseWorkflow.__table__)
+_STORE_STATE = (update(_WORKFLOWS).where(_WORKFLOWS.c.case_id == bindparam("case"))
+                .values(state=bindparam("state"), serializer_version=bindparam("serializer_version")))
+
+
 @dataclass
 class _StepRead:
     """What `Engine._step_for_change` read for a completion."""
@@ -207,13 +259,16 @@ class Engine:
         return case
 
     def _store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
-        # One UPDATE, without reading the old state back first (it is the largest column of a case).
+        # One UPDATE, without reading the old state back first (it is the largest column of a case), built once
+        # and run on the session's connection: the ORM's bulk-update path cost more than the statement (issue 20).
         values = {"state": self.state.dumps(workflow), "serializer_version": self.state.version}
-        # An ORM UPDATE through the session (it keeps the identity map's row in step) returns a CursorResult.
-        stored = cast(CursorResult[Any], session.execute(
-            update(CaseWorkflow).where(CaseWorkflow.case_id == case.id).values(**values)))
+        stored = session.connection().execute(_STORE_STATE, {"case": case.id, **values})
         if not stored.rowcount:
             session.add(CaseWorkflow(case_id=case.id, **values))
+            return
+        held = session.identity_map.get(identity_key(CaseWorkflow, case.id))
+        if held is not None:  # a row this session loaded earlier reads the new state, not the one it held
+            session.expire(held, ["state", "serializer_version"])
 
     def store_workflow(self, session: Session, case: Case, workflow: BpmnWorkflow) -> None:
         """Write a changed workflow back (for engine commands outside this class, e.g. reassigning)."""
@@ -505,35 +560,18 @@ class Engine:
         checked as `_task_for_change` checks. On PostgreSQL the case row is locked first (concurrent changes of
         one case queue there) and the rest read after, so nothing is from before the wait; SQLite has one
         writer and a transaction's reads agree with each other, so one statement reads it all."""
-        case_of_task = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
-        head_last, head_hash = audit.head_columns()
-        content_hash = select(ProcessVersion.content_hash).where(
-            ProcessVersion.id == Case.process_version_id).scalar_subquery()
         postgres = session.get_bind().dialect.name == "postgresql"
-        fresh = {"populate_existing": True}  # decide on the database's rows, never on cached objects
+        lock_case, read_step = _step_statements(postgres)
         case: Case | None = None
-        if postgres:
-            locked = session.execute(select(Case, content_hash, head_last, head_hash).where(Case.id == case_of_task)
-                                     .with_for_update(of=Case).execution_options(**fresh)).one_or_none()
+        params: dict[str, Any] = {"task_id": task_id}
+        if lock_case is not None:
+            locked = session.execute(lock_case, {"task_id": task_id}).one_or_none()
             if locked is None:
                 raise NotFound("Không tìm thấy bước này.", "No such step.")
             case, hash_of_version = locked[0], locked[1]
             audit.seen_head(session, locked[2], locked[3])
-            case_id: Any = case.id
-            extra: tuple[Any, ...] = ()
-        else:
-            case_id = case_of_task
-            extra = (Case, content_hash, head_last, head_hash)
-        pending = (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
-                   .where(Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
-                   .scalar_subquery())
-        query = (select(Task, CaseWorkflow.state, CaseWorkflow.serializer_version, restriction.active_id(case_id),
-                        pending, *extra)
-                 .outerjoin(CaseWorkflow, CaseWorkflow.case_id == Task.case_id)
-                 .where(Task.case_id == case_id, or_(Task.id == task_id, Task.state == "ready")))
-        if not postgres:
-            query = query.join(Case, Case.id == Task.case_id)
-        rows = session.execute(query.execution_options(**fresh)).all()
+            params["case_id"] = case.id
+        rows = session.execute(read_step, params).all()
         mine = next((row for row in rows if row[0].id == task_id), None)
         if mine is None:
             raise NotFound("Không tìm thấy bước này.", "No such step.")
@@ -734,20 +772,20 @@ class Engine:
     def _sync_timers(self, session: Session, case: Case, workflow: BpmnWorkflow, open_rows: dict[str, Task],
                      now: datetime, timers: list[tuple[int, str, str]] | None = None) -> None:
         """Make the timer rows follow the workflow's waiting timer events, in one statement (issue 20): the timers
-        that ended (fired or cancelled) and the new ones go into one INSERT … ON CONFLICT (id) DO UPDATE, which
-        ends the existing rows by id and adds the new ones. `timers`: the pending (id, spiff id, kind) when the
-        caller read them already."""
+        that ended (fired or cancelled) and the new ones go into one INSERT … ON CONFLICT DO UPDATE
+        (`_timer_upsert`), which ends the existing rows and adds the new ones. `timers`: the pending (id, spiff
+        id, kind) when the caller read them already."""
         if timers is None:
             timers = [(t.id, t.spiff_id, t.kind) for t in session.execute(
                 select(Timer.id, Timer.spiff_id, Timer.kind)
                 .where(Timer.case_id == case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)))]
-        pending = {(spiff_id, kind): timer_id for timer_id, spiff_id, kind in timers}
+        pending = {(spiff_id, kind) for _id, spiff_id, kind in timers}
         postgres = session.get_bind().dialect.name == "postgresql"
         rows: list[dict[str, Any]] = []
 
-        def row(timer_id: Any, spiff_id: str, kind: str, fire_at: datetime, task_id: int | None = None,
+        def row(spiff_id: str, kind: str, fire_at: datetime, task_id: int | None = None,
                 fired: bool = False, cancelled: bool = False) -> None:
-            rows.append({"id": timer_id, "case_id": case.id, "task_id": task_id, "spiff_id": spiff_id, "kind": kind,
+            rows.append({"case_id": case.id, "task_id": task_id, "spiff_id": spiff_id, "kind": kind,
                          "fire_at": fire_at, "fired_at": now if fired else None,
                          "cancelled_at": now if cancelled else None, "attempts": 0, "incident": False})
 
@@ -755,7 +793,7 @@ class Engine:
         for spiff_task in workflow.get_tasks(state=TaskState.WAITING):
             if isinstance(getattr(spiff_task.task_spec, "event_definition", None), TimerEventDefinition):
                 waiting[str(spiff_task.id)] = spiff_task
-        for (spiff_id, kind), timer_id in pending.items():
+        for spiff_id, kind in pending:
             if spiff_id in waiting:
                 continue
             try:
@@ -764,8 +802,7 @@ class Engine:
                 fired = None
             done = kind == "deadline" and fired is not None and fired.state == TaskState.COMPLETED
             # An existing row's proposed values only satisfy NOT NULL: DO UPDATE keeps the row and writes its end.
-            row(timer_id, spiff_id, kind, now, fired=done, cancelled=not done)
-        new_id: Any = literal_column("DEFAULT") if postgres else None  # the table's own id (SQLite: NULL is the rowid)
+            row(spiff_id, kind, now, fired=done, cancelled=not done)
         for spiff_id, timer_task in waiting.items():
             if (spiff_id, "deadline") in pending:
                 continue
@@ -774,20 +811,14 @@ class Engine:
                 continue
             fire_at = clock.parse_moment(value)
             step_row = self._step_row_of_timer(timer_task, open_rows)
-            row(new_id, spiff_id, "deadline", fire_at, step_row.id if step_row else None)
+            row(spiff_id, "deadline", fire_at, step_row.id if step_row else None)
             if step_row is not None and step_row.rule:
                 remind = self.rules.reminder_at(step_row.rule, step_row.created_at, fire_at)
                 if remind is not None:
-                    row(new_id, spiff_id, "reminder", remind, step_row.id)
+                    row(spiff_id, "reminder", remind, step_row.id)
         if not rows:
             return
-        upsert = (postgresql.insert if postgres else sqlite.insert)(Timer).values(rows)
-        # Only a timer still pending is ended (the rows were read as pending in this transaction, under the
-        # case's lock on PostgreSQL); nothing reads the new rows' ids in this transaction.
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=[Timer.id],
-            set_={"fired_at": upsert.excluded.fired_at, "cancelled_at": upsert.excluded.cancelled_at},
-            where=Timer.fired_at.is_(None) & Timer.cancelled_at.is_(None)))
+        session.execute(_timer_upsert(postgres), rows)
 
     @staticmethod
     def _step_row_of_timer(timer_task: SpiffTask, open_rows: dict[str, Task]) -> Task | None:
