@@ -196,10 +196,17 @@ def json_pattern(*, multiline: bool, required: bool) -> str:
     return f"^[^{refused}]*[^{refused}\\s][^{refused}]*$"
 
 
+@functools.cache
+def _edge_spaces() -> str:
+    """The spaces `String` trims and accepts, as a class body: computed once (a pass over every code point, about
+    a second, which every app start paid per patterned field)."""
+    return _char_class(lambda ch: ch.isspace() and not refused_in_line(ch))
+
+
 def json_edge_pattern(inner: str, optional: bool = False) -> str:
     """A field's own pattern (phone numbers…) as sent: spaces `String` trims may stand around it; an optional
     field also takes "" or spaces only (blank is "not given")."""
-    space = _char_class(lambda ch: ch.isspace() and not refused_in_line(ch))
+    space = _edge_spaces()
     return f"^[{space}]*(?:{inner}){'?' if optional else ''}[{space}]*$"
 
 
