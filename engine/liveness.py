@@ -23,15 +23,14 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
-    String,
     and_,
-    cast,
     exists,
     func,
     literal_column,
     or_,
     select,
     true,
+    tuple_,
     union,
 )
 from sqlalchemy.orm import Session, joinedload
@@ -131,27 +130,17 @@ READY: ColumnElement[str] = literal_column("'ready'")
 OPEN: ColumnElement[str] = literal_column("'open'")
 
 
-# Joins the parts of a membership key. A key ends with the parts that cannot hold it (role, unit id), so it
-# reads back one way only, whatever a user name holds.
-SEP = "\x1f"
-
-
-def _key(*parts: Any) -> ColumnElement[str]:
-    """One text key of several columns (user name, role, unit id): SQLite tests a text in a list far faster
-    than a row value (25 vs 3 ms over a province's 8,000 open steps at 100,000 cases)."""
-    texts = [part if isinstance(part.type, String) else cast(part, String) for part in parts]
-    key = texts[0]
-    for part in texts[1:]:
-        key = key + SEP + part
-    return key
+def _not_in(left: Sequence[Any], right: Sequence[Any], *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """SQL: the row value of the step's columns `left` is no row of the account columns `right` under `where`."""
+    return tuple_(*left).not_in(select(*right).where(*where))
 
 
 def _unworkable_step() -> ColumnElement[bool]:
     """SQL: the open `Task` row can be done by no active account — `access.can_act` as membership tests in
-    uncorrelated lists of the accounts (a few hundred keys, built once per query: PostgreSQL hashes them,
-    SQLite indexes them), so each open step costs a few lookups instead of a correlated search of the
-    accounts (which SQLite cannot hash-join: 2.2 s for a province at 100,000 cases, issue 20). No list holds
-    a NULL (NOT IN would then be unknown)."""
+    uncorrelated lists of the accounts (a few hundred, built once per query: PostgreSQL hashes them, SQLite
+    indexes them), so each open step costs a few lookups instead of a correlated search of the accounts
+    (which SQLite cannot hash-join: 2.2 s for a province at 100,000 cases, issue 20). No list holds a NULL
+    (NOT IN would then be unknown)."""
     active = User.active.is_(True)
     with_unit = (active, User.org_unit_id.is_not(None))
     in_province = (*with_unit, User.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.kind == "province")))
@@ -159,21 +148,20 @@ def _unworkable_step() -> ColumnElement[bool]:
     # step's commune or in its province.
     named = and_(Task.assignee.is_not(None),
                  Task.assignee.not_in(select(User.username).where(active, User.role == "partner")),
-                 _key(Task.assignee, Task.role).not_in(
-                     select(_key(User.username, User.role)).where(active, User.org_unit_id.is_(None))),
-                 _key(Task.assignee, Task.role, Task.commune_id).not_in(
-                     select(_key(User.username, User.role, User.org_unit_id)).where(*with_unit)),
-                 _key(Task.assignee, Task.role, Task.province_id).not_in(
-                     select(_key(User.username, User.role, User.org_unit_id)).where(*in_province)))
+                 _not_in((Task.assignee, Task.role), (User.username, User.role),
+                         active, User.org_unit_id.is_(None)),
+                 _not_in((Task.assignee, Task.role, Task.commune_id),
+                         (User.username, User.role, User.org_unit_id), *with_unit),
+                 _not_in((Task.assignee, Task.role, Task.province_id),
+                         (User.username, User.role, User.org_unit_id), *in_province))
     # Nobody named: someone of the step's role (a partner's step needs a name) without a unit, of the step's
     # commune or of its province.
     roles = sorted(ACTING_ROLES - {"partner"})
     unnamed = and_(Task.assignee.is_(None), or_(
         Task.role.not_in(roles),
         and_(Task.role.not_in(select(User.role).where(active, User.org_unit_id.is_(None))),
-             _key(Task.role, Task.commune_id).not_in(select(_key(User.role, User.org_unit_id)).where(*with_unit)),
-             _key(Task.role, Task.province_id).not_in(
-                 select(_key(User.role, User.org_unit_id)).where(*in_province)))))
+             _not_in((Task.role, Task.commune_id), (User.role, User.org_unit_id), *with_unit),
+             _not_in((Task.role, Task.province_id), (User.role, User.org_unit_id), *in_province))))
     return or_(named, unnamed)
 
 
@@ -228,15 +216,15 @@ def stranded_query(actor: access.Actor | None = None) -> Select[tuple[Case]]:
 
 def stranded_page(session: Session, actor: access.Actor | None, page: int = 1,
                   size: int = 20) -> tuple[list[Case], int]:
-    """One page of `stranded_query` and the total, computing the stranded set once: its (receipt, id) pairs
-    (a province has hundreds at most, each two numbers), ordered here, then the page's cases by id."""
-    query = select(Case.received_at, Case.id).where(stranded_condition(actor))
+    """One page of `stranded_query` and the total, computing the stranded set once: its ids in order (a
+    province has hundreds at most; the ids alone, no dates to convert), then the page's cases by id."""
+    query = select(Case.id).where(stranded_condition(actor))
     if actor is not None:
         query = query.where(access.case_filter(actor))
-    keys = sorted(session.execute(query).tuples())
-    shown = [case_id for _received, case_id in keys[(page - 1) * size: page * size]]
+    ids = list(session.scalars(query.order_by(Case.received_at, Case.id)))
+    shown = ids[(page - 1) * size: page * size]
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(shown)))} if shown else {}
-    return [cases[case_id] for case_id in shown], len(keys)
+    return [cases[case_id] for case_id in shown], len(ids)
 
 
 def count_stranded(session: Session, actor: access.Actor | None = None) -> int:
