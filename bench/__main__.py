@@ -391,6 +391,8 @@ def targets(results: list[Result], full: bool) -> list[str]:
             if "100k" not in r["measure"] and "M)" not in r["measure"]:
                 verdict += " (the target is to 100k: `--full`)"
             lines.append(f"- {r['measure']} ≤ 2, {r['db']}: **{r['ratio']}** — {verdict}")
+    if any(result.name == "queries" for result in results):  # issue 20: the province dashboard
+        lines += importlib.import_module("bench.queries").dashboard_targets(rows)
     for r in rows:
         if r.get("measure") == "timers, 4 workers":
             scale = "" if r["timers"] >= 10_000 else f" ({r['timers']:,} timers, not the 10,000 of the target)"
