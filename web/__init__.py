@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -68,12 +68,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from web.views import register_blueprints
 
     register_blueprints(app)
+    from web.api import BLUEPRINTS as API_BLUEPRINTS
     from web.api import init_app as init_api
 
     init_api(app)
+    api_blueprints = frozenset(bp.name for bp in API_BLUEPRINTS)
 
     @app.before_request
     def _locale() -> None:
+        # The JSON API takes its language from the request and the token's owner (web/api/common.py) and never acts
+        # on a browser's session cookie: reading the signed-in user here would cost it a session lookup.
+        if request.blueprint in api_blueprints:
+            return
         g.locale = select_locale()  # templates and views read the request's language from here
 
     return app

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from engine import clock
 from engine.models import ApiToken, AuditEntry, User
+from engine.sqlcount import count_statements
 from tests.api.apikit import assert_error
 from web.extensions import db
 
@@ -79,6 +80,25 @@ def test_a_web_session_cookie_does_not_authenticate_the_api(client):
     assert_error(client.get("/api/v1/me"), 401)
     # …and the API is exempt from CSRF because it only ever acts on a bearer token.
     assert_error(client.post("/api/v1/reports", json={"commune": "T01-X01", "report": {}}), 401)
+
+
+def test_an_api_request_reads_its_token_once_and_never_the_browser_session(app, client, token):
+    """Issue 20: the token, its owner and the owner's unit come in one read, fresh on every request; a session cookie
+    the browser sends along is not looked at (no sign-in lookup, no last-seen write)."""
+    _login(client, "canbo")
+    headers = {"Authorization": f"Bearer {token('chutich')}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # its first use is stamped (a commit)
+    with app.app_context():
+        bind = db.engine
+        unit = db.session.scalar(select(User).where(User.username == "chutich")).org_unit
+        expected = (unit.code, unit.name)
+        db.session.remove()
+    with count_statements(bind) as counter:
+        response = client.get("/api/v1/me", headers=headers)
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert (body["username"], body["unit"], body["unit_name"]) == ("chutich", *expected)
+    assert counter.count == 1 and "login_session" not in counter.statements[0], counter.statements
 
 
 def test_token_page_creates_a_token_shown_once_and_it_works(app, client):

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 from flask import g, request
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from engine import access, audit, clock
-from engine.models import ApiToken, OrgUnit, User
+from engine.models import ApiToken, User
 from web.api.common import LOCALES, ApiError, _
 
 PREFIX = "c56_"
@@ -82,17 +82,18 @@ def authenticate(session: Session) -> None:
         raise _unauthorized(_("Cần mã truy cập API hợp lệ (Authorization: Bearer …)."))
     # One statement per request (issue 20): the token, its owner and the owner's unit (the actor's scope), read
     # fresh every time, so a revocation, an expiry or a deactivated account is refused on the next request.
-    found = session.execute(select(ApiToken, User, OrgUnit).join(User, User.id == ApiToken.user_id)
-                            .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+    # The unit is loaded into `user.org_unit` (contains_eager), which keeps it: views reading it need no query.
+    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .outerjoin(User.org_unit).options(contains_eager(User.org_unit))
                             .where(ApiToken.token_hash == digest(token))).one_or_none() if len(token) < 200 else None
-    row, user, unit = found if found is not None else (None, None, None)
+    row, user = found if found is not None else (None, None)
     now = clock.now()
     if (row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now)
             or user is None or not user.active):
         raise _unauthorized(_("Mã truy cập API không hợp lệ, đã hết hạn hoặc đã bị thu hồi."), "invalid_token")
     g.api_token = row
     g.api_user = user
-    g.api_actor = access.Actor.of(user.username, user.role, unit, user.id)
+    g.api_actor = access.Actor.of(user.username, user.role, user.org_unit, user.id)
     g.api_locale = request.accept_languages.best_match(LOCALES) or (
         user.locale if user.locale in LOCALES else "vi")
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:  # after the reads: the commit expires
