@@ -98,6 +98,19 @@ def mark_original(value: Any, plain: bool = False) -> Any:
         escape(str(value)), marker)
 
 
+def sentence(message: str, **values: Any) -> Markup:
+    """A translated sentence (gettext'ed without its values) filled with `values`, each escaped and an `Original`
+    marked as the pages mark it: a flash message naming a step of an administrator's own version. Interpolating
+    into the plain string would drop the marking (an `Original` becomes a plain str there)."""
+    return escape(message) % {name: mark_original(value) for name, value in values.items()}
+
+
+def plain_original(value: Any) -> Any:
+    """An `Original` marked in words ("… (Vietnamese original)") where markup cannot go: an audit line, the
+    digest mail, a chart's label; any other value as is."""
+    return mark_original(value, plain=True)
+
+
 def is_original(value: Any) -> bool:
     """Template test `vi_original`: the text is a Vietnamese original on an English page."""
     return isinstance(value, Original)
@@ -414,8 +427,8 @@ class AuditSummary:
                 continue
             if name in AUDIT_SENSITIVE_KEYS and not self.sensitive:
                 value = sensitivity.WITHHELD
-            elif name == "step":
-                value = self.titles.get(str(value), value)
+            elif name == "step":  # joined into one text: an untranslated title is marked in words
+                value = plain_original(self.titles.get(str(value), value))
             elif name == "role":
                 value = role_label(str(value), self.locale)
             elif name == "due_at":

@@ -128,7 +128,7 @@ def privacy_items(session: Session, user: User, now: datetime) -> list[PrivacyIt
         .where(DataRequestStep.state == "ready", DataRequestStep.due_at < now + DUE_SOON))
     for step, number in steps:
         seconds = (step.due_at - now).total_seconds()
-        title = labels.data_request_step_title(step.step, step.title)
+        title = labels.plain_original(labels.data_request_step_title(step.step, step.title))  # marked in words
         out.append(PrivacyItem(f"{_('Yêu cầu %(n)s', n=number)}: {title}", step.due_at, seconds < 0, duration(seconds),
                                f"/admin/privacy/requests/{step.request_id}"))
     return sorted(out, key=lambda item: item.due)
@@ -144,7 +144,10 @@ def reminder_items(session: Session, user: User) -> list[ReminderItem]:
         .order_by(TaskReminder.sent_at, TaskReminder.id)).all()
     senders = dict(session.execute(select(User.username, User.full_name)
                                    .where(User.username.in_({r.sent_by for r, _t, _c in rows}))).all())
-    return [ReminderItem(r, t, c, labels.step_title(t, c), senders.get(r.sent_by, r.sent_by)) for r, t, c in rows]
+    # In the user's language: the digest is built outside a request, where the page's language is Vietnamese.
+    locale = "en" if user.locale == "en" else "vi"
+    return [ReminderItem(r, t, c, labels.step_title(t, c, locale), senders.get(r.sent_by, r.sent_by))
+            for r, t, c in rows]
 
 
 def build_digest(session: Session, user: User, now: datetime) -> Digest | None:

@@ -207,6 +207,69 @@ def test_a_step_without_english_shows_its_vietnamese_original_marked(app, login)
     assert "vi-original" not in page and "Vietnamese original" not in page
 
 
+def test_an_untranslated_step_is_marked_in_flash_messages_audit_lines_the_digest_and_charts(app, login):
+    """Where a step's title is put into a sentence (a flash message, an audit line, the digest mail, a chart's
+    label) an administrator's own title without English is marked as on the pages: lang="vi" and "(Vietnamese
+    original)" in a flash, the words alone where no markup goes; Vietnamese pages and mails are unchanged."""
+    import html
+    import re
+
+    from sqlalchemy import select
+
+    from engine import clock
+    from engine.models import User
+    from tests.web.casework_kit import ready_task, token
+    from web import notifications
+    from web.extensions import db
+    from web.views.statistics import _step_label
+
+    case_id = _custom_version(app)
+    task_id = ready_task(app, case_id, "verify")
+    _english(app, "canbo", "chutich")
+    officer, chairman = app.test_client(), app.test_client()
+    login(officer, "canbo")
+    login(chairman, "chutich")
+    marked_title = f'<span lang="vi">{CUSTOM_TITLE}</span> {MARK}'
+    plain = f"{CUSTOM_TITLE} (Vietnamese original)"
+
+    def flash_of(response) -> str:
+        page = response.get_data(as_text=True)
+        return page.split('<p class="flash flash-success" role="status">')[1].split("</p>")[0]
+
+    page = officer.get(f"/tasks/{task_id}").get_data(as_text=True)
+    claimed = officer.post(f"/tasks/{task_id}/claim", data={"csrf_token": token(page)}, follow_redirects=True)
+    assert f"“{marked_title}”" in flash_of(claimed)
+    page = chairman.get(f"/tasks/{task_id}").get_data(as_text=True)
+    reminded = chairman.post(f"/tasks/{task_id}/remind", data={"csrf_token": token(page)}, follow_redirects=True)
+    assert f"“{marked_title}”" in flash_of(reminded)
+
+    # The audit trail on the case page: one text per row, the title marked in words.
+    trail = html.unescape(chairman.get(f"/cases/{case_id}").get_data(as_text=True).split('id="audit-title"')[1])
+    assert re.search(rf"<td data-label=\"Details\">[^<]*: {re.escape(plain)}", trail), trail[:3000]
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "canbo"))
+        user.email = "canbo@example.vn"
+        db.session.commit()
+        digest = notifications.build_digest(db.session, user, clock.now())
+        assert digest is not None
+        body = digest.message.get_content()
+        assert f"- {plain} — case " in body  # the step due soon
+        assert f"reminded you of step “{plain}”" in body  # the reminder (was the bare Vietnamese title)
+        assert f"“{CUSTOM_TITLE}”" not in body
+        db.session.remove()
+    with app.test_request_context():
+        assert _step_label(CUSTOM_TITLE, CUSTOM_TITLE, "en") == plain  # the registry's title_en is the name
+        assert _step_label("Xác minh thông tin", "Verify the report", "en") == "Verify the report"
+        assert _step_label(CUSTOM_TITLE, CUSTOM_TITLE, "vi") == CUSTOM_TITLE
+
+    # In Vietnamese the same sentences carry the title as it is.
+    _vietnamese(app, "chutich")
+    page = chairman.get(f"/tasks/{task_id}").get_data(as_text=True)
+    reminded = chairman.post(f"/tasks/{task_id}/remind", data={"csrf_token": token(page)}, follow_redirects=True)
+    assert f"“{CUSTOM_TITLE}”" in flash_of(reminded) and "vi-original" not in flash_of(reminded)
+
+
 def _vietnamese(app, username: str) -> None:
     from sqlalchemy import update
 

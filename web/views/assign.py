@@ -22,7 +22,7 @@ from engine.errors import Conflict, EngineError, InvalidState, NotFound
 from engine.models import Case, Task, User
 from web import formrender
 from web.extensions import db
-from web.labels import step_title
+from web.labels import sentence, step_title
 from web.pages import int_arg, locale, person_names, refuse
 
 bp = Blueprint("assign", __name__)
@@ -125,8 +125,8 @@ def reassign(task_id: int):
             return refuse(exc)
         else:
             who = person_names({done.assignee}).get(done.assignee, done.assignee)
-            flash(_("Đã giao lại bước “%(step)s” của hồ sơ %(number)s cho %(who)s (tài khoản %(user)s).",
-                    step=step_title(done), number=case.number, who=who, user=done.assignee), "success")
+            flash(sentence(_("Đã giao lại bước “%(step)s” của hồ sơ %(number)s cho %(who)s (tài khoản %(user)s)."),
+                           step=step_title(done), number=case.number, who=who, user=done.assignee), "success")
             return redirect(url_for("cases.show", case_id=case.id) if back == "case"
                             else url_for("steps.task", task_id=task.id))
         task, case = db.session.get(Task, task.id), db.session.get(Case, case.id)

@@ -22,7 +22,7 @@ from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFou
 from engine.models import Case, Task
 from web import formrender
 from web.extensions import db
-from web.labels import role_label, step_title
+from web.labels import role_label, sentence, step_title
 from web.pages import locale, person_names, refuse
 
 bp = Blueprint("ownership", __name__)
@@ -82,7 +82,7 @@ def _command(task_id: int, run: Any, done: str) -> Any:
         changed = run(actor, task)
     except EngineError as exc:
         return refuse(exc)
-    flash(done % {"step": step_title(changed, case), "number": case.number}, "success")
+    flash(sentence(done, step=step_title(changed, case), number=case.number), "success")
     return _back(changed)
 
 
@@ -130,8 +130,8 @@ def assign(task_id: int):
             return refuse(exc)
         else:
             who = person_names({done.assignee}).get(done.assignee, done.assignee)
-            flash(_("Đã giao bước “%(step)s” của hồ sơ %(number)s cho %(who)s.", step=step_title(done, case),
-                    number=case.number, who=who), "success")
+            flash(sentence(_("Đã giao bước “%(step)s” của hồ sơ %(number)s cho %(who)s."),
+                           step=step_title(done, case), number=case.number, who=who), "success")
             return _back(done)
         task = db.session.get(Task, task.id)
     choices = [(h.username, h.label) for h in ownership.holders(db.session, task)]
@@ -167,9 +167,9 @@ def remind(task_id: int):
     except EngineError as exc:
         return refuse(exc)
     names = person_names({r.recipient for r in sent})
-    flash(_("Đã nhắc %(who)s về bước “%(step)s” của hồ sơ %(number)s (hiện trong danh sách việc và thư tổng hợp).",
-            who=", ".join(sorted(names.get(r.recipient, r.recipient) for r in sent)), step=step_title(task, case),
-            number=case.number), "success")
+    flash(sentence(_("Đã nhắc %(who)s về bước “%(step)s” của hồ sơ %(number)s (hiện trong danh sách việc và thư "
+                     "tổng hợp)."), who=", ".join(sorted(names.get(r.recipient, r.recipient) for r in sent)),
+                   step=step_title(task, case), number=case.number), "success")
     return _back(task)
 
 

@@ -25,9 +25,9 @@ from engine import access, clock, stamp
 from engine import statistics as st
 from engine.errors import EngineError, Forbidden, NotFound
 from engine.models import OrgUnit
-from web import engine
+from web import engine, labels
 from web.charts import Series, stacked_bars
-from web.exports import FORMATS, audit_export, export, file_name, meta, notes, pick, sections
+from web.exports import FORMATS, audit_export, export, file_name, meta, notes, sections
 from web.extensions import db
 from web.filters import duration, vn_date
 from web.gate import blueprint_gate
@@ -100,12 +100,18 @@ def _bars(title: str, items: Iterable[tuple[str, int]], empty: str) -> Markup:
                         empty_text=empty)
 
 
+def _step_label(title_vi: str, title_en: str, language: str) -> str:
+    """A step on a chart: its English, else the catalogue's, else the Vietnamese original marked in words (an SVG
+    label takes no markup), as the pages mark an administrator's own untranslated step."""
+    return labels.plain_original(labels.localized(title_vi, language, title_en))
+
+
 def charts(report: st.Report, language: str) -> dict[str, Markup]:
     children = report.children
     none = _("Không có số liệu trong kỳ.")
     by_step: dict[str, list[int]] = {}
     for row in report.compliance:
-        totals = by_step.setdefault(pick(row.title_vi, row.title_en, language), [0, 0, 0, 0])
+        totals = by_step.setdefault(_step_label(row.title_vi, row.title_en, language), [0, 0, 0, 0])
         for index, value in enumerate((row.on_time, row.late, row.overdue, row.pending)):
             totals[index] += value
     compliance_series = [Series(_("Đúng hạn"), COLOURS["on_time"]), Series(_("Trễ hạn"), COLOURS["late"]),
@@ -128,7 +134,7 @@ def charts(report: st.Report, language: str) -> dict[str, Markup]:
         "compliance": stacked_bars(_("Thực hiện thời hạn theo bước"), [(k, v) for k, v in by_step.items()],
                                    compliance_series, empty_text=none),
         "stages": _bars(_("Hồ sơ đang mở theo bước"),
-                        [(pick(r.title_vi, r.title_en, language), r.cases) for r in report.stages],
+                        [(_step_label(r.title_vi, r.title_en, language), r.cases) for r in report.stages],
                         _("Không có hồ sơ đang mở.")),
     }
 

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 import forms
@@ -23,7 +24,7 @@ from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFou
 from engine.models import Case, OrgUnit, Task
 from web import formdiff, formrender, labels
 from web.extensions import db
-from web.labels import role_label, rule_label, status_label, step_title
+from web.labels import role_label, rule_label, sentence, status_label, step_title
 from web.pages import bad_request, int_arg, locale, person_names, refuse, rendered_form
 from web.views import assign
 from web.views import ownership as ownership_view
@@ -73,11 +74,13 @@ def _plan_total(description: dict[str, Any] | None, values: dict[str, Any]) -> i
     return total
 
 
-def _next_steps_message(task: Task, case: Case) -> str:
+def _next_steps_message(task: Task, case: Case) -> Markup:
     """Who has the case now: the steps this completion opened and the person or office that has them."""
     opened = list(db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready",
                                                         Task.created_at >= task.completed_at).order_by(Task.id)))
-    done = _("Đã hoàn thành bước “%(step)s” của hồ sơ %(number)s.", step=step_title(task), number=case.number)
+    # Markup: a step title nothing translates is marked as on the pages (labels.sentence); str parts are escaped.
+    done = sentence(_("Đã hoàn thành bước “%(step)s” của hồ sơ %(number)s."), step=step_title(task),
+                    number=case.number)
     if not opened:
         if case.status != "open":
             return done + " " + _("Hồ sơ đã kết thúc (%(status)s).", status=status_label(case.status))
@@ -89,8 +92,8 @@ def _next_steps_message(task: Task, case: Case) -> str:
     for t in opened:
         who = (people.get(t.assignee, t.assignee) if t.assignee
                else f"{role_label(t.role)} — {units.get(t.commune_id, '')}")
-        parts.append(_("“%(step)s” giao cho %(who)s", step=step_title(t), who=who))
-    return done + " " + _("Bước tiếp theo: %(steps)s.", steps="; ".join(parts))
+        parts.append(sentence(_("“%(step)s” giao cho %(who)s"), step=step_title(t), who=who))
+    return done + " " + sentence(_("Bước tiếp theo: %(steps)s."), steps=Markup("; ").join(parts))
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
