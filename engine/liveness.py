@@ -38,7 +38,7 @@ from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine import access
 from engine.models import Case, OrgUnit, Task, Timer, User
-from engine.worklists import TASK_SCOPED, _task_scope  # worklists' rule for the open steps of a scope
+from engine.worklists import READY, TASK_SCOPED, _task_scope, from_open_steps  # worklists' open steps
 
 ACTING_ROLES = {"officer", "chairman", "supervisor", "partner"}  # the roles `access.can_act` lets act
 
@@ -125,8 +125,7 @@ def _pending_timer(case_id: int | SQLColumnExpression[int]) -> ColumnElement[boo
                 Timer.cancelled_at.is_(None), Timer.incident.is_(False))
 
 
-# Literals, not parameters: SQLite uses a partial index (WHERE state = 'ready') only for a literal.
-READY: ColumnElement[str] = literal_column("'ready'")
+# A literal, not a parameter: SQLite uses a partial index (ix_case_open_*) only for a literal (worklists.READY).
 OPEN: ColumnElement[str] = literal_column("'open'")
 
 
@@ -187,12 +186,7 @@ def stranded_ids(actor: access.Actor | None = None) -> CompoundSelect[tuple[int]
     scope = _task_scope(actor) if actor is not None else true()
     open_cases = select(Case.id).where(Case.status == OPEN, _case_scope(actor))
     open_steps = and_(Task.state == READY, scope)
-    steps = select(Task.case_id)
-    if actor is None or actor.commune_id is None:
-        # A province's (or the country's) open steps: SQLite's planner prefers ix_task_province_due, whose
-        # rows it must then read for role, holder and track (8,000 per province at 100,000 cases, ten times
-        # slower): the covering partial index is named. A commune's few hundred come from ix_task_commune_due.
-        steps = steps.with_hint(Task, "INDEXED BY ix_task_open", "sqlite")
+    steps = from_open_steps(select(Task.case_id), actor is not None and actor.commune_id is not None)
     by_step = steps.where(open_steps, or_(_unworkable_step(),
                                           and_(Task.track.is_(None), Task.case_id.not_in(open_cases))))
     idle = open_cases.where(Case.id.not_in(steps.where(open_steps)),

@@ -26,7 +26,7 @@ from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 import forms
-from engine import access, assignees, audit, clock, restriction
+from engine import access, assignees, audit, clock, restriction, worklists
 from engine.errors import Conflict, EngineError, Forbidden, InvalidState, NotFound
 from engine.models import Case, OrgUnit, Task, TaskReminder, User
 from forms.kit import fields as f
@@ -285,9 +285,9 @@ def workload(session: Session, actor: access.Actor, commune_id: int | None = Non
     if commune_id is not None:
         scope.append(Task.commune_id == commune_id)
     late = func.sum(when((and_(Task.due_at.is_not(None), Task.due_at < now), 1), else_=0))
-    rows = session.execute(select(Task.assignee, func.count(), late)
-                           .where(Task.state == "ready", Task.escalates_task_id.is_(None), *scope)
-                           .group_by(Task.assignee)).all()
+    query = (select(Task.assignee, func.count(), late)
+             .where(Task.state == worklists.READY, Task.escalates_task_id.is_(None), *scope).group_by(Task.assignee))
+    rows = session.execute(worklists.from_open_steps(query, actor.commune_id is not None)).all()
     names = full_names(session, {r[0] for r in rows})
     found = [Workload(who, names.get(who, "") if who else "", int(total), int(overdue or 0))
              for who, total, overdue in rows]
