@@ -4,12 +4,13 @@ A worker first *claims* a batch of due rows in a short transaction (PostgreSQL: 
 workers never take the same rows; SQLite: one writer at a time), then fires the batch's reminders together
 in one transaction (they change no workflow) and each deadline in its own transaction that marks it fired.
 A deadline is fired by SpiffWorkflow itself (`refresh_timers`), in the same transaction as the case version
-bump, so a row whose case was changed meanwhile is simply retried;
+bump and the guarded mark (`fire`), so a row whose case was changed meanwhile is simply retried;
 a row that keeps failing becomes an incident after `max_attempts` and stops blocking the others.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -18,16 +19,29 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ColumnElement, Update, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine import access, audit, clock, monitoring
 from engine.errors import Conflict
-from engine.models import Task, Timer
-from engine.runtime import Engine
+from engine.models import Case, CaseWorkflow, ProcessVersion, Task, Timer
+from engine.runtime import Engine, _json_rows
 
 SYSTEM = access.Actor("system", "system")
 RETRY_AFTER = timedelta(seconds=10)
@@ -90,7 +104,8 @@ class _NotDue(Exception):
     """SpiffWorkflow did not find the timer due (clocks of workers disagree): retry later."""
 
 
-def _mark_fired(worker: str, now: datetime, *where: ColumnElement[bool]) -> Update:
+def _mark_fired(worker: str | BindParameter[str], now: datetime | BindParameter[datetime],
+                *where: ColumnElement[bool]) -> Update:
     """Mark the matching rows fired, only those still pending and claimed by `worker`: of two workers that
     somehow hold the same row, only one marks it (and so fires it)."""
     return (update(Timer)
@@ -127,38 +142,95 @@ def fire_reminders(engine: Engine, session: Session, timer_ids: list[int], worke
         return {timer_id for timer_id, _, _ in fired}
 
 
+@functools.cache
+def _deadline_read(postgres: bool) -> Select[Any]:
+    """The one statement a deadline firing reads with (issue 20), built once per dialect (parameters :timer_id,
+    :worker): the timer if still pending and ours, its case, the version's content hash, the workflow row, the
+    case's pending timers and its open rows (one result row per open row). It replaces four reads (case,
+    workflow, open rows, pending timers) and one of the two content-hash reads, which cost more to build in
+    SQLAlchemy than the database takes to answer them."""
+    mine = aliased(Timer)
+    content_hash = select(ProcessVersion.content_hash).where(
+        ProcessVersion.id == Case.process_version_id).scalar_subquery()
+    pending = (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
+               .where(Timer.case_id == Case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+               .scalar_subquery())
+    return (select(mine.kind, mine.spiff_id, Case, content_hash, CaseWorkflow, pending, Task)
+            .select_from(mine)
+            .join(Case, Case.id == mine.case_id)
+            .outerjoin(CaseWorkflow, CaseWorkflow.case_id == Case.id)
+            .outerjoin(Task, and_(Task.case_id == Case.id, Task.state == "ready"))
+            .where(mine.id == bindparam("timer_id", type_=Integer), mine.fired_at.is_(None),
+                   mine.cancelled_at.is_(None), mine.claimed_by == bindparam("worker", type_=String))
+            # decide on the database's rows, never on objects an earlier transaction left in the session
+            .execution_options(populate_existing=True))
+
+
+@functools.cache
+def _mark_deadline() -> Update:
+    """`_mark_fired` for one deadline (:timer_id, :worker, :now), built once, returning the audit head as it stands
+    when the firing's own writes are done: the commit then moves the head in one guarded statement (audit.seen_head)
+    instead of reserving ids first."""
+    head_last, head_hash = audit.head_columns()
+    return (_mark_fired(bindparam("worker", type_=String), bindparam("now", type_=Timer.fired_at.type),
+                        Timer.id == bindparam("timer_id", type_=Integer))
+            .returning(Timer.id, head_last, head_hash))
+
+
+class _Lost(Exception):
+    """The deadline was fired or ended by someone else while this worker computed it: roll back, not ours."""
+
+
 def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
     """Handle one claimed timer in its own transaction; False when it was not (or no longer) ours to fire.
 
-    The row is marked fired first, by a conditional UPDATE, so of two workers that somehow hold the same
-    row only one proceeds; the firing then commits with the case version bump, or not at all.
+    A deadline reads its case once (`_deadline_read`), asks SpiffWorkflow, advances the workflow and only then
+    marks its row fired, by a conditional UPDATE in the same transaction: of two workers that somehow hold the
+    same row only one marks it, and the other's whole firing rolls back. Marking last keeps the transaction's
+    writes together at its end (SQLite's single writer lock is taken by the first write and held until the
+    commit, so the workflow's load and engine steps no longer run under it), and the case's version check
+    turns a concurrent change of the case into a retry, as before.
     """
-    with engine.transaction(session):
-        now = clock.now()
-        marked = session.execute(
-            _mark_fired(worker, now, Timer.id == timer_id)
-            .returning(Timer.case_id, Timer.task_id, Timer.spiff_id, Timer.kind),
-            execution_options={"synchronize_session": False},
-        ).one_or_none()
-        if marked is None:
-            return False
-        case_id, task_id, spiff_id, kind = marked
-        if kind == "reminder":
-            _remind(session, [(case_id, task_id)], now)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    try:
+        with engine.transaction(session):
+            rows = session.execute(_deadline_read(postgres), {"timer_id": timer_id, "worker": worker}).all()
+            if not rows:
+                return False
+            kind, spiff_id, case, content_hash, _workflow_row, pending = rows[0][:6]
+            now = clock.now()
+            if kind == "reminder":
+                marked = session.execute(
+                    _mark_fired(worker, now, Timer.id == timer_id).returning(Timer.task_id),
+                    execution_options={"synchronize_session": False}).one_or_none()
+                if marked is None:
+                    return False
+                _remind(session, [(case.id, marked.task_id)], now)
+                return True
+            # The workflow row came with the read: load_workflow finds it in the session instead of reading it.
+            workflow = engine.load_workflow(session, case)
+            definition = engine.registry.for_version(session, case.process_version_id, content_hash)
+            # Ask SpiffWorkflow first: if it does not find the timer due (a worker whose clock runs ahead), the
+            # boundary event still waits, and advancing would record it as a new pending deadline beside the row
+            # marked fired. Retry instead, before anything is written.
+            workflow.refresh_timers()
+            boundary = workflow.get_task_from_id(uuid.UUID(spiff_id))
+            if boundary is not None and boundary.state == TaskState.WAITING:
+                raise _NotDue(timer_id)
+            case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
+            # This row is left out of the pending timers: it is marked below, by the guarded UPDATE, not ended by
+            # the sync as a timer that stopped waiting.
+            engine.advance(session, case, workflow, definition, SYSTEM, now,
+                           ready=[row[6] for row in rows if row[6] is not None],
+                           timers=[(int(t[0]), str(t[1]), str(t[2])) for t in pending or () if int(t[0]) != timer_id])
+            head = session.execute(_mark_deadline(), {"timer_id": timer_id, "worker": worker, "now": now},
+                                   execution_options={"synchronize_session": False}).one_or_none()
+            if head is None:
+                raise _Lost(timer_id)
+            audit.seen_head(session, head[1], head[2])
             return True
-        case = engine.case_row(session, case_id)
-        workflow = engine.load_workflow(session, case)
-        definition = engine.registry.for_version(session, case.process_version_id)
-        # Ask SpiffWorkflow first: if it does not find the timer due (a worker whose clock runs ahead), the
-        # boundary event still waits, and advancing would record it as a new pending deadline beside the row
-        # just marked fired. Retry instead, before anything is written.
-        workflow.refresh_timers()
-        boundary = workflow.get_task_from_id(uuid.UUID(spiff_id))
-        if boundary is not None and boundary.state == TaskState.WAITING:
-            raise _NotDue(timer_id)
-        case.updated_at = now  # bumps the case version: a concurrent change to the case makes this a retry
-        engine.advance(session, case, workflow, definition, SYSTEM, now)
-        return True
+    except _Lost:
+        return False
 
 
 def _release(engine: Engine, session: Session, timer_id: int, error: str | None, max_attempts: int) -> bool:
