@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import BpmnValidator, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 import forms
@@ -211,6 +211,11 @@ def load_definition(xml: str | bytes, file_name: str, rules: Rules, process_id: 
                       subprocess_specs, steps)
 
 
+# `ProcessRegistry.for_version`'s check, built once: every timer firing and step asks it (issue 20).
+_CONTENT_HASH = select(ProcessVersion.content_hash).where(
+    ProcessVersion.id == bindparam("version_id", type_=Integer))
+
+
 class ProcessRegistry:
     """The definitions known to this process: the newest from disk plus any older ones cases still use."""
 
@@ -267,7 +272,7 @@ class ProcessRegistry:
         process never serves another file's definition under a reused id. `content_hash`: the hash already
         read in this transaction (a step reads it with its case, engine.runtime), so it is not read again."""
         if content_hash is None:
-            content_hash = session.scalar(select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id))
+            content_hash = session.scalar(_CONTENT_HASH, {"version_id": version_id})
         if content_hash is None:
             raise ProcessError(f"process version {version_id} is not recorded")
         cached = self._by_version.get(version_id)
