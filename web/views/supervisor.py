@@ -171,6 +171,14 @@ def _stranded(actor: Any, names: dict[int, str], lang: str) -> tuple[list[dict[s
             for case in cases], total
 
 
+def _with_state_text(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each overdue row's state ("Quá hạn 2 ngày" / "Còn 3 giờ"), both texts translated once for the page."""
+    late, left = _("Quá hạn %(t)s"), _("Còn %(t)s")
+    for row in rows:
+        row["state_text"] = (late if row["late"] else left) % {"t": row["late_text"]}
+    return rows
+
+
 def _late_by(task: Task) -> str:
     """How late a step was finished, or is while still open."""
     if task.due_at is None:
@@ -187,11 +195,11 @@ def _chart(title: str, rows: list[tuple[str, int, int]], window: int) -> Any:
                         empty_text=_("Không có bước nào quá hạn hoặc sắp đến hạn."))
 
 
-def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = None,
+def _dashboard(filters: Filters, communes: list[OrgUnit], ack_errors: dict[int, dict[str, Any]] | None = None,
                ack_input: dict[int, dict[str, str]] | None = None, status: int = 200) -> tuple[str, int]:
+    """The page; `communes`: those of the actor's scope, already read for the filters."""
     actor = current_user.actor
     lang = locale()
-    communes = communes_in_scope(actor)
     names = {c.id: c.name for c in communes}
     window = timedelta(hours=filters.window)
     counts = worklists.overdue_counts(db.session, actor, window)
@@ -220,7 +228,7 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
         },
         "by_assignee": by_assignee,
         "workload": ownership.workload(db.session, actor, filters.commune_id),
-        "page": page, "rows": [overdue_row(t, c, names, holders) for t, c in page.rows],
+        "page": page, "rows": _with_state_text([overdue_row(t, c, names, holders) for t, c in page.rows]),
         "escalations": escalations, "escalation_total": escalation_total,
         "stranded": stranded, "stranded_total": stranded_total,
         "ack_form": forms.describe("escalation_ack", locale=lang),
@@ -231,8 +239,9 @@ def _dashboard(filters: Filters, ack_errors: dict[int, dict[str, Any]] | None = 
 
 @bp.route("")
 def dashboard() -> tuple[str, int]:
-    filters = read_filters(communes_in_scope(current_user.actor))
-    return _dashboard(filters, status=400 if filters.errors else 200)
+    communes = communes_in_scope(current_user.actor)
+    filters = read_filters(communes)
+    return _dashboard(filters, communes, status=400 if filters.errors else 200)
 
 
 @bp.route("/escalations/<int:task_id>/ack", methods=["POST"])
@@ -249,8 +258,8 @@ def acknowledge(task_id: int) -> Any:
     try:
         engine().complete_task(db.session, actor, task_id, data, locale=locale())
     except forms.FormError as exc:
-        filters = read_filters(communes_in_scope(actor))
-        return _dashboard(filters, {task_id: exc.errors}, {task_id: data}, status=422)
+        communes = communes_in_scope(actor)
+        return _dashboard(read_filters(communes), communes, {task_id: exc.errors}, {task_id: data}, status=422)
     except Conflict as exc:
         flash(exc.message(locale()), "conflict")
         return _back_to_dashboard()
