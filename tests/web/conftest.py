@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import restore, snapshot
 from web import demo
 from web.extensions import db
 
+_demo_copies: dict[str, object] = {}
+
 
 @pytest.fixture
-def demo_app(app, case_engine):
-    """The app with the demo's cases in every state."""
+def demo_app(app, db_kind, case_engine):
+    """The app with the demo's cases in every state: driven through the engine by the first test of each database
+    in this process, then put back from a copy (seeding took seconds per test). The copy's moments are those of
+    its seeding, minutes before at most: its cases are as far from their limits as the demo makes them."""
     with app.app_context():
-        demo.seed_cases(db.session, case_engine)
         db.session.remove()
+        if db_kind in _demo_copies:
+            restore(db_kind, _demo_copies[db_kind])
+        else:
+            demo.seed_cases(db.session, case_engine)
+            db.session.remove()
+            _demo_copies[db_kind] = snapshot(db_kind)
+        db.engine.dispose()  # the app's pooled connections: nothing cached from before the copy came back
     return app
 
 
