@@ -44,13 +44,15 @@ from engine.models import Case, OrgUnit, ServiceProvider, Task, Timer, User
 from engine.runtime import Engine
 from web import demo
 
-# Walks per database in CI; together they take every branch in BRANCHES. A seed makes the same walk on both
-# databases. SQLite explores: seeds 0..29 and two of the cover below (30 walks alone missed two branches since
-# issue 16 added the separation and adjustment branches). PostgreSQL walks the same paths through its own SQL,
-# locking and types: seeds 0..7 plus the 7 that between them take every branch (6, 7, 13, 14, 18, 30, 37: a
-# greedy cover of seeds 0..44, recomputed from the walks' branches when the process changes; the assertion
-# below says when). Measured on a loaded machine: 45 SQLite walks 103 s, 45 PostgreSQL walks 124 s, these 13 31 s.
-WALKS_CI = {"sqlite": [*range(30), 30, 37], "postgresql": sorted({*range(8), 6, 7, 13, 14, 18, 30, 37})}
+# Walks per database in CI; on each database they take every branch in BRANCHES (asserted below). A seed makes the
+# same walk on both databases, so the two walk different seeds: together 29 paths (seeds 0..21, 25, 30, 33, 37, 41,
+# 51, 54), each database every branch. PostgreSQL: seeds 0..7 plus the 7 that between them take every branch (6, 7,
+# 13, 14, 18, 30, 37: a greedy cover of seeds 0..44). SQLite: seeds 8..11, 17, 19..21 plus a greedy cover of seeds
+# 0..69 that avoids PostgreSQL's (12, 15, 16, 25, 33, 41, 51, 54). Both covers are recomputed from the walks'
+# branches when the process changes (the assertion below says when; --walks 70 -s prints them per run). Before,
+# SQLite walked seeds 0..29, 30 and 37: 32 walks, 58 s, 19 of them the same paths as PostgreSQL's.
+WALKS_CI = {"sqlite": sorted({8, 9, 10, 11, 17, 19, 20, 21, 12, 15, 16, 25, 33, 41, 51, 54}),
+            "postgresql": sorted({*range(8), 6, 7, 13, 14, 18, 30, 37})}
 CLOSE_AFTER = 55  # actions; from then on every choice is a closing one, so a walk ends
 MAX_ACTIONS = 250  # a walk still open after this many actions is a stranded case
 MAX_REPORTED = 10  # failing walks reported with all their actions (the others by seed)
