@@ -236,6 +236,8 @@ def _labels_escaped_and_english(demo_app, client, login):
     page = client.get("/supervisor").get_data(as_text=True)
     assert "Verify the report" in page and "12 hours after the report was received" in page
     assert "Escalations to acknowledge" in page and "By commune" in page  # web/translations/en/oversight.po
+    # The per-row texts the view translates once per page (overdue list, escalations), in English too.
+    assert "Overdue by " in page and "Still not done, overdue by " in page and "Quá hạn" not in page
 
 
 def test_other_roles_are_refused(app, login):

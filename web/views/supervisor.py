@@ -153,12 +153,17 @@ def _escalations(actor: access.Actor, names: dict[int, str]) -> tuple[list[dict[
     rows = db.session.execute(base.order_by(Task.created_at, Task.id).limit(ESCALATIONS_SHOWN)).all()
     total = len(rows) if len(rows) < ESCALATIONS_SHOWN else db.session.scalar(
         select(func.count()).select_from(Task).where(*mine)) or 0
-    return [{
-        "task": task, "case": case, "case_url": case_url(case.id), "commune": names.get(case.commune_id, ""),
-        "title": step_title(task, case), "step": late, "step_title": step_title(late, case),
-        "step_role": role_label(late.role), "rule": rule_label(late.rule),
-        "step_late": _late_by(late),
-    } for task, case, late in rows], total
+    still_open = _("Vẫn chưa hoàn thành, quá hạn %(t)s.")  # translated once for the page
+    found = []
+    for task, case, late in rows:
+        late_by = _late_by(late)
+        found.append({
+            "task": task, "case": case, "case_url": case_url(case.id), "commune": names.get(case.commune_id, ""),
+            "title": step_title(task, case), "step": late, "step_title": step_title(late, case),
+            "step_role": role_label(late.role), "rule": rule_label(late.rule),
+            "step_late": late_by, "still_open": still_open % {"t": late_by},
+        })
+    return found, total
 
 
 def _stranded(actor: Any, names: dict[int, str], lang: str) -> tuple[list[dict[str, Any]], int]:
