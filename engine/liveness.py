@@ -85,10 +85,14 @@ def problems_of(session: Session, cases: Sequence[Case]) -> dict[int, list[Probl
     tasks = [task for found in by_case.values() for task in found]
     names = {t.assignee for t in tasks if t.assignee}
     roles = {t.role for t in tasks if not t.assignee}
+    # An account of the role can do an unnamed step only from no unit, the step's commune or its province
+    # (access.can_act): only those are read, not every account of the role in the country (hundreds).
+    units = {unit for t in tasks if not t.assignee for unit in (t.commune_id, t.province_id)}
     candidates: dict[str, list[access.Actor]] = {}  # by username (named steps) and by role (the others)
     if tasks:
+        of_role = and_(User.role.in_(roles), or_(User.org_unit_id.is_(None), User.org_unit_id.in_(units)))
         query = (select(User).options(joinedload(User.org_unit))
-                 .where(User.active.is_(True), or_(User.username.in_(names), User.role.in_(roles))))
+                 .where(User.active.is_(True), or_(User.username.in_(names), of_role)))
         for user in session.scalars(query):
             actor = access.Actor.of(user.username, user.role, user.org_unit, user.id)
             if user.username in names:
@@ -210,15 +214,17 @@ def stranded_query(actor: access.Actor | None = None) -> Select[tuple[Case]]:
 
 def stranded_page(session: Session, actor: access.Actor | None, page: int = 1,
                   size: int = 20) -> tuple[list[Case], int]:
-    """One page of `stranded_query` and the total, computing the stranded set once: its ids in order (a
-    province has hundreds at most; the ids alone, no dates to convert), then the page's cases by id."""
-    query = select(Case.id).where(stranded_condition(actor))
+    """One page of `stranded_query` and the total, computing the stranded set once: the page's ids with the
+    set's size beside each (a window count over ids, not over whole case rows), then the page's cases by id.
+    Past the last page, the total is counted on its own."""
+    query = select(Case.id, func.count().over()).where(stranded_condition(actor))
     if actor is not None:
         query = query.where(access.case_filter(actor))
-    ids = list(session.scalars(query.order_by(Case.received_at, Case.id)))
-    shown = ids[(page - 1) * size: page * size]
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(shown)))} if shown else {}
-    return [cases[case_id] for case_id in shown], len(ids)
+    rows = session.execute(query.order_by(Case.received_at, Case.id).offset((page - 1) * size).limit(size)).all()
+    if not rows:
+        return [], count_stranded(session, actor) if page > 1 else 0
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([row[0] for row in rows])))}
+    return [cases[row[0]] for row in rows], rows[0][1]
 
 
 def count_stranded(session: Session, actor: access.Actor | None = None) -> int:

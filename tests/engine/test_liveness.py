@@ -165,6 +165,7 @@ def _sql_agrees_with_problems(session, people) -> int:
         assert listed == [case_id for _at, case_id in expected], actor
         page, total = liveness.stranded_page(session, actor, 2, 2)
         assert [c.id for c in page] == listed[2:4] and total == len(expected)
+        assert liveness.stranded_page(session, actor, 1000, 2) == ([], len(expected))  # past the last page
         assert liveness.count_stranded(session, actor) == len(expected)
     return sum(1 for problems in found.values() if problems)
 
