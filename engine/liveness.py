@@ -33,7 +33,7 @@ from sqlalchemy import (
     tuple_,
     union,
 )
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine import access
@@ -79,8 +79,9 @@ def problems_of(session: Session, cases: Sequence[Case]) -> dict[int, list[Probl
     steps, the active accounts that might do them, their pending deadlines (the dashboard lists twenty)."""
     by_case: dict[int, list[Task]] = {case.id: [] for case in cases}
     if by_case:
-        for task in session.scalars(select(Task).where(Task.case_id.in_(by_case), Task.state == "ready")
-                                    .order_by(Task.id)):
+        # Without the steps' form contents (JSON, up to tens of kB each): a reason needs none of it.
+        for task in session.scalars(select(Task).options(defer(Task.form_data), defer(Task.draft_data))
+                                    .where(Task.case_id.in_(by_case), Task.state == "ready").order_by(Task.id)):
             by_case[task.case_id].append(task)
     tasks = [task for found in by_case.values() for task in found]
     names = {t.assignee for t in tasks if t.assignee}
