@@ -163,6 +163,7 @@ def _sql_agrees_with_problems(session, people) -> int:
                           if found[c.id] and (actor is None or access.can_read_case(actor, c)))
         listed = [c.id for c in session.scalars(liveness.stranded_query(actor))]
         assert listed == [case_id for _at, case_id in expected], actor
+        assert [c.id for c in session.scalars(liveness.stranded_query(actor, True))] == listed  # row values
         page, total = liveness.stranded_page(session, actor, 2, 2)
         assert [c.id for c in page] == listed[2:4] and total == len(expected)
         assert liveness.stranded_page(session, actor, 1000, 2) == ([], len(expected))  # past the last page
