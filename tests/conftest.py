@@ -60,14 +60,17 @@ def _drop_schema(name: str) -> None:
 
 
 def _truncate(engine, kind: str) -> None:
-    # The statistics rollups (engine.rollups) too: TRUNCATE fires no row trigger, so they would keep old figures.
+    # Children before parents, then the statistics rollups (engine.rollups), which the deletions' triggers may
+    # have touched. On PostgreSQL DELETE and a restart of every sequence, as TRUNCATE ... RESTART IDENTITY would
+    # leave them: for the few rows a test makes it takes 12 ms where TRUNCATE took 60-700 ms, before every test.
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)] + list(rollups.metadata.tables)
     with engine.begin() as conn:
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
         if kind == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+            for sequence in conn.execute(text("SELECT sequence_name FROM information_schema.sequences "
+                                              "WHERE sequence_schema = current_schema()")).scalars():
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 def _tables() -> list[str]:
