@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, bindparam, select
+from sqlalchemy import ColumnExpressionArgument, Integer, ScalarSelect, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import access, audit, clock
@@ -51,7 +51,7 @@ def _active_statement() -> Select[tuple[CaseRestriction]]:
     return select(CaseRestriction).where(CaseRestriction.id == active_id(bindparam("case_id", type_=Integer)))
 
 
-def active_id(case_id: int | ColumnElement[int]) -> ScalarSelect[int]:
+def active_id(case_id: int | ColumnExpressionArgument[int]) -> ScalarSelect[int]:
     """The id of the restriction in force on the case (NULL if none), as a subquery: a step reads it with its
     case in one statement (engine.runtime) and loads the row only when there is one."""
     return (select(CaseRestriction.id).where(CaseRestriction.case_id == case_id, CaseRestriction.lifted_at.is_(None))

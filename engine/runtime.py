@@ -607,10 +607,13 @@ class Engine:
     # -- advancing and syncing -----------------------------------------------------------------------
     def advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
                 actor: access.Actor, now: datetime, *, ready: list[Task] | None = None,
-                timers: list[tuple[int, str, str]] | None = None) -> None:
+                timers: list[tuple[int, str, str]] | None = None, restriction_read: bool = False,
+                restriction_id: int | None = None) -> None:
         """Run engine steps and timers, then make the task and timer rows and the case row agree. `ready` and
         `timers`: the case's open rows and pending timers (id, spiff id, kind) when the caller read them in this
-        transaction already (a step, `_step_for_change`); otherwise they are read here."""
+        transaction already (a step, `_step_for_change`); otherwise they are read here. `restriction_read`: the
+        caller read the restriction in force too (`restriction_id`, None when there is none; engine.timers), so an
+        escalation records it without asking again."""
         self.refresh_calendar(session)  # deadlines computed below follow the administrators' days
         run_engine_steps(workflow)
         workflow.refresh_timers()  # a limit already past fires now (non-interrupting escalation)
@@ -626,7 +629,8 @@ class Engine:
                 audit.append(session, actor.username, "case_closed", case.id, {"status": case.status}, now)
         if case.status != "open":
             closing = self._cancel_after_close(workflow, definition)
-        open_rows = self._sync_tasks(session, case, workflow, definition, now, closing, ready)
+        open_rows = self._sync_tasks(session, case, workflow, definition, now, closing, ready,
+                                     restricted=(restriction_id,) if restriction_read else None)
         if case.status == "open":
             from engine import transfers  # the plan stage belongs to the residence commune (Law Art. 52.2)
 
@@ -667,8 +671,8 @@ class Engine:
         return cancelled
 
     def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
-                    now: datetime, closing: Collection[str] = (), ready_rows: list[Task] | None = None
-                    ) -> dict[str, Task]:
+                    now: datetime, closing: Collection[str] = (), ready_rows: list[Task] | None = None,
+                    *, restricted: tuple[int | None] | None = None) -> dict[str, Task]:
         """Open a row for every new ready user task, cancel rows whose task is gone (`closing`: cancelled
         because the case closed); returns the open rows by SpiffWorkflow task id. `ready_rows`: the open rows
         as read in this transaction (rows the caller closed since are left out here)."""
@@ -714,9 +718,11 @@ class Engine:
                 late_step.escalated_at = now
                 details = {"task": late_step.id, "step": late_step.step, "due_at": late_step.due_at,
                            "escalation_task": row.id}
-                restricted = restriction.active(session, case.id)
-                if restricted is not None:  # the limit still runs; the escalation says why nobody could act
-                    details["restricted"] = restricted.id
+                if restricted is None:  # not read by the caller
+                    row_in_force = restriction.active(session, case.id)
+                    restricted = (row_in_force.id if row_in_force is not None else None,)
+                if restricted[0] is not None:  # the limit still runs; the escalation says why nobody could act
+                    details["restricted"] = restricted[0]
                 audit.append(session, "system", "deadline_passed", case.id, details, now)
             audit.append(session, "system", "task_opened", case.id,
                          {"task": row.id, "step": row.step, "role": row.role, "assignee": row.assignee,

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from engine import access, audit, clock, monitoring
+from engine import access, audit, clock, monitoring, restriction
 from engine.errors import Conflict
 from engine.models import Case, CaseWorkflow, ProcessVersion, Task, Timer
 from engine.runtime import Engine, _json_rows
@@ -146,16 +146,17 @@ def fire_reminders(engine: Engine, session: Session, timer_ids: list[int], worke
 def _deadline_read(postgres: bool) -> Select[Any]:
     """The one statement a deadline firing reads with (issue 20), built once per dialect (parameters :timer_id,
     :worker): the timer if still pending and ours, its case, the version's content hash, the workflow row, the
-    case's pending timers and its open rows (one result row per open row). It replaces four reads (case,
-    workflow, open rows, pending timers) and one of the two content-hash reads, which cost more to build in
-    SQLAlchemy than the database takes to answer them."""
+    case's pending timers, the restriction in force and its open rows (one result row per open row). It replaces
+    five reads (case, workflow, open rows, pending timers, restriction) and one of the two content-hash reads,
+    which cost more to build in SQLAlchemy than the database takes to answer them."""
     mine = aliased(Timer)
     content_hash = select(ProcessVersion.content_hash).where(
         ProcessVersion.id == Case.process_version_id).scalar_subquery()
     pending = (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
                .where(Timer.case_id == Case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
                .scalar_subquery())
-    return (select(mine.kind, mine.spiff_id, Case, content_hash, CaseWorkflow, pending, Task)
+    return (select(mine.kind, mine.spiff_id, Case, content_hash, CaseWorkflow, pending,
+                   restriction.active_id(Case.id), Task)
             .select_from(mine)
             .join(Case, Case.id == mine.case_id)
             .outerjoin(CaseWorkflow, CaseWorkflow.case_id == Case.id)
@@ -197,7 +198,7 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
             rows = session.execute(_deadline_read(postgres), {"timer_id": timer_id, "worker": worker}).all()
             if not rows:
                 return False
-            kind, spiff_id, case, content_hash, _workflow_row, pending = rows[0][:6]
+            kind, spiff_id, case, content_hash, _workflow_row, pending, restricted = rows[0][:7]
             now = clock.now()
             if kind == "reminder":
                 marked = session.execute(
@@ -221,8 +222,9 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
             # This row is left out of the pending timers: it is marked below, by the guarded UPDATE, not ended by
             # the sync as a timer that stopped waiting.
             engine.advance(session, case, workflow, definition, SYSTEM, now,
-                           ready=[row[6] for row in rows if row[6] is not None],
-                           timers=[(int(t[0]), str(t[1]), str(t[2])) for t in pending or () if int(t[0]) != timer_id])
+                           ready=[row[7] for row in rows if row[7] is not None],
+                           timers=[(int(t[0]), str(t[1]), str(t[2])) for t in pending or () if int(t[0]) != timer_id],
+                           restriction_read=True, restriction_id=restricted)
             head = session.execute(_mark_deadline(), {"timer_id": timer_id, "worker": worker, "now": now},
                                    execution_options={"synchronize_session": False}).one_or_none()
             if head is None:

@@ -1,6 +1,6 @@
 """Issue 20: a deadline firing costs few round trips. Firing a claimed deadline (the verification's 12 hours,
-its reminder fired before, which opens the province's escalation) sends at most 10 SQL statements, commit
-aside, on both databases: its case, workflow row, open rows and pending timers in one read, the audit head
+its reminder fired before, which opens the province's escalation) sends at most 9 SQL statements, commit
+aside, on both databases: its case, workflow row, open rows, pending timers and restriction in one read, the audit head
 written once, the row marked by one guarded UPDATE. Counted with engine.sqlcount, as
 tests/engine/test_step_statements.py counts a step."""
 
@@ -18,7 +18,7 @@ from engine.models import AuditEntry, Task, Timer
 from engine.sqlcount import count_statements
 from web import demo
 
-DEADLINE_STATEMENTS = 10
+DEADLINE_STATEMENTS = 9
 
 
 def _table_of(statement: str) -> str:
@@ -29,7 +29,7 @@ def _table_of(statement: str) -> str:
     return words[2] if verb in {"INSERT", "DELETE"} else words[1]
 
 
-def test_a_deadline_firing_sends_at_most_ten_statements(case_engine, session, people):
+def test_a_deadline_firing_sends_at_most_nine_statements(case_engine, session, people):
     received = datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL_TZ)
     data = {**demo.sample("mau_01", received), "received_at": received.isoformat()}
     with time_machine.travel(received + timedelta(minutes=10), tick=False):
@@ -45,10 +45,10 @@ def test_a_deadline_firing_sends_at_most_ten_statements(case_engine, session, pe
     assert counter.commits == 1 and counter.rollbacks == 0
     assert counter.count <= DEADLINE_STATEMENTS, counter.statements
     selects = Counter(_table_of(s) for s in counter.statements if s.lstrip().upper().startswith("SELECT"))
-    # One read of the timer with its case, workflow row, open rows and pending timers; the version's hash once
-    # (Engine.load_workflow) and the restriction an escalation records: nothing read twice.
+    # One read of the timer with its case, workflow row, open rows, pending timers and the restriction an escalation
+    # records; the version's hash once more (Engine.load_workflow): nothing read twice.
     assert selects["case_workflow"] == 0 and selects["task"] == 0 and selects["process_version"] <= 1, selects
-    assert sum(selects.values()) <= 3, counter.statements
+    assert selects["case_restriction"] == 0 and sum(selects.values()) <= 2, counter.statements
     writes = [s for s in counter.statements if not s.lstrip().upper().startswith("SELECT")]
     # The head is moved once (the mark only reads it, in its RETURNING, for that move).
     assert sum("audit_head" in s for s in writes if _table_of(s) != "timer") == 1, counter.statements
