@@ -137,6 +137,14 @@ def _json_rows(postgres: bool, *columns: Any) -> Any:
     return func.json_group_array(func.json_array(*columns), type_=JSON)
 
 
+def pending_timers(postgres: bool, case_id: Any) -> Any:
+    """The case's pending timers (id, spiff id, kind) as one JSON array, a subquery that rides along in a
+    command's first read (a step here, a deadline firing in engine.timers)."""
+    return (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
+            .where(Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+            .scalar_subquery())
+
+
 @functools.cache
 def _step_statements(postgres: bool) -> tuple[Any, Any]:
     """The statements `Engine._step_for_change` reads a step with, built once per dialect (issue 20: building
@@ -157,9 +165,7 @@ def _step_statements(postgres: bool) -> tuple[Any, Any]:
     else:
         case_id = select(Task.case_id).where(Task.id == task_id).scalar_subquery()
         extra = (Case, content_hash, head_last, head_hash)
-    pending = (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
-               .where(Timer.case_id == case_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
-               .scalar_subquery())
+    pending = pending_timers(postgres, case_id)
     read_step = (select(Task, CaseWorkflow.state, CaseWorkflow.serializer_version, restriction.active_id(case_id),
                         pending, *extra)
                  .outerjoin(CaseWorkflow, CaseWorkflow.case_id == Task.case_id)

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, aliased
 from engine import access, audit, clock, monitoring, restriction
 from engine.errors import Conflict
 from engine.models import Case, CaseWorkflow, ProcessVersion, Task, Timer
-from engine.runtime import Engine, _json_rows
+from engine.runtime import Engine, pending_timers
 
 SYSTEM = access.Actor("system", "system")
 RETRY_AFTER = timedelta(seconds=10)
@@ -152,9 +152,7 @@ def _deadline_read(postgres: bool) -> Select[Any]:
     mine = aliased(Timer)
     content_hash = select(ProcessVersion.content_hash).where(
         ProcessVersion.id == Case.process_version_id).scalar_subquery()
-    pending = (select(_json_rows(postgres, Timer.id, Timer.spiff_id, Timer.kind))
-               .where(Timer.case_id == Case.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
-               .scalar_subquery())
+    pending = pending_timers(postgres, Case.id)
     return (select(mine.kind, mine.spiff_id, Case, content_hash, CaseWorkflow, pending,
                    restriction.active_id(Case.id), Task)
             .select_from(mine)

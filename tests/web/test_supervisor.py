@@ -213,7 +213,8 @@ def test_csv_export_then_acknowledging_an_escalation(demo_app, login):
     assert numbers == {c.number for t, c in _overdue(demo_app, commune_id=x01)}
     assert client.get("/supervisor/overdue.csv?window=abc").status_code == 400
     with demo_app.app_context():
-        exports = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "overdue_export")).all()
+        exports = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "overdue_export")
+                                     .order_by(AuditEntry.id)).all()  # PostgreSQL returns unordered rows in any order
         assert [(e.actor, e.details["rows"]) for e in exports] == [("giamsat", len(rows)), ("giamsat", len(numbers))]
         assert all(e.details["stamp_level"] == "noi_bo" for e in exports)
     assert client.get("/supervisor/overdue.csv?level=mat&recipients=S%E1%BB%9F%20Y%20t%E1%BA%BF").get_data().decode(
