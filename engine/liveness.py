@@ -31,7 +31,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    true,
     tuple_,
     union,
 )
@@ -40,7 +39,7 @@ from sqlalchemy.sql.elements import SQLColumnExpression
 
 from engine import access
 from engine.models import Case, OrgUnit, Task, Timer, User
-from engine.worklists import READY, TASK_SCOPED, _task_scope, from_open_steps  # worklists' open steps
+from engine.worklists import READY, from_open_steps, unit_scope  # worklists' open steps
 
 ACTING_ROLES = {"officer", "chairman", "supervisor", "partner"}  # the roles `access.can_act` lets act
 
@@ -196,17 +195,6 @@ def _unworkable_step(rows: bool) -> ColumnElement[bool]:
     return or_(named, unnamed)
 
 
-def _case_scope(actor: access.Actor | None) -> ColumnElement[bool]:
-    """The case rows of `_task_scope`'s unit (the actor's commune or province), everything otherwise."""
-    if actor is None or actor.role not in TASK_SCOPED:
-        return true()
-    if actor.commune_id is not None:
-        return Case.commune_id == actor.commune_id
-    if actor.province_id is not None:
-        return Case.province_id == actor.province_id
-    return true()
-
-
 def stranded_ids(actor: access.Actor | None = None, rows: bool = False) -> CompoundSelect[tuple[int]]:
     """SQL: the ids of the stranded cases of `actor`'s commune or province (every case without an actor),
     in two passes, one over the unit's open steps (engine.worklists: an open step carries its case's commune
@@ -215,8 +203,8 @@ def stranded_ids(actor: access.Actor | None = None, rows: bool = False) -> Compo
       (its case is missing from the unit's open cases);
     - an open case none of the unit's open steps belongs to, with no pending deadline.
     `access.case_filter` is still the caller's to apply on the cases; `rows`: see `_not_in` (`rows_for`)."""
-    scope = _task_scope(actor) if actor is not None else true()
-    open_cases = select(Case.id).where(Case.status == OPEN, _case_scope(actor))
+    scope = unit_scope(actor)
+    open_cases = select(Case.id).where(Case.status == OPEN, unit_scope(actor, Case))
     open_steps = and_(Task.state == READY, scope)
     steps = from_open_steps(select(Task.case_id), actor is not None and actor.commune_id is not None)
     by_step = steps.where(open_steps, or_(_unworkable_step(rows),

@@ -16,7 +16,8 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from enum import Enum
+from typing import Any, Literal, cast
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -191,6 +192,12 @@ def _timer_upsert(postgres: bool) -> Any:
 _WORKFLOWS = cast(Table, CaseWorkflow.__table__)
 _STORE_STATE = (update(_WORKFLOWS).where(_WORKFLOWS.c.case_id == bindparam("case"))
                 .values(state=bindparam("state"), serializer_version=bindparam("serializer_version")))
+
+
+class Unread(Enum):
+    """A value the caller did not read (as opposed to None, read and absent)."""
+
+    UNREAD = "unread"
 
 
 @dataclass
@@ -613,12 +620,12 @@ class Engine:
     # -- advancing and syncing -----------------------------------------------------------------------
     def advance(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
                 actor: access.Actor, now: datetime, *, ready: list[Task] | None = None,
-                timers: list[tuple[int, str, str]] | None = None, restriction_read: bool = False,
-                restriction_id: int | None = None) -> None:
+                timers: list[tuple[int, str, str]] | None = None,
+                restriction_id: int | None | Literal[Unread.UNREAD] = Unread.UNREAD) -> None:
         """Run engine steps and timers, then make the task and timer rows and the case row agree. `ready` and
         `timers`: the case's open rows and pending timers (id, spiff id, kind) when the caller read them in this
-        transaction already (a step, `_step_for_change`); otherwise they are read here. `restriction_read`: the
-        caller read the restriction in force too (`restriction_id`, None when there is none; engine.timers), so an
+        transaction already (a step, `_step_for_change`); otherwise they are read here. `restriction_id`: the
+        restriction in force when the caller read it too (None when there is none; engine.timers), so an
         escalation records it without asking again."""
         self.refresh_calendar(session)  # deadlines computed below follow the administrators' days
         run_engine_steps(workflow)
@@ -636,7 +643,7 @@ class Engine:
         if case.status != "open":
             closing = self._cancel_after_close(workflow, definition)
         open_rows = self._sync_tasks(session, case, workflow, definition, now, closing, ready,
-                                     restricted=(restriction_id,) if restriction_read else None)
+                                     restriction_id=restriction_id)
         if case.status == "open":
             from engine import transfers  # the plan stage belongs to the residence commune (Law Art. 52.2)
 
@@ -678,7 +685,7 @@ class Engine:
 
     def _sync_tasks(self, session: Session, case: Case, workflow: BpmnWorkflow, definition: Definition,
                     now: datetime, closing: Collection[str] = (), ready_rows: list[Task] | None = None,
-                    *, restricted: tuple[int | None] | None = None) -> dict[str, Task]:
+                    *, restriction_id: int | None | Literal[Unread.UNREAD] = Unread.UNREAD) -> dict[str, Task]:
         """Open a row for every new ready user task, cancel rows whose task is gone (`closing`: cancelled
         because the case closed); returns the open rows by SpiffWorkflow task id. `ready_rows`: the open rows
         as read in this transaction (rows the caller closed since are left out here)."""
@@ -724,11 +731,11 @@ class Engine:
                 late_step.escalated_at = now
                 details = {"task": late_step.id, "step": late_step.step, "due_at": late_step.due_at,
                            "escalation_task": row.id}
-                if restricted is None:  # not read by the caller
+                if restriction_id is Unread.UNREAD:  # not read by the caller
                     row_in_force = restriction.active(session, case.id)
-                    restricted = (row_in_force.id if row_in_force is not None else None,)
-                if restricted[0] is not None:  # the limit still runs; the escalation says why nobody could act
-                    details["restricted"] = restricted[0]
+                    restriction_id = row_in_force.id if row_in_force is not None else None
+                if restriction_id is not None:  # the limit still runs; the escalation says why nobody could act
+                    details["restricted"] = restriction_id
                 audit.append(session, "system", "deadline_passed", case.id, details, now)
             audit.append(session, "system", "task_opened", case.id,
                          {"task": row.id, "step": row.step, "role": row.role, "assignee": row.assignee,

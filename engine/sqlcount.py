@@ -9,6 +9,7 @@ not statements.
         case_engine.complete_task(...)
     counter.count          # statements sent
     counter.by_verb()      # {"SELECT": 2, "UPDATE": 3, ...}
+    table_of(statement)    # the table a statement is about
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ class StatementCounter:
         self.statements.clear()
         self.commits = 0
         self.rollbacks = 0
+
+
+def table_of(statement: str) -> str:
+    """The table a statement is about: a SELECT's first column's table, a write's target."""
+    words = statement.split()
+    verb = words[0].upper()
+    if verb == "SELECT":
+        return words[1].split(".")[0]
+    return words[2] if verb in {"INSERT", "DELETE"} else words[1]
 
 
 @contextmanager

@@ -222,7 +222,7 @@ def fire(engine: Engine, session: Session, timer_id: int, worker: str) -> bool:
             engine.advance(session, case, workflow, definition, SYSTEM, now,
                            ready=[row[7] for row in rows if row[7] is not None],
                            timers=[(int(t[0]), str(t[1]), str(t[2])) for t in pending or () if int(t[0]) != timer_id],
-                           restriction_read=True, restriction_id=restricted)
+                           restriction_id=restricted)
             head = session.execute(_mark_deadline(), {"timer_id": timer_id, "worker": worker, "now": now},
                                    execution_options={"synchronize_session": False}).one_or_none()
             if head is None:

@@ -62,15 +62,16 @@ def from_open_steps(query: Select[Any], commune_scoped: bool) -> Select[Any]:
     return query if commune_scoped else query.with_hint(Task, "INDEXED BY ix_task_open", "sqlite")
 
 
-def _task_scope(actor: access.Actor) -> ColumnElement[bool]:
-    """The actor's commune or province on the task row: for officers, chairmen, supervisors and inspectors
-    the same open tasks as `access.case_filter`, and answerable from the task indexes."""
-    if actor.role not in TASK_SCOPED:
+def unit_scope(actor: access.Actor | None, rows: type[Task] | type[Case] = Task) -> ColumnElement[bool]:
+    """The actor's commune or province on the task (or case) rows: for officers, chairmen, supervisors and
+    inspectors the same open tasks as `access.case_filter`, and answerable from the task (case) indexes;
+    everything for other roles and for no actor."""
+    if actor is None or actor.role not in TASK_SCOPED:
         return true()
     if actor.commune_id is not None:
-        return Task.commune_id == actor.commune_id
+        return rows.commune_id == actor.commune_id
     if actor.province_id is not None:
-        return Task.province_id == actor.province_id
+        return rows.province_id == actor.province_id
     return true()
 
 
@@ -149,7 +150,7 @@ def overdue(session: Session, actor: access.Actor, *, due_within: timedelta = ti
         return Page([], 1, size, 0)
     limit = clock.now() + due_within
     tasks = [Task.state == "ready", Task.due_at.is_not(None), Task.due_at < limit, Task.escalates_task_id.is_(None),
-             _task_scope(actor)]
+             unit_scope(actor)]
     if commune_id:
         tasks.append(Task.commune_id == commune_id)
     if step:
@@ -174,7 +175,7 @@ def overdue_counts(session: Session, actor: access.Actor,
     )
     if actor.role in TASK_SCOPED:
         # the open tasks of the actor's cases, without reading the cases
-        query = from_open_steps(query.where(_task_scope(actor)), actor.commune_id is not None)
+        query = from_open_steps(query.where(unit_scope(actor)), actor.commune_id is not None)
     else:
         query = query.join(Case, Case.id == Task.case_id).where(access.case_filter(actor))
     groupings = ("commune", "step", "role", "assignee")

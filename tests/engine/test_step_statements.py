@@ -12,22 +12,13 @@ from sqlalchemy import select
 
 from engine import audit, clock
 from engine.models import AuditEntry, Case, Timer
-from engine.sqlcount import count_statements
+from engine.sqlcount import count_statements, table_of
 from web import demo
 
 ORDINARY_STEP_STATEMENTS = 8
 # Forms whose content is checked against registries (a plan's activities go to active accounts and registered
 # providers, engine.providers): their checks read those, two statements more, by design.
 REGISTRY_CHECKED = {"mau_04", "plan_adjustment"}
-
-
-def _table_of(statement: str) -> str:
-    """The table a statement is about: a SELECT's first column's table, a write's target."""
-    words = statement.split()
-    verb = words[0].upper()
-    if verb == "SELECT":
-        return words[1].split(".")[0]
-    return words[2] if verb in {"INSERT", "DELETE"} else words[1]
 
 
 def test_ordinary_steps_send_at_most_eight_statements(case_engine, session, people):
@@ -53,7 +44,7 @@ def test_ordinary_steps_send_at_most_eight_statements(case_engine, session, peop
         assert counter.count <= ORDINARY_STEP_STATEMENTS, (task.step, counter.statements)
         # One read of what the step needs: no row of the task, case or workflow state is selected twice, the
         # process version's hash is not read apart, and the audit head is written in one statement.
-        selects = Counter(_table_of(s) for s in counter.statements if s.lstrip().upper().startswith("SELECT"))
+        selects = Counter(table_of(s) for s in counter.statements if s.lstrip().upper().startswith("SELECT"))
         assert selects["process_version"] == 0 and selects["case_workflow"] == 0, counter.statements
         assert sum(selects.values()) <= 2, counter.statements
         writes = [s for s in counter.statements if not s.lstrip().upper().startswith("SELECT")]

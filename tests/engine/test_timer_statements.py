@@ -15,18 +15,10 @@ from sqlalchemy import select
 from engine import audit, timers
 from engine.clock import LOCAL_TZ
 from engine.models import AuditEntry, Task, Timer
-from engine.sqlcount import count_statements
+from engine.sqlcount import count_statements, table_of
 from web import demo
 
 DEADLINE_STATEMENTS = 9
-
-
-def _table_of(statement: str) -> str:
-    words = statement.split()
-    verb = words[0].upper()
-    if verb == "SELECT":
-        return words[1].split(".")[0]
-    return words[2] if verb in {"INSERT", "DELETE"} else words[1]
 
 
 def test_a_deadline_firing_sends_at_most_nine_statements(case_engine, session, people):
@@ -44,14 +36,14 @@ def test_a_deadline_firing_sends_at_most_nine_statements(case_engine, session, p
             assert timers.fire(case_engine, session, deadline.id, "w1")
     assert counter.commits == 1 and counter.rollbacks == 0
     assert counter.count <= DEADLINE_STATEMENTS, counter.statements
-    selects = Counter(_table_of(s) for s in counter.statements if s.lstrip().upper().startswith("SELECT"))
+    selects = Counter(table_of(s) for s in counter.statements if s.lstrip().upper().startswith("SELECT"))
     # One read of the timer with its case, workflow row, open rows, pending timers and the restriction an escalation
     # records; the version's hash once more (Engine.load_workflow): nothing read twice.
     assert selects["case_workflow"] == 0 and selects["task"] == 0 and selects["process_version"] <= 1, selects
     assert selects["case_restriction"] == 0 and sum(selects.values()) <= 2, counter.statements
     writes = [s for s in counter.statements if not s.lstrip().upper().startswith("SELECT")]
     # The head is moved once (the mark only reads it, in its RETURNING, for that move).
-    assert sum("audit_head" in s for s in writes if _table_of(s) != "timer") == 1, counter.statements
+    assert sum("audit_head" in s for s in writes if table_of(s) != "timer") == 1, counter.statements
     # What it wrote is whole: the row fired once, the late step escalated, the trail chains.
     session.expire_all()
     assert session.get(Timer, deadline.id).fired_at is not None
