@@ -44,6 +44,23 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+def sign_in(browser: Any, base: str, username: str, *, landing: Any = None, **options: Any) -> tuple[Any, Any]:
+    """A new browser context (Vietnamese, 1280x900 unless `options` say otherwise, e.g. a phone's viewport or
+    JavaScript off) signed in as `username` with the demo password; returns (context, page) once the browser has
+    left the log-in page (`landing`: the exact URL or predicate to wait for, by default any page but /login)."""
+    from web import demo
+
+    context = browser.new_context(**{"locale": "vi-VN", "viewport": {"width": 1280, "height": 900}, **options})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.locator("main button.primary").click()
+    page.wait_for_url(landing if landing is not None else (lambda url: "/login" not in url))
+    return context, page
+
+
 def demo_site(tmp_path_factory: Any, case_engine: Any) -> Any:
     """An app on its own SQLite file with the demo's people, cases and privacy records, for a module's walks."""
     from tests.conftest import FAST_HASH, _prepare, _truncate

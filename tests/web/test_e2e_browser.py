@@ -16,7 +16,7 @@ import pytest
 
 from engine import audit, clock
 from engine.models import Case
-from tests.web.browser_kit import chromium, serve
+from tests.web.browser_kit import chromium, serve, sign_in
 from web.extensions import db
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -42,15 +42,8 @@ class Person:
     """One signed-in person with their own browser context (cookies)."""
 
     def __init__(self, browser, base: str, username: str) -> None:
-        self.context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
-        self.context.set_default_timeout(15_000)
-        self.page = self.context.new_page()
         self.base = base
-        self.page.goto(f"{base}/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", "demo12345")
-        self.page.locator("main button.primary").click()
-        self.page.wait_for_url(f"{base}/")
+        self.context, self.page = sign_in(browser, base, username, landing=f"{base}/")
 
     def open_step(self, number: str, title: str) -> None:
         self.page.goto(f"{self.base}/")

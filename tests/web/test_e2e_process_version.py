@@ -18,7 +18,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.models import Case, ProcessVersion
 from tests.processes import variants
-from tests.web.browser_kit import chromium
+from tests.web.browser_kit import chromium, sign_in
 from tests.web.test_e2e_browser import SHOTS, Person, _moment
 from tests.web.test_e2e_browser import server as server  # noqa: F401  (the live-server fixture)
 from web import demo
@@ -42,15 +42,8 @@ class Admin(Person):
     """An administrator lands on /admin after signing in, not on the inbox."""
 
     def __init__(self, browser, base: str, username: str = "quantri") -> None:
-        self.context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
-        self.context.set_default_timeout(15_000)
-        self.page = self.context.new_page()
         self.base = base
-        self.page.goto(f"{base}/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", demo.DEMO_PASSWORD)
-        self.page.locator("main button.primary").click()
-        self.page.wait_for_url(f"{base}/admin")
+        self.context, self.page = sign_in(browser, base, username, landing=f"{base}/admin")
 
 
 def _shot(person: Person, name: str) -> None:

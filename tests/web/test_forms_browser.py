@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from engine import clock
-from tests.web.browser_kit import chromium, serve
+from tests.web.browser_kit import chromium, serve, sign_in
 from tests.web.casework_kit import open_case, ready_task, task_of
 from web import demo
 from web.extensions import db
@@ -56,16 +56,7 @@ def _meeting_with_a_draft(app) -> int:
 
 
 def _sign_in(browser, base: str, *, javascript: bool, username: str = "canbo"):
-    context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900},
-                                  java_script_enabled=javascript)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", demo.DEMO_PASSWORD)
-    page.locator("main button.primary").click()
-    page.wait_for_url(lambda url: "/login" not in url)  # each role has its own home page
-    return context, page
+    return sign_in(browser, base, username, java_script_enabled=javascript)  # each role has its own home page
 
 
 def _pick_category(page, index: int, code: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from engine import clock
 from engine.models import Task, User
-from tests.web.browser_kit import chromium, serve
+from tests.web.browser_kit import chromium, serve, sign_in
 from tests.web.casework_kit import client_for, open_case, ready_task
 from web import demo
 from web.extensions import db
@@ -133,13 +133,7 @@ def test_the_fold_opens_by_keyboard_without_javascript_and_passes_axe(app):
         pytest.fail("axe-core is missing: make venv (npm ci) installs the pinned version")
     case_id, _next = verified(app, LONG)
     with serve(app) as base, chromium() as browser:
-        context = browser.new_context(locale="vi-VN", java_script_enabled=False)
-        page = context.new_page()
-        page.goto(f"{base}/login")
-        page.fill("#username", "canbo")
-        page.fill("#password", demo.DEMO_PASSWORD)
-        page.locator("main button.primary").click()
-        page.wait_for_url(lambda url: "/login" not in url)
+        context, page = sign_in(browser, base, "canbo", java_script_enabled=False)
         page.goto(f"{base}/cases/{case_id}")
         page.locator("details.history:has(details.fold) > summary").first.click()  # the verification's form
         fold_box = page.locator("details.fold", has_text=ENDING)
@@ -156,13 +150,7 @@ def test_the_fold_opens_by_keyboard_without_javascript_and_passes_axe(app):
         context.close()
 
         # axe runs through the DevTools protocol: JavaScript on, the fold closed, then open.
-        context = browser.new_context(locale="vi-VN")
-        page = context.new_page()
-        page.goto(f"{base}/login")
-        page.fill("#username", "canbo")
-        page.fill("#password", demo.DEMO_PASSWORD)
-        page.locator("main button.primary").click()
-        page.wait_for_url(lambda url: "/login" not in url)
+        context, page = sign_in(browser, base, "canbo")
         page.goto(f"{base}/cases/{case_id}")
         page.evaluate(AXE.read_text(encoding="utf-8"))
         for state in ("closed", "open"):

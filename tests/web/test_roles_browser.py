@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.models import Breach, Case, CaseChild, DataRequest, ProcessVersion, ServiceProvider, Task, User
-from tests.web.browser_kit import chromium, demo_site, serve
+from tests.web.browser_kit import chromium, demo_site, serve, sign_in
 from web import demo
 from web.extensions import db
 
@@ -174,15 +174,9 @@ class Person:
 
     def __init__(self, site: Site, username: str, *, phone: bool = False) -> None:
         self.site, self.username, self.phone = site, username, phone
-        self.context = site.browser.new_context(locale="vi-VN", viewport=PHONE if phone else DESKTOP,
-                                                is_mobile=phone, has_touch=phone)
-        self.context.set_default_timeout(15_000)
-        self.page = self.context.new_page()
-        self.page.goto(f"{site.base}/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", demo.DEMO_PASSWORD)
-        self.page.locator("main button.primary").click()
-        self.page.wait_for_url(lambda url: "/login" not in url)  # each role lands on its own start page
+        # each role lands on its own start page
+        self.context, self.page = sign_in(site.browser, site.base, username, viewport=PHONE if phone else DESKTOP,
+                                          is_mobile=phone, has_touch=phone)
 
     def width(self, *, phone: bool) -> None:
         """The page laid out again at phone or desktop width (CSS alone adapts it: no reload needed)."""
@@ -622,15 +616,7 @@ def test_claim_assign_to_a_colleague_and_remind(site):
 
 
 def _login(site: Site, username: str, viewport: dict[str, int]) -> Any:
-    context = site.browser.new_context(locale="vi-VN", viewport=viewport)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{site.base}/login")
-    page.fill("#username", username)
-    page.fill("#password", demo.DEMO_PASSWORD)
-    page.locator("main button.primary").click()
-    page.wait_for_load_state()
-    return context, page
+    return sign_in(site.browser, site.base, username, viewport=viewport)
 
 
 def test_charts_on_a_desktop_are_readable_and_whole(site):
