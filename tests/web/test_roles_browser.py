@@ -190,6 +190,8 @@ class Person:
             f"{response.status if response else 'nothing'}"
 
     def shot(self, name: str) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
         SHOTS.mkdir(parents=True, exist_ok=True)
         suffix = "-phone" if self.phone else ""
         # The whole page down to four screens: enough to look at, and a 27,000 px phone capture costs seconds;
@@ -197,8 +199,13 @@ class Person:
         width, height = self.page.evaluate("() => [document.documentElement.scrollWidth, "
                                            "document.documentElement.scrollHeight]")
         size = PHONE if self.phone else DESKTOP
-        self.page.screenshot(path=str(SHOTS / f"{self.username}-{name}{suffix}.jpg"), full_page=True, quality=80,
-                             clip={"x": 0, "y": 0, "width": width, "height": min(height, 4 * size["height"])})
+        options = {"path": str(SHOTS / f"{self.username}-{name}{suffix}.jpg"), "full_page": True, "quality": 80,
+                   "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 4 * size["height"])}}
+        try:
+            self.page.screenshot(**options)
+        except PlaywrightError:  # chromium once refused a capture on a loaded machine ("Unable to capture
+            self.page.wait_for_load_state()  # screenshot"): the picture is a record, not a check; one more try
+            self.page.screenshot(**options)
 
     def axe(self) -> list[dict[str, Any]]:
         """axe-core's violations on the page as it stands. Evaluated through the DevTools protocol, which the
